@@ -1,0 +1,56 @@
+"""The interface every background method shares, in the manner of scikit-learn's estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import masks
+
+NOISE_SAMPLE = 20
+"""Frames of the fitting sample used to estimate the noise level for the automatic threshold."""
+
+
+def check_frames(frames) -> np.ndarray:
+    """Validate a fitting sample: ndarray of shape (T, H, W, C), float32, C in (1, 3)."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
+        raise ValueError(f"frames of shape {frames.shape}: need (T, H, W, C) with C = 1 or 3.")
+    if len(frames) < 2:
+        raise ValueError(f"frames: {len(frames)} frame(s); a background model needs at least 2.")
+    return frames.astype(np.float32, copy=False)
+
+
+class BackgroundModel:
+    """A background model fitted on a sample of frames, then applied frame by frame.
+
+    Subclasses implement ``_fit`` (setting ``background_``) and may override ``background``
+    when the background changes with the frame. After ``fit``:
+
+    background_ : ndarray (H, W, C) float32, the background plate.
+    noise_ : float, robust noise level of the differences on the sample (for ``threshold="auto"``).
+    """
+
+    name = ""
+    summary = ""
+
+    def fit(self, frames, progress=None):
+        """Learn the background from frames (T, H, W, C) float32; returns self.
+
+        progress : callable(fraction) or None, called with numbers from 0 to 1.
+        """
+        frames = check_frames(frames)
+        self._fit(frames, progress or (lambda fraction: None))
+        picked = np.linspace(0, len(frames) - 1, min(NOISE_SAMPLE, len(frames))).astype(int)
+        self.noise_ = masks.noise_level(np.stack([self.difference(frames[i]) for i in picked]))
+        return self
+
+    def _fit(self, frames: np.ndarray, progress) -> None:
+        raise NotImplementedError
+
+    def background(self, frame: np.ndarray) -> np.ndarray:
+        """The background estimate (H, W, C) float32 for ``frame``."""
+        return self.background_
+
+    def difference(self, frame: np.ndarray) -> np.ndarray:
+        """Distance (H, W) float32 between ``frame`` (H, W, C) float32 and its background."""
+        return masks.difference(frame, self.background(frame))

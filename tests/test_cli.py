@@ -1,0 +1,107 @@
+import json
+import subprocess
+import sys
+
+import cv2
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from bgcore.datasets import bmc_truth, score_masks
+from bgcore.metrics import evaluate
+from bgcore.video import probe
+from conftest import shared
+
+
+def bgcore(*args, check=True):
+    result = subprocess.run([sys.executable, "-m", "bgcore", *map(str, args)],
+                            capture_output=True, text=True, timeout=600)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def video_facts(path):
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    reader.close()
+    return meta
+
+
+@pytest.mark.parametrize("method", ["svd", "median"])
+def test_end_to_end_on_the_synthetic_clip(method, clip, clip_path, tmp_path):
+    bgcore(clip_path, "--out", tmp_path, "--method", method)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["method"] == method and report["frame_count"] == 150
+    assert set(report["seconds"]) == {"probe", "sample", "fit", "apply"} and report["peak_memory_mb"] > 0
+    for name in ("foreground.mp4", "mask.mp4"):
+        meta = video_facts(tmp_path / name)
+        assert meta["codec"].startswith("h264") and meta["pix_fmt"].startswith("yuv420p")
+        assert probe(tmp_path / name).frame_count == 150
+    masks = sorted((tmp_path / "masks").iterdir())
+    assert [m.name for m in masks[:2]] == ["000001.png", "000002.png"] and len(masks) == 150
+    assert cv2.imread(str(tmp_path / "background.png")).shape == (240, 320, 3)
+    pairs = ((cv2.imread(str(m), cv2.IMREAD_GRAYSCALE), truth.astype(np.uint8) * 255)
+             for m, truth in zip(masks, clip.masks))
+    first = cv2.imread(str(masks[0]), cv2.IMREAD_GRAYSCALE)
+    assert set(np.unique(first)) <= {0, 255}
+    assert evaluate(pairs)["f_measure"] >= 0.9
+
+
+def test_trim_fps_and_scale(clip_path, tmp_path):
+    bgcore(clip_path, "--out", tmp_path, "--method", "median", "--start", "2", "--end", "8",
+           "--fps", "5", "--scale", "0.5")
+    report = json.loads((tmp_path / "report.json").read_text())
+    # 15 fps, frames 30..119 every 3rd: 30 frames at 5 fps
+    assert report["frame_count"] == 30 and report["output_fps"] == 5
+    assert probe(tmp_path / "foreground.mp4").frame_count == 30
+    assert cv2.imread(str(tmp_path / "masks" / "000030.png")).shape[:2] == (240, 320)
+
+
+def test_odd_sized_image_folder(tmp_path):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    background = rng.integers(60, 190, (241, 321, 3), dtype=np.uint8)
+    for i in range(1, 31):
+        frame = background.copy()
+        frame[100:140, 8 * i:8 * i + 30] = (250, 20, 20)
+        cv2.imwrite(str(folder / f"in{i:06d}.jpg"), frame)
+    out = tmp_path / "out"
+    bgcore(folder, "--out", out, "--method", "median")
+    assert probe(out / "mask.mp4").frame_count == 30
+    assert (probe(out / "mask.mp4").width, probe(out / "mask.mp4").height) == (322, 242)
+    mask = cv2.imread(str(out / "masks" / "000010.png"), cv2.IMREAD_GRAYSCALE)
+    assert mask.shape == (241, 321)
+    assert mask[105:135, 85:105].mean() > 250 and mask[:90].max() == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    (b"", "empty"),
+    (b"hello, I am text\n", "not a video"),
+])
+def test_bad_input_exits_nonzero_with_one_line(tmp_path, content, message):
+    path = tmp_path / "input.mp4"
+    if content is not None:
+        path.write_bytes(content)
+    result = bgcore(path, "--out", tmp_path / "out", check=False)
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and message in last and "Traceback" not in result.stderr
+
+
+def test_help_documents_every_option():
+    text = bgcore("--help").stdout
+    for option in ("--out", "--method", "--rank", "--threshold", "--scale", "--fps", "--start",
+                   "--end", "--measure", "--solver", "--opening", "--closing", "--min-area"):
+        assert option in text
+
+
+@pytest.mark.parametrize("method", ["svd", "median"])
+def test_bmc_video003_default_settings_reach_f_085(method, tmp_path):
+    folder = shared("bmc-video003")
+    bgcore(folder / "Video_003.avi", "--out", tmp_path, "--method", method)
+    assert len(list((tmp_path / "masks").iterdir())) == 794
+    scores = score_masks(tmp_path / "masks", bmc_truth(folder))
+    assert scores["f_measure"] >= 0.85, scores

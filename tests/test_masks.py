@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from bgcore.masks import MaskOptions, difference, make_mask, noise_level, to_working
+
+
+def test_to_working_grey_and_rgb():
+    frame = np.zeros((4, 6, 3), np.uint8)
+    frame[..., 1] = 100
+    assert to_working(frame, measure="grey").shape == (4, 6, 1)
+    assert to_working(frame, measure="grey")[0, 0, 0] == pytest.approx(58.7)
+    assert to_working(frame, measure="rgb").dtype == np.float32
+    assert to_working(frame, measure="rgb", scale=0.5).shape == (2, 3, 3)
+    with pytest.raises(ValueError, match="measure"):
+        to_working(frame, measure="hsv")
+
+
+def test_difference_grey_and_rgb_share_one_scale():
+    base = np.zeros((1, 1, 3), np.float32)
+    assert difference(base + 30, base)[0, 0] == pytest.approx(30)  # same change in every channel
+    assert difference(base[..., :1] + 30, base[..., :1])[0, 0] == pytest.approx(30)
+    assert difference(base + [30, 0, 0], base)[0, 0] == pytest.approx(30 / np.sqrt(3))
+
+
+def test_noise_level_of_gaussian_differences():
+    rng = np.random.default_rng(0)
+    diffs = np.abs(rng.normal(0, 5, 100_000))
+    diffs[:3000] = 200  # 3 % foreground hardly moves the estimate
+    assert noise_level(diffs) == pytest.approx(5, rel=0.05)
+
+
+def test_auto_threshold_follows_noise_with_a_floor():
+    assert MaskOptions().resolve_threshold(4.0) == 32.0
+    assert MaskOptions().resolve_threshold(0.5) == 15.0
+    assert MaskOptions(threshold=40).resolve_threshold(4.0) == 40
+    with pytest.raises(ValueError, match="threshold"):
+        MaskOptions(threshold=300)
+    with pytest.raises(ValueError, match="min_area"):
+        MaskOptions(min_area=-1)
+
+
+def test_cleanup_removes_specks_fills_holes_drops_small_blobs():
+    diff = np.zeros((60, 80), np.float32)
+    diff[10:40, 10:40] = 100
+    diff[20:25, 20:25] = 0        # a hole inside the object
+    diff[50, 70] = 100            # a single-pixel speck
+    diff[45:50, 50:55] = 100      # a 25-pixel blob, under min_area=30
+    mask = make_mask(diff, MaskOptions(opening=1, closing=0, min_area=30), threshold=10)
+    assert mask.dtype == bool
+    assert mask[22, 22] and mask[10:40, 12:38].all()
+    assert not mask[50, 70] and not mask[45:50, 50:55].any()
+    raw = make_mask(diff, MaskOptions(opening=0, closing=0, fill_holes=False, min_area=0), 10)
+    assert np.array_equal(raw, diff > 10)
+
+
+def test_fill_holes_matches_scipy():
+    rng = np.random.default_rng(3)
+    options = MaskOptions(opening=0, closing=0, min_area=0)
+    for _ in range(20):
+        diff = (rng.random((40, 50)) < 0.5).astype(np.float32)
+        assert np.array_equal(make_mask(diff, options, 0.5), ndimage.binary_fill_holes(diff > 0.5))

@@ -1,0 +1,99 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bgcore.masks import MaskOptions, make_mask, to_working
+from bgcore.metrics import evaluate
+from bgcore.models import METHODS, MedianBackground, SVDBackground
+from bgcore.synthetic import make_clip
+
+
+def working(clip):
+    return np.stack([to_working(frame, measure="rgb") for frame in clip.frames])
+
+
+def f_measure(model, clip, frames):
+    threshold = MaskOptions().resolve_threshold(model.noise_)
+    pairs = ((make_mask(model.difference(f), MaskOptions(), threshold), m.astype(np.uint8) * 255)
+             for f, m in zip(frames, clip.masks))
+    return evaluate(pairs)["f_measure"]
+
+
+@pytest.fixture(scope="module")
+def frames(clip):
+    return working(clip)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_finds_the_background_and_the_objects(method, clip, frames):
+    model = METHODS[method]().fit(frames)
+    assert model.background_.shape == (240, 320, 3) and model.background_.dtype == np.float32
+    error = np.abs(model.background_ - clip.backgrounds.mean(axis=0)).mean()
+    assert error < 5, f"{method}: background off by {error:.1f} grey levels on average"
+    assert f_measure(model, clip, frames) >= 0.9
+
+
+def test_randomized_and_exact_svd_give_the_same_background(frames):
+    sample = frames[::3]
+    fast = SVDBackground(solver="randomized").fit(sample)
+    exact = SVDBackground(solver="exact").fit(sample)
+    assert np.abs(fast.background_ - exact.background_).max() < 1.0
+    assert np.allclose(fast.singular_values_[:3], exact.singular_values_[:3], rtol=1e-3)
+    assert len(exact.singular_values_) == len(sample)
+
+
+def test_svd_exposes_spectrum_components_and_weights(frames):
+    model = SVDBackground(rank=2).fit(frames)
+    assert model.singular_values_.shape == (10,)
+    assert np.all(np.diff(model.singular_values_) <= 0)
+    assert model.components_.shape == (10, 240, 320, 3)
+    assert model.weights_.shape == (10, len(frames))
+    # Rank 1 of a static scene: the first component is the background, up to scale.
+    first = model.components_[0].ravel()
+    cosine = first @ model.background_.ravel() / np.linalg.norm(first) / np.linalg.norm(model.background_)
+    assert cosine > 0.999
+
+
+def test_svd_background_of_a_sample_frame_is_its_column_of_the_low_rank_matrix(frames):
+    model = SVDBackground(rank=3).fit(frames)
+    t = 17
+    low_rank = np.einsum("k,kp,k->p", model.singular_values_[:3],
+                         model.components_[:3].reshape(3, -1), model.weights_[:3, t])
+    assert np.allclose(model.background(frames[t]).ravel(), low_rank, atol=0.05)
+
+
+def test_two_backgrounds_in_one_video_need_rank_two():
+    clip = make_clip(second_scene=True, frames=120, seed=4)
+    frames = working(clip)
+    one, two = SVDBackground(rank=1).fit(frames), SVDBackground(rank=2).fit(frames)
+    for t in (10, 100):  # one frame in each scene
+        true = clip.backgrounds[t]
+        err_one = np.abs(one.background(frames[t]) - true)[~clip.masks[t]].mean()
+        err_two = np.abs(two.background(frames[t]) - true)[~clip.masks[t]].mean()
+        assert err_two < 6 < err_one, (t, err_one, err_two)
+    assert f_measure(two, clip, frames) >= 0.85
+
+
+def test_svd_rank_two_follows_a_lighting_drift():
+    clip = make_clip(drift=0.15, frames=120, seed=2)
+    frames = working(clip)
+    assert f_measure(SVDBackground(rank=2).fit(frames), clip, frames) > 0.9
+
+
+def test_bad_parameters_are_named():
+    frames = np.zeros((5, 4, 4, 1), np.float32)
+    with pytest.raises(ValueError, match="rank"):
+        SVDBackground(rank=0).fit(frames)
+    with pytest.raises(ValueError, match="solver"):
+        SVDBackground(solver="magic").fit(frames)
+    with pytest.raises(ValueError, match="at least 2"):
+        MedianBackground().fit(frames[:1])
+    with pytest.raises(ValueError, match="shape"):
+        MedianBackground().fit(np.zeros((5, 4, 4), np.float32))
+
+
+def test_bgcore_does_not_import_streamlit():
+    code = "import sys, bgcore, bgcore.cli, bgcore.synthetic; assert 'streamlit' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,142 @@
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+import cv2
+from bgcore.video import VideoError, VideoWriter, image_files, probe, read_frames, selection
+from conftest import shared
+
+
+def moving_square(count, width=64, height=48):
+    frames = np.full((count, height, width, 3), 90, np.uint8)
+    for t in range(count):
+        frames[t, 10:20, 2 * t:2 * t + 10] = (250, 30, 30)
+    return frames
+
+
+def encode(path, frames, codec, fps=10, pix_fmt="yuv420p"):
+    height, width = frames.shape[1:3]
+    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=fps, codec=codec,
+                                         pix_fmt_out=pix_fmt, macro_block_size=1, quality=None,
+                                         output_params=["-q:v", "3"] if codec in ("mpeg4", "mjpeg") else [])
+    writer.send(None)
+    for frame in frames:
+        writer.send(frame)
+    writer.close()
+    return path
+
+
+@pytest.mark.parametrize("name, codec, pix_fmt", [
+    ("clip.mp4", "libx264", "yuv420p"),
+    ("clip.avi", "mpeg4", "yuv420p"),
+    ("clip.avi", "mjpeg", "yuvj420p"),
+    ("clip.mov", "libx264", "yuv420p"),
+    ("clip.mkv", "libx264", "yuv420p"),
+    ("clip.webm", "libvpx-vp9", "yuv420p"),
+])
+def test_reads_every_container_and_codec(tmp_path, name, codec, pix_fmt):
+    frames = moving_square(12)
+    path = encode(tmp_path / name, frames, codec, pix_fmt=pix_fmt)
+    info = probe(path)
+    assert (info.width, info.height, info.frame_count) == (64, 48, 12)
+    assert info.fps == pytest.approx(10)
+    decoded = np.stack(list(read_frames(path)))
+    assert decoded.shape == frames.shape and decoded.dtype == np.uint8
+    # Lossy codecs: close, and the square is where it was drawn.
+    assert np.abs(decoded.astype(int) - frames).mean() < 6
+    assert decoded[5, 12:18, 12:18, 0].mean() > 200
+
+
+def test_writer_round_trip_keeps_frame_count_and_h264(tmp_path):
+    frames = moving_square(30)
+    with VideoWriter(tmp_path / "out.mp4", 64, 48, 15) as writer:
+        for frame in frames:
+            writer.write(frame)
+    reader = imageio_ffmpeg.read_frames(str(tmp_path / "out.mp4"))
+    meta = next(reader)
+    reader.close()
+    assert meta["codec"].startswith("h264") and meta["pix_fmt"].startswith("yuv420p")
+    assert probe(tmp_path / "out.mp4").frame_count == 30
+
+
+def test_odd_size_is_padded_by_one_pixel_not_rescaled(tmp_path):
+    frames = np.zeros((5, 241, 321, 3), np.uint8)
+    frames[:, :, 160:] = 200
+    with VideoWriter(tmp_path / "odd.mp4", 321, 241, 10) as writer:
+        for frame in frames:
+            writer.write(frame)
+    info = probe(tmp_path / "odd.mp4")
+    assert (info.width, info.height, info.frame_count) == (322, 242, 5)
+    first = next(read_frames(tmp_path / "odd.mp4"))
+    assert first[:241, 165:321].mean() > 190 and first[:241, :155].mean() < 10  # not rescaled
+    assert first[241, :].max() < 10 and first[:, 321].max() < 10  # the padding is black
+
+
+def test_grey_frames_are_written(tmp_path):
+    with VideoWriter(tmp_path / "mask.mp4", 64, 48, 10) as writer:
+        for t in range(4):
+            writer.write(np.where(np.arange(64) < 16 * t, 255, 0).astype(np.uint8)[None].repeat(48, 0))
+    frames = list(read_frames(tmp_path / "mask.mp4"))
+    assert len(frames) == 4 and frames[3][:, :40].mean() > 240 and frames[3][:, 52:].mean() < 15
+
+
+def test_image_folder_sorted_naturally(tmp_path):
+    frames = moving_square(12)
+    for i, frame in enumerate(frames, start=1):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    (tmp_path / "notes.txt").write_text("not an image")
+    assert [p.name for p in image_files(tmp_path)][:3] == ["1.png", "2.png", "3.png"]
+    info = probe(tmp_path)
+    assert (info.width, info.height, info.frame_count, info.fps) == (64, 48, 12, 25.0)
+    assert np.array_equal(np.stack(list(read_frames(tmp_path))), frames)  # PNG is lossless
+    assert len(list(read_frames(tmp_path, range(0, 12, 5)))) == 3
+
+
+def test_selection_trims_and_subsamples():
+    from bgcore.video import VideoInfo
+    info = VideoInfo(64, 48, 30.0, 300)
+    assert selection(info) == range(0, 300)
+    assert selection(info, start=1, end=2) == range(30, 60)
+    assert selection(info, fps=10) == range(0, 300, 3)
+    assert len(selection(info, start=9.5, fps=7.5)) == 4  # frames 285, 289, 293, 297
+    with pytest.raises(VideoError, match="keeps no frames"):
+        selection(info, start=20)
+    with pytest.raises(ValueError, match="start"):
+        selection(info, start=3, end=2)
+
+
+def test_read_frames_with_selection_yields_the_chosen_frames(tmp_path):
+    frames = moving_square(20)
+    path = encode(tmp_path / "c.mp4", frames, "libx264")
+    picked = list(read_frames(path, range(4, 20, 5)))
+    assert len(picked) == 4
+    # Frame t has the square at x = 2t: frame 9's red square starts at x = 18.
+    assert picked[1][12:18, 20:26, 0].mean() > 200 and picked[1][12:18, 30:, 0].mean() < 130
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"this is plain text, not a video\n" * 10, "not a video"),
+])
+def test_bad_files_get_clear_errors(tmp_path, content, message):
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(content)
+    with pytest.raises(VideoError, match=message):
+        probe(path)
+
+
+def test_missing_file_and_empty_folder(tmp_path):
+    with pytest.raises(VideoError, match="no such file"):
+        probe(tmp_path / "missing.mp4")
+    with pytest.raises(VideoError, match="no images"):
+        probe(tmp_path)
+
+
+def test_shared_clip_frame_count_is_decoded_not_read_from_the_header():
+    info = probe(shared("bmc-video003/Video_003.avi"))
+    assert (info.width, info.height, info.fps, info.frame_count) == (320, 240, 7.0, 794)
+
+
+def test_shared_png_sequence():
+    info = probe(shared("road-640x360/frames-320x240"))
+    assert (info.width, info.height, info.frame_count) == (320, 240, 51)
