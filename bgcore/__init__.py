@@ -2,8 +2,8 @@
 
 from .masks import MaskOptions
 from .models import METHODS
-from .pipeline import run
+from .pipeline import FittedClip, export, fit_clip, run
 from .video import VideoError, VideoInfo, VideoWriter, probe, read_frames, selection
 
-__all__ = ["METHODS", "MaskOptions", "VideoError", "VideoInfo", "VideoWriter", "probe",
-           "read_frames", "run", "selection"]
+__all__ = ["METHODS", "FittedClip", "MaskOptions", "VideoError", "VideoInfo", "VideoWriter",
+           "export", "fit_clip", "probe", "read_frames", "run", "selection"]

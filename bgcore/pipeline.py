@@ -1,4 +1,7 @@
-"""The whole run: probe, sample, fit, then apply frame by frame into the output files."""
+"""The whole run: probe, sample and fit (:func:`fit_clip`), then apply frame by frame into the
+output files (:func:`export`). :func:`run` does both; the app calls them apart, so that a new
+threshold re-exports without decoding the sample or fitting again.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +9,14 @@ import json
 import resource
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from .masks import MaskOptions, make_mask, to_working
-from .models import METHODS
+from .models import METHODS, BackgroundModel
 from .video import VideoInfo, VideoWriter, probe, read_frames, selection
 
 SAMPLE_BUDGET = 256 * 2**20
@@ -38,91 +42,134 @@ def plan_sample(info: VideoInfo, indices, *, channels: int, scale="auto",
     return scale, sorted(set(picked))
 
 
-def run(source, out_dir, *, method: str = "svd", params: dict | None = None,
-        mask_options: MaskOptions = MaskOptions(), measure: str = "rgb",
-        start: float = 0.0, end: float | None = None, fps: float | None = None,
-        scale="auto", progress=None) -> dict:
-    """Remove the background of ``source`` (a video file or an image folder) into ``out_dir``.
+@dataclass
+class FittedClip:
+    """A background model fitted on a clip, with what is needed to apply it to any of its frames."""
 
-    Writes foreground.mp4 (foreground on black), mask.mp4 (white foreground), background.png,
-    masks/000001.png ... (0 background, 255 foreground, input resolution) and report.json,
-    whose content is returned. ``progress(stage, fraction)`` is called as the work goes on.
+    source: str
+    info: VideoInfo
+    indices: range
+    """The selected frames (after trim and frame-rate cap), as decoded-frame indices."""
+    method: str
+    params: dict
+    measure: str
+    scale: float
+    model: BackgroundModel
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        """Frame rate of the selected frames."""
+        return self.info.fps / self.indices.step
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.info.width, self.info.height
+
+    def threshold(self, options: MaskOptions) -> float:
+        return options.resolve_threshold(self.model.noise_)
+
+    def difference(self, frame: np.ndarray) -> np.ndarray:
+        """Distance (h, w) float32 at the working scale between a uint8 RGB frame and its background."""
+        return self.model.difference(to_working(frame, measure=self.measure, scale=self.scale))
+
+    def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions()) -> np.ndarray:
+        """The bool mask (H, W) of a uint8 RGB frame (H, W, 3), at the frame's size."""
+        mask = make_mask(self.difference(frame), options, self.threshold(options))
+        return upscale_mask(mask, self.size)
+
+    def background_image(self) -> np.ndarray:
+        """The background plate as uint8 RGB at the input's size."""
+        return to_display(self.model.background_, self.size)
+
+
+def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure: str = "rgb",
+             start: float = 0.0, end: float | None = None, fps: float | None = None,
+             scale="auto", progress=None) -> FittedClip:
+    """Probe ``source`` (a video file or an image folder), sample it and fit ``method`` on it.
+
+    ``progress(stage, fraction)`` is called as the work goes on (stages probe, sample, fit).
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r}: use one of {', '.join(METHODS)}.")
+    if measure not in ("grey", "rgb"):
+        raise ValueError(f"measure={measure!r}: use 'grey' or 'rgb'.")
     progress = progress or (lambda stage, fraction: None)
-    out_dir = Path(out_dir)
-    seconds = {}
-    clock = time.perf_counter()
-
-    def lap(stage):
-        nonlocal clock
-        now = time.perf_counter()
-        seconds[stage] = round(now - clock, 3)
-        clock = now
-
+    timer = _Timer()
     progress("probe", 0.0)
     info = probe(source)
     indices = selection(info, start=start, end=end, fps=fps)
-    channels = 1 if measure == "grey" else 3
-    scale, picked = plan_sample(info, indices, channels=channels, scale=scale)
-    lap("probe")
+    scale, picked = plan_sample(info, indices, channels=1 if measure == "grey" else 3, scale=scale)
+    timer.lap("probe")
 
     sample = []
     for frame in read_frames(source, picked):
         sample.append(to_working(frame, measure=measure, scale=scale))
         progress("sample", len(sample) / len(picked))
     sample = np.stack(sample)
-    lap("sample")
+    timer.lap("sample")
 
     model = METHODS[method](**(params or {}))
     model.fit(sample, progress=lambda fraction: progress("fit", fraction))
-    del sample
-    threshold = mask_options.resolve_threshold(model.noise_)
-    lap("fit")
+    timer.lap("fit")
+    return FittedClip(str(source), info, indices, method, dict(params or {}), measure, scale, model,
+                      timer.seconds)
 
-    out_fps = info.fps / indices.step
-    frame_count = apply(model, source, indices, out_dir, fps=out_fps, size=(info.width, info.height),
-                        measure=measure, scale=scale, mask_options=mask_options,
-                        threshold=threshold, progress=lambda f: progress("apply", f))
-    lap("apply")
 
+def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptions(),
+           progress=None) -> dict:
+    """Apply a fitted model to every selected frame, streaming, and write the outputs.
+
+    Writes foreground.mp4 (foreground on black), mask.mp4 (white foreground), background.png,
+    masks/000001.png ... (0 background, 255 foreground, input resolution) and report.json,
+    whose content is returned.
+    """
+    progress = progress or (lambda stage, fraction: None)
+    out_dir = Path(out_dir)
+    (out_dir / "masks").mkdir(parents=True, exist_ok=True)
+    timer = _Timer()
+    width, height = fitted.size
+    cv2.imwrite(str(out_dir / "background.png"), cv2.cvtColor(fitted.background_image(), cv2.COLOR_RGB2BGR))
+    with ExitStack() as stack:
+        foreground_video = stack.enter_context(
+            VideoWriter(out_dir / "foreground.mp4", width, height, fitted.fps))
+        mask_video = stack.enter_context(VideoWriter(out_dir / "mask.mp4", width, height, fitted.fps))
+        for number, frame in enumerate(read_frames(fitted.source, fitted.indices), start=1):
+            mask = fitted.mask(frame, mask_options)
+            foreground_video.write(frame * mask[..., None])
+            mask_image = mask.astype(np.uint8) * 255
+            mask_video.write(mask_image)
+            cv2.imwrite(str(out_dir / "masks" / f"{number:06d}.png"), mask_image)
+            progress("apply", number / len(fitted.indices))
+    timer.lap("apply")
+
+    info = fitted.info
     report = {
-        "method": method,
-        "parameters": {**(params or {}), "measure": measure, "scale": round(scale, 4),
-                       "start": start, "end": end, "fps": fps,
-                       "mask": {**vars(mask_options), "threshold_used": round(threshold, 3)}},
-        "input": {"path": str(source), "width": info.width, "height": info.height,
-                  "fps": info.fps, "frame_count": info.frame_count},
-        "frame_count": frame_count,
-        "output_fps": out_fps,
-        "seconds": seconds,
+        "method": fitted.method,
+        "parameters": {**fitted.params, "measure": fitted.measure, "scale": round(fitted.scale, 4),
+                       "mask": {**vars(mask_options),
+                                "threshold_used": round(fitted.threshold(mask_options), 3)}},
+        "input": {"path": fitted.source, "width": info.width, "height": info.height,
+                  "fps": info.fps, "frame_count": info.frame_count,
+                  "selected": {"first": fitted.indices.start, "stop": fitted.indices.stop,
+                               "step": fitted.indices.step}},
+        "frame_count": number,
+        "output_fps": fitted.fps,
+        "seconds": {**fitted.seconds, **timer.seconds},
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     (out_dir / "report.json").write_text(json.dumps(report, indent=2))
     return report
 
 
-def apply(model, source, indices, out_dir: Path, *, fps: float, size, measure: str, scale: float,
-          mask_options: MaskOptions, threshold: float, progress) -> int:
-    """Stream the selected frames through ``model`` into the output files; returns the frame count."""
-    width, height = size
-    (out_dir / "masks").mkdir(parents=True, exist_ok=True)
-    background = _to_display(model.background_, size)
-    cv2.imwrite(str(out_dir / "background.png"), cv2.cvtColor(background, cv2.COLOR_RGB2BGR))
-    with ExitStack() as stack:
-        foreground_video = stack.enter_context(VideoWriter(out_dir / "foreground.mp4", width, height, fps))
-        mask_video = stack.enter_context(VideoWriter(out_dir / "mask.mp4", width, height, fps))
-        for number, frame in enumerate(read_frames(source, indices), start=1):
-            work = to_working(frame, measure=measure, scale=scale)
-            mask = make_mask(model.difference(work), mask_options, threshold)
-            mask = upscale_mask(mask, size)
-            foreground_video.write(frame * mask[..., None])
-            mask_image = mask.astype(np.uint8) * 255
-            mask_video.write(mask_image)
-            cv2.imwrite(str(out_dir / "masks" / f"{number:06d}.png"), mask_image)
-            progress(number / len(indices))
-    return number
+def run(source, out_dir, *, method: str = "svd", params: dict | None = None,
+        mask_options: MaskOptions = MaskOptions(), measure: str = "rgb",
+        start: float = 0.0, end: float | None = None, fps: float | None = None,
+        scale="auto", progress=None) -> dict:
+    """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`."""
+    fitted = fit_clip(source, method=method, params=params, measure=measure, start=start, end=end,
+                      fps=fps, scale=scale, progress=progress)
+    return export(fitted, out_dir, mask_options=mask_options, progress=progress)
 
 
 def upscale_mask(mask: np.ndarray, size) -> np.ndarray:
@@ -132,11 +179,24 @@ def upscale_mask(mask: np.ndarray, size) -> np.ndarray:
     return cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_LINEAR) > 127
 
 
-def _to_display(image: np.ndarray, size) -> np.ndarray:
-    """A float32 (H, W, C) working image as uint8 RGB (height, width, 3) at ``size``."""
+def to_display(image: np.ndarray, size) -> np.ndarray:
+    """A float32 (h, w, C) working image as uint8 RGB (height, width, 3) at ``size``."""
     image = np.clip(image, 0, 255).round().astype(np.uint8)
     if image.shape[-1] == 1:
         image = np.repeat(image, 3, axis=-1)
     if image.shape[1::-1] != tuple(size):
         image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
     return image
+
+
+class _Timer:
+    """Seconds per stage, in the order the stages ran."""
+
+    def __init__(self):
+        self.seconds = {}
+        self._clock = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = round(now - self._clock, 3)
+        self._clock = now

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import masks
@@ -20,6 +22,22 @@ def check_frames(frames) -> np.ndarray:
     return frames.astype(np.float32, copy=False)
 
 
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a method, described so that a user interface can draw a widget for it.
+
+    ``choices`` lists the allowed values (a select box); otherwise ``low``..``high`` is the range of
+    a number (a slider).
+    """
+
+    name: str
+    label: str
+    help: str
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
+
+
 class BackgroundModel:
     """A background model fitted on a sample of frames, then applied frame by frame.
 
@@ -32,6 +50,7 @@ class BackgroundModel:
 
     name = ""
     summary = ""
+    params: tuple[Param, ...] = ()
 
     def fit(self, frames, progress=None):
         """Learn the background from frames (T, H, W, C) float32; returns self.

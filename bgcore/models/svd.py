@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.extmath import randomized_svd
 
-from .base import BackgroundModel
+from .base import BackgroundModel, Param
 
 SPECTRUM = 10
 """Components always computed, so the spectrum can be plotted and the rank moved without refitting."""
@@ -32,6 +32,12 @@ class SVDBackground(BackgroundModel):
     name = "svd"
     summary = ("Treats the video as a matrix and keeps its simplest part (rank k) as the background. "
                "Rank 1 for one static scene; raise it for two scenes or changing light.")
+    params = (
+        Param("rank", "Rank", "How many components form the background: 1 for one static scene, "
+              "2 or more for two scenes or changing light.", low=1, high=10),
+        Param("solver", "Solver", "Randomized is fast; exact is the notebook's full SVD, slow on long "
+              "clips.", choices=("randomized", "exact")),
+    )
 
     def __init__(self, *, rank: int = 1, solver: str = "randomized", random_state: int = 0):
         self.rank = rank
