@@ -26,8 +26,10 @@ def check_frames(frames) -> np.ndarray:
 class Param:
     """One parameter of a method, described so that a user interface can draw a widget for it.
 
-    ``choices`` lists the allowed values (a select box); otherwise ``low``..``high`` is the range of
-    a number (a slider).
+    kind "value": ``choices`` lists the allowed values (a select box; may include "auto"), otherwise
+    ``low``..``high`` is the range of a number (a slider). kind "frame": a frame number of the clip
+    (0-based, among the selected frames) or "auto" (a frame picker showing the frame). kind "image":
+    the path of an image the user supplies, or None (an upload).
     """
 
     name: str
@@ -36,6 +38,7 @@ class Param:
     choices: tuple | None = None
     low: float | None = None
     high: float | None = None
+    kind: str = "value"
 
 
 class BackgroundModel:
