@@ -38,10 +38,30 @@ class SyntheticClip:
         return Path(path)
 
 
-def make_clip(*, width: int = 320, height: int = 240, frames: int = 150, objects: int = 5,
-              noise: float = 3.0, drift: float = 0.0, second_scene: bool = False,
-              fps: float = 15.0, seed: int = 0) -> SyntheticClip:
-    """Make a clip. ``drift`` is the amplitude of a slow brightness change (0.1 = +-10 %)."""
+def make_clip(**options) -> SyntheticClip:
+    """Make a clip in memory; ``options`` are those of :func:`generate`."""
+    frames, masks, backgrounds = zip(*generate(**options))
+    return SyntheticClip(np.stack(frames), np.stack(masks), np.stack(backgrounds),
+                         options.get("fps", 15.0))
+
+
+def write_clip(path, *, crf: int = 12, **options) -> Path:
+    """Encode a clip as an H.264 MP4 one frame at a time, for clips too big to hold in memory."""
+    options = {"width": 320, "height": 240, "fps": 15.0, **options}
+    with VideoWriter(path, options["width"], options["height"], options["fps"], crf=crf) as writer:
+        for frame, _, _ in generate(**options):
+            writer.write(frame)
+    return Path(path)
+
+
+def generate(*, width: int = 320, height: int = 240, frames: int = 150, objects: int = 5,
+             noise: float = 3.0, drift: float = 0.0, second_scene: bool = False,
+             fps: float = 15.0, seed: int = 0):
+    """Yield (frame (H, W, 3) uint8, mask (H, W) bool, background (H, W, 3) float32) per frame.
+
+    ``drift`` is the amplitude of a slow brightness change (0.1 = +-10 %); ``fps`` only travels
+    with the clip.
+    """
     if width < 16 or height < 16 or frames < 2:
         raise ValueError(f"{width}x{height}, {frames} frames: need at least 16x16 and 2 frames.")
     rng = np.random.default_rng(seed)
@@ -50,21 +70,20 @@ def make_clip(*, width: int = 320, height: int = 240, frames: int = 150, objects
         scenes.append(_background(rng, width, height))
     movers = [_Mover(rng, width, height, i) for i in range(objects)]
     light = 1.0 + drift * np.sin(np.linspace(0, 2 * np.pi, frames, dtype=np.float32))
-
-    out = np.empty((frames, height, width, 3), np.uint8)
-    masks = np.zeros((frames, height, width), bool)
-    backgrounds = np.empty((frames, height, width, 3), np.float32)
+    # A bank of noise images used in turn: drawing fresh noise for every 1080p frame would
+    # dominate the time to make the long clips of the benchmarks.
+    bank = rng.standard_normal((min(frames, 25), height, width, 3), dtype=np.float32) * noise
     for t in range(frames):
         scene = scenes[0] if t < frames // len(scenes) else scenes[-1]
-        backgrounds[t] = scene * light[t]
-        image = backgrounds[t].copy()
+        background = np.clip(scene * light[t], 0, 255)
+        image = scene * light[t]
+        mask = np.zeros((height, width), bool)
         for mover in movers:
             shape = mover.draw(t)
             image[shape] = mover.colour * light[t]
-            masks[t] |= shape
-        image += rng.normal(0, noise, image.shape).astype(np.float32)
-        out[t] = np.clip(image, 0, 255).round()
-    return SyntheticClip(out, masks, np.clip(backgrounds, 0, 255), fps)
+            mask |= shape
+        image += bank[t % len(bank)]
+        yield np.clip(image, 0, 255).round().astype(np.uint8), mask, background
 
 
 def _background(rng, width, height) -> np.ndarray:
@@ -111,6 +130,6 @@ def write_sample(path) -> Path:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.mp4")
-        make_clip().write(partial)
+        write_clip(partial)
         partial.replace(path)
     return path

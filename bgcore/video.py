@@ -16,6 +16,8 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 
+from .limits import LIMITS, Limits
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 FOLDER_FPS = 25.0
 """Frame rate assumed for a folder of images, which states none."""
@@ -39,19 +41,42 @@ class VideoInfo:
         return self.frame_count / self.fps
 
 
-def probe(source) -> VideoInfo:
-    """Size, frame rate and decoded frame count of a video file or a folder of images."""
+def probe(source, *, limits: Limits = LIMITS) -> VideoInfo:
+    """Size, frame rate and decoded frame count of a video file or a folder of images.
+
+    The header's size, duration and the file's bytes are checked against ``limits`` before
+    anything is decoded; the frame count is then found by decoding (headers often overstate it).
+    """
     source = Path(source)
     if source.is_dir():
         files = image_files(source)
         first = _read_image(files[0])
-        return VideoInfo(first.shape[1], first.shape[0], FOLDER_FPS, len(files))
-    meta = _open(source)[1]
+        info = VideoInfo(first.shape[1], first.shape[0], FOLDER_FPS, len(files))
+        _check(info.width, info.height, info.duration, source.name, limits)
+        return info
+    reader, meta = _open(source)
+    reader.close()
+    if source.stat().st_size > limits.max_bytes:
+        raise VideoError(f"{source.name}: {source.stat().st_size / 2**20:.0f} MB is over the "
+                         f"{limits.max_bytes / 2**20:.0f} MB limit. Trim or compress the clip first.")
+    width, height = meta["size"]
+    _check(width, height, meta.get("duration") or 0.0, source.name, limits)
     frames, _ = imageio_ffmpeg.count_frames_and_secs(str(source))
     if frames == 0:
         raise VideoError(f"{source.name}: the file holds no video frames that can be decoded.")
-    width, height = meta["size"]
+    if frames > limits.max_frames:
+        raise VideoError(f"{source.name}: {frames} frames is over the limit of {limits.max_frames}. "
+                         "Trim the clip or lower its frame rate first.")
     return VideoInfo(width, height, float(meta["fps"]), frames)
+
+
+def _check(width, height, seconds, name, limits: Limits) -> None:
+    if width * height > limits.max_pixels:
+        raise VideoError(f"{name}: frames of {width}x{height} are over the limit of "
+                         f"{limits.max_pixels / 1e6:.1f} megapixels (4K). Downscale the clip first.")
+    if seconds > limits.max_seconds:
+        raise VideoError(f"{name}: {seconds / 60:.1f} minutes is over the limit of "
+                         f"{limits.max_seconds / 60:.0f} minutes. Trim the clip first.")
 
 
 def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
@@ -130,14 +155,19 @@ def _open(path: Path):
         meta = next(reader)
     except (OSError, RuntimeError, StopIteration) as error:
         reader.close()
-        raise VideoError(f"{path.name}: not a video that can be decoded ({_first_line(error)}). "
-                         "Try an MP4, MOV, AVI, MKV or WebM file.") from None
+        raise VideoError(f"{path.name}: {_reason(str(error))}") from None
     return reader, meta
 
 
-def _first_line(error: Exception) -> str:
-    lines = [line for line in str(error).splitlines() if line.strip()]
-    return lines[-1].strip() if lines else type(error).__name__
+def _reason(ffmpeg_output: str) -> str:
+    """What ffmpeg's complaint means for someone who just wants their clip read."""
+    if "Audio:" in ffmpeg_output and "Video:" not in ffmpeg_output:
+        return "the file holds sound but no video. Choose a video file."
+    if "moov atom not found" in ffmpeg_output and "misdetection possible" not in ffmpeg_output:
+        return ("the file is incomplete (its end is missing, as when a recording or a copy was cut "
+                "short). Use the complete file.")
+    return ("not a video that can be decoded (damaged, or another kind of file). "
+            "Try an MP4, MOV, AVI, MKV or WebM file.")
 
 
 class VideoWriter:

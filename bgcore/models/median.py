@@ -6,6 +6,8 @@ import numpy as np
 
 from .base import BackgroundModel
 
+ROWS = 16
+
 
 class MedianBackground(BackgroundModel):
     """Each pixel's background is its median over the sampled frames.
@@ -18,5 +20,10 @@ class MedianBackground(BackgroundModel):
                "and people or cars keep moving.")
 
     def _fit(self, frames, progress):
-        self.background_ = np.median(frames, axis=0).astype(np.float32)
-        progress(1.0)
+        # Row by row: np.median copies what it sorts, and a copy of the whole sample would
+        # double the peak memory of the run.
+        self.background_ = np.empty(frames.shape[1:], np.float32)
+        rows = range(0, frames.shape[1], ROWS)
+        for done, row in enumerate(rows, start=1):
+            self.background_[row:row + ROWS] = np.median(frames[:, row:row + ROWS], axis=0)
+            progress(done / len(rows))
