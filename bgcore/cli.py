@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from tempfile import TemporaryDirectory
 
 from .masks import MaskOptions
 from .models import METHODS
 from .pipeline import run
-from .video import VideoError
+from .video import VideoError, unpack_zip
 
 
 def _threshold(text: str):
@@ -24,7 +25,8 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m bgcore",
         description="Remove the static background of a video. Writes foreground.mp4, mask.mp4, "
                     "background.png, masks/000001.png... and report.json into --out.")
-    p.add_argument("input", help="a video file (mp4, mov, avi, mkv, webm) or a folder of images")
+    p.add_argument("input", help="a video file (mp4, mov, avi, mkv, webm), a folder of images or a "
+                                 "zip of images")
     p.add_argument("--out", required=True, help="folder for the outputs (created if missing)")
     p.add_argument("--method", choices=list(METHODS), default="svd",
                    help="background model (default: %(default)s)")
@@ -58,16 +60,22 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     params = {"rank": args.rank, "solver": args.solver} if args.method == "svd" else {}
     try:
-        options = MaskOptions(threshold=args.threshold, opening=args.opening, closing=args.closing,
-                              fill_holes=not args.no_fill, min_area=args.min_area)
-        report = run(args.input, args.out, method=args.method, params=params, mask_options=options,
-                     measure=args.measure, start=args.start, end=args.end, fps=args.fps,
-                     scale=args.scale, progress=_Progress())
+        with TemporaryDirectory() as scratch:
+            zipped = args.input.lower().endswith(".zip")
+            report = _run(unpack_zip(args.input, scratch) if zipped else args.input, args, params)
     except (VideoError, ValueError, OSError) as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 2
     print(f"\n{report['frame_count']} frames written to {args.out}", file=sys.stderr)
     return 0
+
+
+def _run(source, args, params) -> dict:
+    options = MaskOptions(threshold=args.threshold, opening=args.opening, closing=args.closing,
+                          fill_holes=not args.no_fill, min_area=args.min_area)
+    return run(source, args.out, method=args.method, params=params, mask_options=options,
+               measure=args.measure, start=args.start, end=args.end, fps=args.fps,
+               scale=args.scale, progress=_Progress())
 
 
 class _Progress:

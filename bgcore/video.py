@@ -7,7 +7,10 @@ that subprocess, not ours (OpenCV aborts the whole process on ``../shared/data/h
 
 from __future__ import annotations
 
+import logging
 import re
+import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -17,6 +20,10 @@ import imageio_ffmpeg
 import numpy as np
 
 from .limits import LIMITS, Limits
+
+# imageio-ffmpeg logs a warning for every rotated phone video, whose frames ffmpeg turns upright
+# as we want: the warning tells the user nothing.
+logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 FOLDER_FPS = 25.0
@@ -61,13 +68,16 @@ def probe(source, *, limits: Limits = LIMITS) -> VideoInfo:
                          f"{limits.max_bytes / 2**20:.0f} MB limit. Trim or compress the clip first.")
     width, height = meta["size"]
     _check(width, height, meta.get("duration") or 0.0, source.name, limits)
-    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(source))
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(source))
     if frames == 0:
         raise VideoError(f"{source.name}: the file holds no video frames that can be decoded.")
     if frames > limits.max_frames:
         raise VideoError(f"{source.name}: {frames} frames is over the limit of {limits.max_frames}. "
                          "Trim the clip or lower its frame rate first.")
-    return VideoInfo(width, height, float(meta["fps"]), frames)
+    fps = float(meta["fps"])
+    if seconds > 0 and abs(frames / seconds - fps) > 0.05 * fps:
+        fps = frames / seconds  # variable frame rate: the header's figure is not the average
+    return VideoInfo(width, height, fps, frames)
 
 
 def _check(width, height, seconds, name, limits: Limits) -> None:
@@ -107,8 +117,14 @@ def read_frames(source, indices: Sequence[int] | None = None) -> Iterator[np.nda
     source = Path(source)
     if source.is_dir():
         files = image_files(source)
+        size = _read_image(files[0]).shape
         for i in indices if indices is not None else range(len(files)):
-            yield _read_image(files[i])
+            image = _read_image(files[i])
+            if image.shape != size:
+                raise VideoError(f"{files[i].name} is {image.shape[1]}x{image.shape[0]} but "
+                                 f"{files[0].name} is {size[1]}x{size[0]}: the images of a folder "
+                                 "make one clip and must all have the same size.")
+            yield image
         return
     reader, meta = _open(source)
     width, height = meta["size"]
@@ -131,11 +147,43 @@ def image_files(folder: Path) -> list[Path]:
     files = [p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         raise VideoError(f"{folder}: the folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
-    return sorted(files, key=_natural_key)
+    return sorted(files, key=lambda path: _natural_key(path.name))
 
 
-def _natural_key(path: Path):
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+def unpack_zip(path, folder, *, limits: Limits = LIMITS) -> Path:
+    """Extract the images of a zip file into ``folder`` as a flat, numbered image sequence.
+
+    Images in nested folders count, in natural order of their full paths; other files and macOS
+    ``__MACOSX`` debris are skipped. Member names never become paths (a name like
+    ``../../x.png`` cannot write outside ``folder``), and the unpacked size is bounded by
+    ``limits.max_bytes`` before anything is written. Returns ``folder``.
+    """
+    folder = Path(folder)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise VideoError(f"{Path(path).name}: not a zip file that can be opened.") from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()
+                   and Path(m.filename).suffix.lower() in IMAGE_SUFFIXES
+                   and "__MACOSX" not in m.filename.split("/")]
+        if not members:
+            raise VideoError(f"{Path(path).name}: the zip holds no images "
+                             f"({', '.join(sorted(IMAGE_SUFFIXES))}).")
+        if sum(m.file_size for m in members) > limits.max_bytes:
+            raise VideoError(f"{Path(path).name}: the images would take more than "
+                             f"{limits.max_bytes / 2**20:.0f} MB unpacked.")
+        folder.mkdir(parents=True, exist_ok=True)
+        members.sort(key=lambda member: _natural_key(member.filename))
+        for number, member in enumerate(members, start=1):
+            target = folder / f"{number:06d}{Path(member.filename).suffix.lower()}"
+            with archive.open(member) as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+    return folder
+
+
+def _natural_key(name: str):
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -150,7 +198,10 @@ def _open(path: Path):
         raise VideoError(f"{path}: no such file.")
     if path.stat().st_size == 0:
         raise VideoError(f"{path.name}: the file is empty.")
-    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
+    # passthrough: every decoded frame once, as counted; by default ffmpeg would duplicate or drop
+    # frames of a variable-frame-rate clip to reach a constant rate.
+    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24",
+                                        output_params=["-fps_mode", "passthrough"])
     try:
         meta = next(reader)
     except (OSError, RuntimeError, StopIteration) as error:
