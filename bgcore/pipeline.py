@@ -106,11 +106,13 @@ def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure
     scale, picked = plan_sample(info, indices, channels=1 if measure == "grey" else 3, scale=scale)
     timer.lap("probe")
 
-    sample = []
-    for frame in read_frames(source, picked):
-        sample.append(to_working(frame, measure=measure, scale=scale))
-        progress("sample", len(sample) / len(picked))
-    sample = np.stack(sample)
+    sample = None
+    for i, frame in enumerate(read_frames(source, picked)):
+        work = to_working(frame, measure=measure, scale=scale)
+        if sample is None:  # filled in place: a list then np.stack would hold the sample twice
+            sample = np.empty((len(picked), *work.shape), np.float32)
+        sample[i] = work
+        progress("sample", (i + 1) / len(picked))
     timer.lap("sample")
 
     model = METHODS[method](**(params or {}))
@@ -161,6 +163,8 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
         "output_fps": fitted.fps,
         "seconds": {**fitted.seconds, **timer.seconds},
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # The ffmpeg decoders and encoders run as child processes: the largest of them.
+        "peak_memory_ffmpeg_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
     (out_dir / "report.json").write_text(json.dumps(report, indent=2))
     return report
