@@ -6,6 +6,7 @@ threshold re-exports without decoding the sample or fitting again.
 from __future__ import annotations
 
 import json
+import math
 import resource
 import time
 from contextlib import ExitStack
@@ -15,31 +16,37 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .masks import MaskOptions, make_mask, to_working
+from .masks import MaskOptions, make_mask, to_working, working_size
 from .models import METHODS, BackgroundModel
 from .video import VideoError, VideoInfo, VideoWriter, probe, read_frames, selection
 
 SAMPLE_BUDGET = 256 * 2**20
-"""Bytes the float32 fitting sample may take; the working scale shrinks to stay under it."""
+"""Bytes the float32 fitting sample may take."""
 MAX_SAMPLE = 200
-"""Frames in the fitting sample at most, spread evenly over the selected frames."""
+"""Frames in the fitting sample at most, evenly spaced over the selected frames."""
+MIN_SAMPLE = 50
+"""Frames the fitting sample keeps before the working scale is reduced to fit the budget."""
 
 
-def plan_sample(info: VideoInfo, indices, *, channels: int, scale="auto",
-                budget: int = SAMPLE_BUDGET, max_frames: int = MAX_SAMPLE):
-    """The working scale and the frame indices to fit on.
+def plan_sample(info: VideoInfo, indices: range, *, channels: int, scale="auto",
+                budget: int = SAMPLE_BUDGET, max_frames: int = MAX_SAMPLE,
+                min_frames: int = MIN_SAMPLE) -> tuple[float, range]:
+    """The working scale and the evenly spaced frames to fit on, within a memory budget.
 
-    With ``scale="auto"`` the scale is the largest (at most 1) that keeps
-    frames x height x width x channels x 4 bytes under ``budget``.
+    With ``scale="auto"`` the sample first gives up frames (down to ``min_frames``), then size,
+    by a whole factor (1/2, 1/3...), which area averaging does fastest and cleanest.
     """
-    count = min(len(indices), max_frames)
-    picked = [indices[i] for i in np.linspace(0, len(indices) - 1, count).round().astype(int)]
     if scale == "auto":
-        full = count * info.width * info.height * channels * 4
-        scale = min(1.0, float(np.sqrt(budget / full)))
-    elif not 0 < scale <= 1:
+        frame_bytes = info.width * info.height * channels * 4
+        factor = 1
+        while min(len(indices), min_frames) * frame_bytes > budget * factor**2:
+            factor += 1
+        scale = 1 / factor
+    elif not (isinstance(scale, (int, float)) and 0 < scale <= 1):
         raise ValueError(f"scale={scale}: use a number in (0, 1] or 'auto'.")
-    return scale, sorted(set(picked))
+    height, width = working_size(info.height, info.width, scale)
+    count = max(2, min(len(indices), max_frames, budget // (width * height * channels * 4)))
+    return scale, indices[::math.ceil(len(indices) / count)]
 
 
 @dataclass
@@ -106,9 +113,10 @@ def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure
     scale, picked = plan_sample(info, indices, channels=1 if measure == "grey" else 3, scale=scale)
     timer.lap("probe")
 
+    height, width = working_size(info.height, info.width, scale)
     sample = None
-    for i, frame in enumerate(read_frames(source, picked)):
-        work = to_working(frame, measure=measure, scale=scale)
+    for i, frame in enumerate(read_frames(source, picked, size=None if scale == 1 else (width, height))):
+        work = to_working(frame, measure=measure)
         if sample is None:  # filled in place: a list then np.stack would hold the sample twice
             sample = np.empty((len(picked), *work.shape), np.float32)
         sample[i] = work
@@ -123,12 +131,12 @@ def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure
 
 
 def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptions(),
-           progress=None) -> dict:
+           mask_pngs: bool = True, progress=None) -> dict:
     """Apply a fitted model to every selected frame, streaming, and write the outputs.
 
     Writes foreground.mp4 (foreground on black), mask.mp4 (white foreground), background.png,
-    masks/000001.png ... (0 background, 255 foreground, input resolution) and report.json,
-    whose content is returned.
+    masks/000001.png ... (0 background, 255 foreground, input resolution; unless ``mask_pngs``
+    is False) and report.json, whose content is returned.
     """
     progress = progress or (lambda stage, fraction: None)
     out_dir = Path(out_dir)
@@ -145,7 +153,8 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
             foreground_video.write(frame * mask[..., None])
             mask_image = mask.astype(np.uint8) * 255
             mask_video.write(mask_image)
-            cv2.imwrite(str(out_dir / "masks" / f"{number:06d}.png"), mask_image)
+            if mask_pngs:
+                cv2.imwrite(str(out_dir / "masks" / f"{number:06d}.png"), mask_image)
             progress("apply", number / len(fitted.indices))
     timer.lap("apply")
 
@@ -173,11 +182,11 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
 def run(source, out_dir, *, method: str = "svd", params: dict | None = None,
         mask_options: MaskOptions = MaskOptions(), measure: str = "rgb",
         start: float = 0.0, end: float | None = None, fps: float | None = None,
-        scale="auto", progress=None) -> dict:
+        scale="auto", mask_pngs: bool = True, progress=None) -> dict:
     """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`."""
     fitted = fit_clip(source, method=method, params=params, measure=measure, start=start, end=end,
                       fps=fps, scale=scale, progress=progress)
-    return export(fitted, out_dir, mask_options=mask_options, progress=progress)
+    return export(fitted, out_dir, mask_options=mask_options, mask_pngs=mask_pngs, progress=progress)
 
 
 def upscale_mask(mask: np.ndarray, size) -> np.ndarray:

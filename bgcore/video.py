@@ -108,38 +108,55 @@ def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
     return range(first, last, step)
 
 
-def read_frames(source, indices: Sequence[int] | None = None) -> Iterator[np.ndarray]:
+def read_frames(source, indices: Sequence[int] | None = None, *,
+                size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
     """Yield the frames of ``source`` as uint8 RGB arrays of shape (H, W, 3), in order.
 
     ``indices`` (increasing, e.g. from :func:`selection`) picks which decoded frames are
-    yielded; all by default. Only one frame is in memory at a time.
+    yielded; all by default. ``size`` (width, height) scales them down by area averaging.
+    Only one frame is in memory at a time.
     """
     source = Path(source)
     if source.is_dir():
-        files = image_files(source)
-        size = _read_image(files[0]).shape
-        for i in indices if indices is not None else range(len(files)):
-            image = _read_image(files[i])
-            if image.shape != size:
-                raise VideoError(f"{files[i].name} is {image.shape[1]}x{image.shape[0]} but "
-                                 f"{files[0].name} is {size[1]}x{size[0]}: the images of a folder "
-                                 "make one clip and must all have the same size.")
-            yield image
+        yield from _read_folder(source, indices, size)
         return
-    reader, meta = _open(source)
-    width, height = meta["size"]
-    wanted = None if indices is None else set(indices)
-    last = None if indices is None else max(indices, default=-1)
+    filters = []
+    if isinstance(indices, range) and indices.step > 1:
+        # Let ffmpeg drop the frames we skip: converting and piping every full-size frame
+        # would cost more than decoding it.
+        first, last = indices.start, indices[-1] if indices else indices.start
+        filters.append(f"select=between(n\\,{first}\\,{last})*not(mod(n-{first}\\,{indices.step}))")
+        wanted = None
+    else:
+        wanted = None if indices is None else set(indices)
+    if size is not None:
+        filters.append(f"format=rgb24,scale={size[0]}:{size[1]}:flags=area")
+    reader, meta = _open(source, filters)
+    width, height = meta["size"] if size is None else size
+    remaining = None if indices is None else len(indices)
     try:
         for i, raw in enumerate(reader):
-            if wanted is not None:
-                if i > last:
-                    break
-                if i not in wanted:
-                    continue
+            if remaining == 0:
+                break
+            if wanted is not None and i not in wanted:
+                continue
             yield np.frombuffer(raw, np.uint8).reshape(height, width, 3)
+            if remaining is not None:
+                remaining -= 1
     finally:
         reader.close()
+
+
+def _read_folder(folder: Path, indices, size) -> Iterator[np.ndarray]:
+    files = image_files(folder)
+    first = _read_image(files[0]).shape
+    for i in indices if indices is not None else range(len(files)):
+        image = _read_image(files[i])
+        if image.shape != first:
+            raise VideoError(f"{files[i].name} is {image.shape[1]}x{image.shape[0]} but "
+                             f"{files[0].name} is {first[1]}x{first[0]}: the images of a folder "
+                             "make one clip and must all have the same size.")
+        yield image if size is None else cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def image_files(folder: Path) -> list[Path]:
@@ -193,15 +210,16 @@ def _read_image(path: Path) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def _open(path: Path):
+def _open(path: Path, filters=()):
     if not path.is_file():
         raise VideoError(f"{path}: no such file.")
     if path.stat().st_size == 0:
         raise VideoError(f"{path.name}: the file is empty.")
     # passthrough: every decoded frame once, as counted; by default ffmpeg would duplicate or drop
     # frames of a variable-frame-rate clip to reach a constant rate.
+    vf = ["-vf", ",".join(filters)] if filters else []
     reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24",
-                                        output_params=["-fps_mode", "passthrough"])
+                                        output_params=["-fps_mode", "passthrough", *vf])
     try:
         meta = next(reader)
     except (OSError, RuntimeError, StopIteration) as error:
