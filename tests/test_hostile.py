@@ -204,7 +204,7 @@ def test_hostile_clip_that_aborts_opencv_is_read_safely(tmp_path):
     # OpenCV's VideoCapture aborts the whole process on this file's second frame: prove it still
     # does (in a child), so this test keeps meaning something, then read it our way.
     child = subprocess.run([sys.executable, "-c", "import cv2\nc = cv2.VideoCapture(r'%s')\n"
-                            "[c.read() for _ in range(5)]\nprint('survived')" % source],
+                            "[c.read() for _ in range(5)]" % source],
                            capture_output=True, text=True, timeout=60)
-    assert child.returncode != 0 and "survived" not in child.stdout
+    assert child.returncode < 0, "OpenCV no longer crashes on this clip"  # killed by a signal
     assert run_ok(source, tmp_path / "out")["frame_count"] == probe(source).frame_count
