@@ -17,7 +17,7 @@ import numpy as np
 
 from .masks import MaskOptions, make_mask, to_working
 from .models import METHODS, BackgroundModel
-from .video import VideoInfo, VideoWriter, probe, read_frames, selection
+from .video import TransparentWriter, VideoInfo, VideoWriter, probe, read_frames, selection
 
 SAMPLE_BUDGET = 256 * 2**20
 """Bytes the float32 fitting sample may take; the working scale shrinks to stay under it."""
@@ -117,12 +117,12 @@ def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure
 
 
 def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptions(),
-           progress=None) -> dict:
+           transparent: bool = False, progress=None) -> dict:
     """Apply a fitted model to every selected frame, streaming, and write the outputs.
 
     Writes foreground.mp4 (foreground on black), mask.mp4 (white foreground), background.png,
     masks/000001.png ... (0 background, 255 foreground, input resolution) and report.json,
-    whose content is returned.
+    whose content is returned; with ``transparent``, also foreground.webm (VP9 with alpha).
     """
     progress = progress or (lambda stage, fraction: None)
     out_dir = Path(out_dir)
@@ -134,11 +134,15 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
         foreground_video = stack.enter_context(
             VideoWriter(out_dir / "foreground.mp4", width, height, fitted.fps))
         mask_video = stack.enter_context(VideoWriter(out_dir / "mask.mp4", width, height, fitted.fps))
+        alpha_video = (stack.enter_context(TransparentWriter(out_dir / "foreground.webm", width, height,
+                                                             fitted.fps)) if transparent else None)
         for number, frame in enumerate(read_frames(fitted.source, fitted.indices), start=1):
             mask = fitted.mask(frame, mask_options)
             foreground_video.write(frame * mask[..., None])
             mask_image = mask.astype(np.uint8) * 255
             mask_video.write(mask_image)
+            if alpha_video:
+                alpha_video.write(np.dstack([frame, mask_image]))
             cv2.imwrite(str(out_dir / "masks" / f"{number:06d}.png"), mask_image)
             progress("apply", number / len(fitted.indices))
     timer.lap("apply")

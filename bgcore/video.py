@@ -140,6 +140,9 @@ def _first_line(error: Exception) -> str:
     return lines[-1].strip() if lines else type(error).__name__
 
 
+_RGB_FORMATS = {3: "rgb24", 4: "rgba"}
+
+
 class VideoWriter:
     """H.264 MP4 (yuv420p) writer that browsers play; use as a context manager.
 
@@ -164,7 +167,7 @@ class VideoWriter:
         if frame.shape[1::-1] != self._size:
             raise ValueError(f"frame of size {frame.shape[1::-1]} sent to a {self._size} writer")
         if self._writer is None:
-            self._writer = self._start("gray" if frame.ndim == 2 else "rgb24")
+            self._writer = self._start("gray" if frame.ndim == 2 else _RGB_FORMATS[frame.shape[2]])
         self._writer.send(np.ascontiguousarray(frame))
         self.frame_count += 1
 
@@ -181,3 +184,50 @@ class VideoWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+class TransparentWriter(VideoWriter):
+    """VP9 WebM writer with an alpha channel (yuva420p), which Chrome and Firefox play with
+    transparency; use as a context manager. Frames are uint8 RGBA (H, W, 4), any size."""
+
+    def __init__(self, path, width: int, height: int, fps: float, *, crf: int = 30):
+        super().__init__(path, width, height, fps, crf=crf)
+
+    def _start(self, pix_fmt_in: str):
+        # realtime / cpu-used 8: about 400 frames/s at 320x240 here, against a few with VP9's defaults.
+        writer = imageio_ffmpeg.write_frames(
+            str(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuva420p",
+            fps=self._args["fps"], codec="libvpx-vp9", quality=None, macro_block_size=1,
+            output_params=["-crf", str(self._args["crf"]), "-b:v", "0", "-deadline", "realtime",
+                           "-cpu-used", "8", "-row-mt", "1", "-auto-alt-ref", "0"])
+        writer.send(None)
+        return writer
+
+
+def read_alpha(path) -> Iterator[np.ndarray]:
+    """Yield the alpha plane (H, W) uint8 of each frame of a VP9 WebM with transparency.
+
+    ffmpeg's native VP9 decoder drops alpha; libvpx-vp9 keeps it.
+    """
+    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgba", bits_per_pixel=32,
+                                        input_params=["-c:v", "libvpx-vp9"])
+    try:
+        width, height = next(reader)["size"]
+        for raw in reader:
+            yield np.frombuffer(raw, np.uint8).reshape(height, width, 4)[..., 3]
+    finally:
+        reader.close()
+
+
+def write_preview(source, path, *, width: int = 480, seconds: float = 60.0) -> Path:
+    """A small H.264 MP4 of the first ``seconds`` of ``source`` that any browser plays
+    (AVI, MKV, MPEG-4 Part 2 or image folders do not play in a browser as they are)."""
+    info = probe(source)
+    scale = min(1.0, width / info.width)
+    size = (max(2, round(info.width * scale)), max(2, round(info.height * scale)))
+    count = min(info.frame_count, max(1, round(seconds * info.fps)))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with VideoWriter(path, *size, info.fps) as writer:
+        for frame in read_frames(source, range(count)):
+            writer.write(frame if scale == 1 else cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+    return Path(path)

@@ -26,7 +26,8 @@ class SVDBackground(BackgroundModel):
 
     Attributes after ``fit``: ``singular_values_`` (n,), ``components_`` (n, H, W, C), the
     U columns as images, and ``weights_`` (n, T), the V rows over the sampled frames, with
-    n >= max(rank, 10) (all of them for the exact solver).
+    n >= max(rank, 10) (all of them for the exact solver); ``total_energy_``, the sum of squares
+    of the whole matrix, so that the share of it the first k components capture is known.
     """
 
     name = "svd"
@@ -51,6 +52,7 @@ class SVDBackground(BackgroundModel):
         if self.solver not in ("randomized", "exact"):
             raise ValueError(f"solver={self.solver!r}: use 'randomized' or 'exact'.")
         matrix = frames.reshape(len(frames), -1).T
+        self.total_energy_ = sum(float(np.vdot(frame, frame)) for frame in frames)
         if self.solver == "exact":
             u, s, vt = np.linalg.svd(matrix, full_matrices=False)
         else:

@@ -1,0 +1,54 @@
+"""Files that come in and go out of the app: a zip of images unpacked safely, mask PNGs zipped."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from .video import IMAGE_SUFFIXES, VideoError, _natural_key
+
+MAX_IMAGES = 10_000
+MAX_UNPACKED = 2 * 2**30
+"""Bytes a zip of images may unpack to: a small zip must not fill the disk."""
+
+
+def unpack_images(archive, folder, *, max_images: int = MAX_IMAGES, max_bytes: int = MAX_UNPACKED) -> Path:
+    """Extract the images of a zip into ``folder`` as 000001.png, 000002.jpg ... in natural order.
+
+    The names inside the zip only decide the order: no path is built from them, so an entry like
+    ``../../x`` cannot write outside ``folder``. Raises VideoError for anything that is not a zip
+    of images.
+    """
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            entries = [entry for entry in bundle.infolist() if _is_image(entry)]
+            if not entries:
+                raise VideoError("The zip holds no images (jpg, png, bmp, tif). Put the frames of one clip "
+                                 "in a zip, or upload a video file.")
+            if len(entries) > max_images or sum(entry.file_size for entry in entries) > max_bytes:
+                raise VideoError(f"The zip holds {len(entries)} images, too many to unpack here: keep at most "
+                                 f"{max_images} images and {max_bytes // 2**20} MB.")
+            entries.sort(key=lambda entry: _natural_key(PurePosixPath(entry.filename)))
+            folder = Path(folder)
+            folder.mkdir(parents=True, exist_ok=True)
+            for number, entry in enumerate(entries, start=1):
+                suffix = PurePosixPath(entry.filename).suffix.lower()
+                (folder / f"{number:06d}{suffix}").write_bytes(bundle.read(entry))
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise VideoError(f"The file is not a readable zip ({error}). Zip the images again, or upload a "
+                         "video file.") from None
+    return folder
+
+
+def zip_files(files, archive) -> Path:
+    """Store ``files`` flat in the zip ``archive`` (no compression: PNGs are compressed already)."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:
+        for path in files:
+            bundle.write(path, Path(path).name)
+    return Path(archive)
+
+
+def _is_image(entry: zipfile.ZipInfo) -> bool:
+    name = PurePosixPath(entry.filename)
+    return (not entry.is_dir() and name.suffix.lower() in IMAGE_SUFFIXES
+            and "__MACOSX" not in name.parts and not name.name.startswith("."))
