@@ -11,8 +11,10 @@ from ui.widgets import (PAGES, clip_caption, mask_options_ui, method_label, meth
 def method_ui() -> str:
     """The methods, each with its plain-language summary; returns the chosen name."""
     names = list(bgcore.METHODS)
-    return st.radio("Method", names, format_func=method_label,
-                    captions=[bgcore.METHODS[name].summary for name in names], **state.keep("method", names[0]))
+    chosen = st.radio("Method", names, format_func=method_label,
+                      captions=[bgcore.METHODS[name].summary for name in names], **state.keep("method", names[0]))
+    st.caption("Every method expects a camera that stands still and steady light.")
+    return chosen
 
 
 def run_ui(clip: state.Clip, method: str, params: dict) -> None:

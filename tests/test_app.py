@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import bgcore
 from bgcore.models import BackgroundModel, Param
+from conftest import shared
 from ui import state
 
 TIMEOUT = 180
@@ -134,6 +135,14 @@ def test_a_corrupt_video_gets_a_message(clip_path):
     assert len(app.error) == 1 and "Try an MP4" in app.error[0].value
 
 
+def test_a_clip_that_crashes_opencv_goes_through():
+    app = upload(open_app(), "demo.avi", shared("hostile/demo.avi").read_bytes(), "video/x-msvideo")
+    assert not app.error and {metric.label: metric.value for metric in app.metric}["Size"] == "48×48"
+    click(app, "Next: choose a method")
+    click(app, "Remove background")
+    assert titles(app) == ["Results"]
+
+
 def test_too_many_frames_ask_for_a_trim(clip_path, monkeypatch):
     monkeypatch.setattr(state, "MAX_FRAMES", 100)
     app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
@@ -143,10 +152,15 @@ def test_too_many_frames_ask_for_a_trim(clip_path, monkeypatch):
     assert not app.error and "Next: choose a method" in [b.label for b in app.button]
 
 
-def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch):
+def sample_fitted_with_median() -> AppTest:
     app = open_app()
     click(app, "Use the sample clip")
-    click(app, "Remove background")
+    app.radio[0].set_value("median").run()
+    return click(app, "Remove background")
+
+
+def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch):
+    app = sample_fitted_with_median()
     calls = {"fit": 0, "read": 0}
     fit_clip, read_frames = bgcore.fit_clip, bgcore.read_frames
 
@@ -200,7 +214,7 @@ def test_a_new_method_gets_widgets_from_its_params_and_its_details_shown(monkeyp
     app = open_app()
     click(app, "Use the sample clip")
     app.radio[0].set_value("fakeclusters").run()
-    assert app.selectbox(key="widget.param.fakeclusters.k").options == ["auto", "2", "3", "4"]
+    assert app.selectbox(key="widget.param.fakeclusters.k").options == ["Auto", "2", "3", "4"]
     app.selectbox(key="widget.param.fakeclusters.k").set_value(3).run()
     app.toggle(key="widget.param.fakeclusters.frame.own").set_value(True).run()
     app.slider(key="widget.param.fakeclusters.frame").set_value(20).run()
@@ -227,9 +241,7 @@ def test_the_svd_results_show_its_spectrum_components_and_histogram():
 
 
 def test_composite_is_offered_only_when_bgcore_can_make_one(monkeypatch, downloads):
-    app = open_app()
-    click(app, "Use the sample clip")
-    click(app, "Remove background")
+    app = sample_fitted_with_median()
     app.switch_page("pages/export.py").run()
     assert not app.file_uploader
     export = bgcore.export

@@ -91,7 +91,9 @@ def _screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)
     page.wait_for_timeout(1500)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    bottom = page.evaluate("document.querySelector('[data-testid=stMainBlockContainer]').getBoundingClientRect().bottom")
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"),
+                    clip={"x": 0, "y": 0, "width": page.viewport_size["width"], "height": min(bottom + 40, 3200)})
 
 
 def test_upload_remove_background_and_download_a_playable_foreground(server, browser_page, tmp_path):

@@ -62,7 +62,7 @@ def _param_ui(param, default, key: str, clip: state.Clip):
         return state.store_upload(upload.name, upload.getvalue()) if upload else None
     if param.choices is not None:
         default = default if default in param.choices else param.choices[0]
-        return st.selectbox(param.label, param.choices, help=param.help, format_func=str,
+        return st.selectbox(param.label, param.choices, help=param.help, format_func=lambda v: str(v).capitalize(),
                             **state.keep(key, default))
     whole = all(isinstance(v, int) for v in (param.low, param.high))
     low, high = (int(param.low), int(param.high)) if whole else (float(param.low), float(param.high))
