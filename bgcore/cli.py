@@ -9,7 +9,8 @@ from tempfile import TemporaryDirectory
 from .masks import MaskOptions
 from .models import METHODS
 from .pipeline import run
-from .video import VideoError, unpack_zip
+from .files import unpack_images
+from .video import VideoError
 
 
 def _threshold(text: str):
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     try:
         with TemporaryDirectory() as scratch:
             zipped = args.input.lower().endswith(".zip")
-            report = _run(unpack_zip(args.input, scratch) if zipped else args.input, args, params)
+            report = _run(unpack_images(args.input, scratch) if zipped else args.input, args, params)
     except (VideoError, ValueError, OSError) as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 2

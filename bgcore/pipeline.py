@@ -18,7 +18,8 @@ import numpy as np
 
 from .masks import MaskOptions, make_mask, to_working, working_size
 from .models import METHODS, BackgroundModel
-from .video import VideoError, VideoInfo, VideoWriter, probe, read_frames, selection
+from .video import (TransparentWriter, VideoError, VideoInfo, VideoWriter, probe, read_frames,
+                    selection)
 
 SAMPLE_BUDGET = 256 * 2**20
 """Bytes the float32 fitting sample may take."""
@@ -131,12 +132,13 @@ def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure
 
 
 def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptions(),
-           mask_pngs: bool = True, progress=None) -> dict:
+           mask_pngs: bool = True, transparent: bool = False, progress=None) -> dict:
     """Apply a fitted model to every selected frame, streaming, and write the outputs.
 
     Writes foreground.mp4 (foreground on black), mask.mp4 (white foreground), background.png,
     masks/000001.png ... (0 background, 255 foreground, input resolution; unless ``mask_pngs``
-    is False) and report.json, whose content is returned.
+    is False) and report.json, whose content is returned; with ``transparent``, also
+    foreground.webm (VP9 with alpha).
     """
     progress = progress or (lambda stage, fraction: None)
     out_dir = Path(out_dir)
@@ -148,11 +150,15 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
         foreground_video = stack.enter_context(
             VideoWriter(out_dir / "foreground.mp4", width, height, fitted.fps))
         mask_video = stack.enter_context(VideoWriter(out_dir / "mask.mp4", width, height, fitted.fps))
+        alpha_video = (stack.enter_context(TransparentWriter(out_dir / "foreground.webm", width, height,
+                                                             fitted.fps)) if transparent else None)
         for number, frame in enumerate(read_frames(fitted.source, fitted.indices), start=1):
             mask = fitted.mask(frame, mask_options)
             foreground_video.write(frame * mask[..., None])
             mask_image = mask.astype(np.uint8) * 255
             mask_video.write(mask_image)
+            if alpha_video:
+                alpha_video.write(np.dstack([frame, mask_image]))
             if mask_pngs:
                 cv2.imwrite(str(out_dir / "masks" / f"{number:06d}.png"), mask_image)
             progress("apply", number / len(fitted.indices))

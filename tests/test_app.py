@@ -1,8 +1,274 @@
+"""The app's pages through streamlit's AppTest: the sample path, uploads, methods, downloads, errors."""
+
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+import bgcore
+from bgcore.models import BackgroundModel, Param
+from conftest import shared
+from ui import state
 
-def test_app_opens_on_the_sample_and_shows_its_background():
-    app = AppTest.from_file("../app.py", default_timeout=120).run()
+TIMEOUT = 180
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """The bytes behind each download button: AppTest keeps them in a media store it makes per run."""
+    stores = []
+
+    class Recording(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
+
+    def data(button) -> bytes:
+        return stores[-1].get_file(button.proto.url.rsplit("/", 1)[-1]).content
+
+    return data
+
+
+def open_app() -> AppTest:
+    app = AppTest.from_file("../app.py", default_timeout=TIMEOUT).run()
     assert not app.exception
-    captions = [c for image in app.get("image") for c in image.captions]
-    assert any("Background" in c for c in captions) and any("Foreground" in c for c in captions)
+    return app
+
+
+def click(app: AppTest, label: str) -> AppTest:
+    [button] = [b for b in app.button if b.label == label]
+    button.click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def captions(app: AppTest) -> list:
+    return [caption for image in app.get("image") for caption in image.captions]
+
+
+def titles(app: AppTest) -> list:
+    return [title.value for title in app.title]
+
+
+def download(app: AppTest, label: str):
+    [button] = [b for b in app.get("download_button") if b.label.startswith(label)]
+    return button
+
+
+def upload(app: AppTest, name: str, data: bytes, mime: str = "video/mp4") -> AppTest:
+    app.file_uploader[0].set_value((name, data, mime)).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_the_first_page_offers_an_upload_the_sample_and_how_it_works():
+    app = open_app()
+    assert titles(app) == ["Remove the background from a video"]
+    assert set(app.file_uploader[0].allowed_type) >= {".mp4", ".mov", ".avi", ".mkv", ".webm", ".zip"}
+    assert [b.label for b in app.button] == ["Use the sample clip"]
+    assert captions(app) == ["Original", "Background", "Mask"]
+
+
+def test_the_sample_reaches_a_downloaded_foreground_in_four_clicks(downloads, tmp_path):
+    app = open_app()
+    click(app, "Use the sample clip")  # 1: loads the sample and moves on to the method page
+    assert titles(app) == ["Choose a method"]
+    click(app, "Remove background")  # 2: defaults (SVD, rank 1), then the results page
+    assert titles(app) == ["Results"]
+    app.switch_page("pages/export.py").run()  # 3: the Export tab
+    assert titles(app) == ["Export"] and not app.exception
+    foreground = download(app, "Foreground video (MP4)")
+    assert foreground.proto.type == "primary"  # 4: the button that stands out
+    (tmp_path / "foreground.mp4").write_bytes(downloads(foreground))
+    assert bgcore.probe(tmp_path / "foreground.mp4").frame_count == 150
+    for label in ("Mask video (MP4)", "Transparent video (WebM)", "Background image (PNG)",
+                  "Masks, one PNG a frame (ZIP)"):
+        assert len(downloads(download(app, label))) > 1000, label
+
+
+def test_an_uploaded_video_shows_its_facts_preparation_and_cost(clip_path):
+    app = upload(open_app(), "my holiday.MP4", clip_path.read_bytes())
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics == {"Size": "320×240", "Frame rate": "15 fps", "Frames": "150", "Duration": "10.0 s"}
+    assert [s.label for s in app.slider] == ["Trim (seconds)"]
+    assert {s.label for s in app.selectbox} == {"Frame rate", "Working scale"}
+    assert any("150 frames to process" in caption.value for caption in app.caption)
+    app.slider[0].set_value((2.0, 6.0)).run()
+    app.selectbox(key="widget.prep." + app.session_state["clip"].digest + ".fps").set_value(5).run()
+    assert any("20 frames to process" in caption.value for caption in app.caption)
+    click(app, "Next: choose a method")
+    assert titles(app) == ["Choose a method"]
+    click(app, "Remove background")
+    assert len(app.session_state["fit"].fitted.indices) == 20
+
+
+def test_a_zip_of_images_is_a_clip(tmp_path):
+    frames = bgcore.synthetic.make_clip(width=64, height=48, frames=12).frames
+    archive = tmp_path / "frames.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for number, frame in enumerate(frames, start=1):
+            bundle.writestr(f"shot/{number}.png", _png(frame))
+    app = upload(open_app(), "frames.zip", archive.read_bytes(), "application/zip")
+    assert {metric.label: metric.value for metric in app.metric}["Frames"] == "12"
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("notes.mp4", b"these are my notes, not a video", "not a video that can be decoded"),
+    ("empty.mov", b"", "is empty"),
+    ("frames.zip", b"PK not really a zip", "not a readable zip"),
+])
+def test_a_file_that_is_not_a_video_gets_a_message_not_a_traceback(name, data, message):
+    app = upload(open_app(), name, data)
+    assert len(app.error) == 1 and message in app.error[0].value
+    assert app.session_state["clip"] is None
+
+
+def test_a_corrupt_video_gets_a_message(clip_path):
+    data = clip_path.read_bytes()
+    app = upload(open_app(), "cut.mp4", data[:2000])
+    assert len(app.error) == 1 and "Try an MP4" in app.error[0].value
+
+
+def test_a_clip_that_crashes_opencv_goes_through():
+    app = upload(open_app(), "demo.avi", shared("hostile/demo.avi").read_bytes(), "video/x-msvideo")
+    assert not app.error and {metric.label: metric.value for metric in app.metric}["Size"] == "48×48"
+    click(app, "Next: choose a method")
+    click(app, "Remove background")
+    assert titles(app) == ["Results"]
+
+
+def test_too_many_frames_ask_for_a_trim(clip_path, monkeypatch):
+    monkeypatch.setattr(state, "MAX_FRAMES", 100)
+    app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
+    assert "trim the clip or lower its frame rate" in app.error[0].value
+    assert "Next: choose a method" not in [b.label for b in app.button]
+    app.slider[0].set_value((0.0, 5.0)).run()
+    assert not app.error and "Next: choose a method" in [b.label for b in app.button]
+
+
+def sample_fitted_with_median() -> AppTest:
+    app = open_app()
+    click(app, "Use the sample clip")
+    app.radio[0].set_value("median").run()
+    return click(app, "Remove background")
+
+
+def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch):
+    app = sample_fitted_with_median()
+    calls = {"fit": 0, "read": 0}
+    fit_clip, read_frames = bgcore.fit_clip, bgcore.read_frames
+
+    def counting(name, function):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(bgcore, "fit_clip", counting("fit", fit_clip))
+    monkeypatch.setattr(bgcore, "read_frames", counting("read", read_frames))
+    mask = _image(app, "Mask")
+    app.toggle(key="widget.mask.auto").set_value(False).run()
+    app.slider(key="widget.mask.threshold").set_value(5).run()
+    app.select_slider(key="widget.mask.cleanup").set_value("Off").run()
+    assert (_image(app, "Mask") != mask) and calls == {"fit": 0, "read": 0}
+    app.switch_page("pages/method.py").run()
+    assert app.slider(key="widget.mask.threshold").value == 5  # kept while away
+    click(app, "Remove background")
+    assert calls["fit"] == 0 and titles(app) == ["Results"]
+
+
+def test_every_method_is_offered_with_its_summary():
+    app = open_app()
+    click(app, "Use the sample clip")
+    radio = app.radio[0]
+    assert radio.options == [name.upper() if len(name) <= 4 else name.capitalize() for name in bgcore.METHODS]
+    assert list(radio.proto.captions) == [cls.summary for cls in bgcore.METHODS.values()]
+
+
+class FakeClusters(BackgroundModel):
+    """A stand-in for methods added later: a choice with "auto", a frame, an image."""
+
+    name = "fakeclusters"
+    summary = "A test method."
+    params = (Param("k", "Clusters", "How many.", choices=("auto", 2, 3, 4)),
+              Param("frame", "Reference frame", "Which frame.", kind="frame"),
+              Param("image", "Clean background", "A photo of the empty scene.", kind="image"))
+
+    def __init__(self, *, k="auto", frame="auto", image=None):
+        self.k, self.frame, self.image = k, frame, image
+
+    def _fit(self, frames, progress):
+        self.background_ = np.median(frames, axis=0)
+        self.k_ = 2 if self.k == "auto" else self.k
+        self.cluster_sizes_ = np.array([70, 30])
+
+
+def test_a_new_method_gets_widgets_from_its_params_and_its_details_shown(monkeypatch, tmp_path):
+    monkeypatch.setitem(bgcore.METHODS, "fakeclusters", FakeClusters)
+    app = open_app()
+    click(app, "Use the sample clip")
+    app.radio[0].set_value("fakeclusters").run()
+    assert app.selectbox(key="widget.param.fakeclusters.k").options == ["Auto", "2", "3", "4"]
+    app.selectbox(key="widget.param.fakeclusters.k").set_value(3).run()
+    app.toggle(key="widget.param.fakeclusters.frame.own").set_value(True).run()
+    app.slider(key="widget.param.fakeclusters.frame").set_value(20).run()
+    assert "Frame 20" in captions(app)
+    app.file_uploader(key="param.fakeclusters.image").set_value(("empty.png", _png(np.zeros((8, 8, 3))),
+                                                                  "image/png")).run()
+    click(app, "Remove background")
+    params = app.session_state["fit"].fitted.params
+    assert params["k"] == 3 and params["frame"] == 19 and params["image"].endswith(".png")
+    assert "empty" not in params["image"]  # stored under a name of our own
+    assert {metric.label: metric.value for metric in app.metric} == {"K": "3"}
+    assert "The SVD, component by component" not in [m.value for m in app.markdown]
+
+
+def test_the_svd_results_show_its_spectrum_components_and_histogram():
+    app = open_app()
+    click(app, "Use the sample clip")
+    click(app, "Remove background")
+    headings = [m.value for m in app.markdown]
+    assert "##### The SVD, component by component" in headings
+    assert "##### Why pixels became foreground" in headings
+    assert {"The background plate", "Original", "Background", "Mask", "Foreground", "U1", "U4"} <= set(captions(app))
+    assert len(app.get("vega_lite_chart")) == 4  # histogram, singular values, energy, V rows
+
+
+def test_composite_is_offered_only_when_bgcore_can_make_one(monkeypatch, downloads):
+    app = sample_fitted_with_median()
+    app.switch_page("pages/export.py").run()
+    assert not app.file_uploader
+    export = bgcore.export
+
+    def export_with_replacement(fitted, out_dir, *, replacement=None, **options):
+        report = export(fitted, out_dir, **options)
+        if replacement:
+            shutil.copy(out_dir / "foreground.mp4", out_dir / "composite.mp4")
+        return report
+
+    monkeypatch.setattr(bgcore, "export", export_with_replacement)
+    app.run()
+    app.file_uploader(key="replacement").set_value(("beach.png", _png(np.zeros((8, 8, 3))), "image/png")).run()
+    assert not app.exception and len(downloads(download(app, "Composite video (MP4)"))) > 1000
+
+
+@pytest.mark.parametrize("page", ["pages/method.py", "pages/results.py", "pages/export.py"])
+def test_later_pages_point_back_when_there_is_nothing_yet(page):
+    app = open_app().switch_page(page).run()
+    assert not app.exception and len(app.info) == 1
+
+
+def _png(image) -> bytes:
+    import cv2
+    return cv2.imencode(".png", np.asarray(image, np.uint8))[1].tobytes()
+
+
+def _image(app, caption):
+    """The media URL of the image with ``caption``: it changes when the picture does."""
+    return next(image.proto.imgs[0].url for image in app.get("image") if caption in image.captions)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bgcore import VideoError, probe, read_frames, run
+from bgcore.files import unpack_images
 from bgcore.limits import Limits
 from conftest import shared
 
@@ -169,7 +170,6 @@ def test_image_folder_with_mixed_sizes_and_a_stray_file(tmp_path):
 
 
 def test_zip_of_images_in_nested_folders(tmp_path):
-    from bgcore.video import unpack_zip
     archive = tmp_path / "frames.zip"
     with zipfile.ZipFile(archive, "w") as z:
         for i in range(1, 13):
@@ -178,7 +178,7 @@ def test_zip_of_images_in_nested_folders(tmp_path):
         z.writestr("__MACOSX/shoot/._frame1.png", b"resource fork junk")
         z.writestr("zz/../../evil.png", png.tobytes())
         z.writestr("notes.txt", "hello")
-    folder = unpack_zip(archive, tmp_path / "unpacked")
+    folder = unpack_images(archive, tmp_path / "unpacked")
     assert not (tmp_path.parent / "evil.png").exists()
     assert folder.is_relative_to(tmp_path / "unpacked")
     frames = list(read_frames(folder))
@@ -191,12 +191,11 @@ def test_zip_of_images_in_nested_folders(tmp_path):
 
 
 def test_zip_bomb_is_refused(tmp_path):
-    from bgcore.video import unpack_zip
     archive = tmp_path / "bomb.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("big.png", b"\x00" * 50_000_000)
-    with pytest.raises(VideoError, match="unpacked"):
-        unpack_zip(archive, tmp_path / "out", limits=Limits(max_bytes=10_000_000))
+    with pytest.raises(VideoError, match="too many to unpack"):
+        unpack_images(archive, tmp_path / "out", limits=Limits(max_bytes=10_000_000))
 
 
 def test_hostile_clip_that_aborts_opencv_is_read_safely(tmp_path):

@@ -26,7 +26,8 @@ class SVDBackground(BackgroundModel):
 
     Attributes after ``fit``: ``singular_values_`` (n,), ``components_`` (n, H, W, C), the
     U columns as images, and ``weights_`` (n, T), the V rows over the sampled frames, with
-    n >= max(rank, 10) (all of them for the exact solver).
+    n >= max(rank, 10) (all of them for the exact solver); ``total_energy_``, the sum of squares
+    of the whole matrix, so that the share of it the first k components capture is known.
     """
 
     name = "svd"
@@ -54,6 +55,7 @@ class SVDBackground(BackgroundModel):
         # so M = U S V^T comes out as V, S, U^T. Handing scikit-learn the C-ordered matrix
         # untransposed spares it a copy of the whole sample.
         frames_by_pixels = frames.reshape(len(frames), -1)
+        self.total_energy_ = sum(float(np.vdot(frame, frame)) for frame in frames)
         if self.solver == "exact":
             vt_t, s, u_t = np.linalg.svd(frames_by_pixels, full_matrices=False)
         else:

@@ -1,0 +1,71 @@
+"""Step 4, export: the videos play here first, then download; a composite over a new background
+when bgcore offers one."""
+
+import inspect
+from pathlib import Path
+
+import streamlit as st
+
+import bgcore
+from ui import state
+from ui.widgets import mask_options, method_label, progress_ui, require_fit_ui
+
+# bgcore.export(replacement=...) writes composite.mp4; the control shows only where it exists.
+CAN_COMPOSITE = "replacement" in inspect.signature(bgcore.export).parameters
+
+
+def replacement_ui() -> str | None:
+    """An upload of a new background (image or video); returns its stored path."""
+    if not CAN_COMPOSITE:
+        return None
+    upload = st.file_uploader("New background (optional): an image or a video to put behind the foreground",
+                              type=list(state.KNOWN_TYPES), key="replacement")
+    return state.store_upload(upload.name, upload.getvalue()) if upload else None
+
+
+def download_ui(out: Path, name: str, label: str, mime: str, *, primary: bool = False) -> None:
+    path = out / name
+    st.download_button(f"{label} · {path.stat().st_size / 2**20:.1f} MB", path.read_bytes(), file_name=name,
+                       mime=mime, type="primary" if primary else "secondary", icon=":material/download:",
+                       width="stretch")
+
+
+def video_ui(out: Path, name: str, title: str, label: str, mime: str, *, primary: bool = False) -> None:
+    st.markdown(f"##### {title}")
+    st.video(str(out / name), format=mime)
+    download_ui(out, name, label, mime, primary=primary)
+
+
+fit = require_fit_ui()
+st.title("Export")
+st.caption(f"{method_label(fit.fitted.method)} background, {len(fit.fitted.indices):,} frames at "
+           f"{fit.fitted.fps:g} fps, {fit.fitted.size[0]}×{fit.fitted.size[1]}.")
+slot, progress = progress_ui()
+videos = st.columns(3, gap="medium")
+stills, composite = st.columns([1, 2], gap="medium")
+with composite:
+    replacement = replacement_ui()
+try:
+    out = state.export(fit, mask_options=mask_options(), replacement=replacement, progress=progress)
+except ValueError as error:
+    slot.empty()
+    st.error(f"{error}", icon=":material/error:")
+    st.stop()
+slot.empty()
+
+with videos[0]:
+    video_ui(out, "foreground.mp4", "Foreground", "Foreground video (MP4)", "video/mp4", primary=True)
+with videos[1]:
+    video_ui(out, "mask.mp4", "Mask", "Mask video (MP4)", "video/mp4")
+with videos[2]:
+    video_ui(out, "foreground.webm", "Transparent", "Transparent video (WebM)", "video/webm")
+    st.caption("VP9 with an alpha channel: the background is see-through in editors and browsers that "
+               "support it.")
+with stills:
+    st.markdown("##### Background and masks")
+    st.image(str(out / "background.png"), width="stretch")
+    download_ui(out, "background.png", "Background image (PNG)", "image/png")
+    download_ui(out, "masks.zip", "Masks, one PNG a frame (ZIP)", "application/zip")
+if (out / "composite.mp4").exists():
+    with composite:
+        video_ui(out, "composite.mp4", "On the new background", "Composite video (MP4)", "video/mp4")

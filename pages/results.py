@@ -1,0 +1,113 @@
+"""Step 3, the results: the background, one frame taken apart, why pixels became foreground, and
+what the method learned."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from bgcore import plots
+from ui import state
+from ui.widgets import PAGES, mask_options_ui, method_label, require_fit_ui
+
+COMPONENTS = 4
+
+
+def frame_ui(fit: state.Fit, options) -> None:
+    """A frame scrubber and that frame's original, background, mask and foreground side by side."""
+    fitted = fit.fitted
+    count = len(fitted.indices)
+    number = st.slider("Frame", 1, count, **state.keep(f"frame.{fit.key}", count // 2 + 1))
+    frame = state.frame(fitted.source, fitted.indices[min(number, count) - 1])
+    views = plots.frame_views(fitted, frame, options)
+    for column, (title, image) in zip(st.columns(len(views)), views.items()):
+        column.image(image, caption=title, width="stretch")
+
+
+def histogram_ui(fit: state.Fit, options) -> None:
+    histogram = plots.difference_histogram(state.differences(fit.fitted, fit.key), fit.fitted.threshold(options))
+    st.markdown("##### Why pixels became foreground")
+    st.caption(f"How far each pixel is from the background, on {state.HISTOGRAM_FRAMES} frames spread over the "
+               f"clip. Pixels right of the threshold ({histogram['threshold']:.1f}) are foreground before the "
+               f"clean-up: {histogram['foreground_share']:.1%} of them.")
+    bars = alt.Chart(pd.DataFrame({k: histogram[k] for k in ("left", "right", "count")})).mark_bar().encode(
+        x=alt.X("left", title="Difference from the background (0-255)"), x2="right",
+        y=alt.Y("count", title="Pixels (log scale)", scale=alt.Scale(type="symlog")), y2=alt.datum(0))
+    st.altair_chart(bars + _rule(histogram["threshold"], "threshold"), width="stretch", height=280)
+
+
+def spectrum_ui(fit: state.Fit) -> None:
+    """The SVD's singular values, energy, U components and V rows, when the model has them."""
+    rank = fit.fitted.params.get("rank", 1)
+    spectrum = plots.spectrum(fit.fitted.model, rank)
+    if spectrum is None:
+        return
+    st.markdown("##### The SVD, component by component")
+    st.caption(f"The first {rank} component(s) form the background and hold "
+               f"{spectrum['energy_at_rank']:.2%} of the clip's energy (sum of squares).")
+    values = pd.DataFrame({k: spectrum[k] for k in ("component", "singular_value", "energy")})
+    left, right = st.columns(2)
+    left.altair_chart(_points(values, "singular_value", "Singular value (log scale)", "log") + _rule(rank, "rank"),
+                      width="stretch")
+    right.altair_chart(_points(values, "energy", "Energy captured by the first k", "linear", ".1%")
+                       + _rule(rank, "rank"), width="stretch")
+    images = plots.component_images(fit.fitted.model, COMPONENTS)
+    st.caption("The first U components as images: each is a picture the frames are mixed from; with two "
+               "scenes in one clip, each shows up in its own component.")
+    for column, (number, image) in zip(st.columns(len(images)), enumerate(images, start=1)):
+        column.image(image, caption=f"U{number}", width="stretch")
+    weights = plots.component_weights(fit.fitted, COMPONENTS)
+    st.caption("The V rows: how much of each component every frame holds over time (a step is a change of scene).")
+    st.line_chart(pd.DataFrame(weights["weights"], index=pd.Index(weights["seconds"], name="seconds"),
+                               columns=[f"V{i}" for i in range(1, weights["weights"].shape[1] + 1)]),
+                  x_label="Time (s)", y_label="Weight")
+
+
+def details_ui(fit: state.Fit) -> None:
+    """Whatever else the model learned: numbers, bars and images, found without knowing the method."""
+    details = plots.model_details(fit.fitted.model)
+    if not details:
+        return
+    st.markdown("##### What the method learned")
+    for column, detail in zip(st.columns(min(len(details), 3)) * len(details), details):
+        if detail.kind == "number":
+            column.metric(detail.title, f"{detail.value:g}")
+        elif detail.kind == "bars":
+            column.caption(detail.title)
+            column.bar_chart(pd.DataFrame({detail.title: detail.value},
+                                          index=pd.RangeIndex(1, len(detail.value) + 1, name="#")))
+        else:
+            column.image(detail.value, caption=detail.title, width="stretch")
+
+
+def _points(values, field: str, title: str, scale: str, axis_format: str = "~s"):
+    return alt.Chart(values).mark_line(point=True).encode(
+        x=alt.X("component:Q", title="Component k", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y(field, title=title, scale=alt.Scale(type=scale, zero=False), axis=alt.Axis(format=axis_format)))
+
+
+def _rule(value: float, label: str):
+    marker = pd.DataFrame({"at": [value], "label": [f"{label} {value:.3g}"]})
+    base = alt.Chart(marker).encode(x="at:Q")
+    return base.mark_rule(color="#e4572e", strokeWidth=2) + base.mark_text(
+        align="left", dx=4, dy=-6, color="#e4572e", baseline="top").encode(text="label", y=alt.value(0))
+
+
+fit = require_fit_ui()
+fitted = fit.fitted
+st.title("Results")
+st.caption(" · ".join([f"{method_label(fitted.method)} background",
+                       *(f"{name} {value}" for name, value in fitted.params.items() if value is not None),
+                       f"{len(fitted.indices):,} frames", f"fitted in {sum(fitted.seconds.values()):.1f} s"]))
+plate, adjust = st.columns([3, 2], gap="large")
+with adjust:
+    st.markdown("##### Adjust the mask")
+    options = mask_options_ui()
+    st.caption(f"Threshold in use: {fitted.threshold(options):.1f}. Changing these does not recompute the "
+               "background.")
+    st.page_link(PAGES["export"], label="Export the videos", icon=":material/download:")
+plate.image(fitted.background_image(), caption="The background plate", width="stretch")
+st.markdown("##### Frame by frame")
+frame_ui(fit, options)
+histogram_ui(fit, options)
+spectrum_ui(fit)
+details_ui(fit)

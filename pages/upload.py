@@ -1,0 +1,114 @@
+"""Step 1, the clip: an upload or the sample, a preview, its facts and how to prepare it."""
+
+import streamlit as st
+
+import bgcore
+from bgcore.estimate import estimate
+from ui import state
+from ui.widgets import PAGES
+
+FRAME_RATES = (30, 25, 20, 15, 10, 5)
+SCALES = ("auto", 1.0, 0.75, 0.5, 0.25)
+HOW_IT_WORKS = """
+A camera that stands still sees the same background in every frame; what moves in front of it is
+the foreground. The app learns the background from many frames of the clip, for example as each
+pixel's typical value over time, or as the simplest part of the video seen as one big matrix (a
+low-rank SVD). Every pixel that differs from that background by more than a threshold becomes
+foreground, and a clean-up removes specks and fills holes. Best results: a fixed camera, steady
+light, and people or things that keep moving.
+"""
+
+
+def source_ui() -> None:
+    """The uploader and the sample button; loads what the user picks (the sample moves on to the
+    method page at once: it needs no preparation)."""
+    upload_column, sample_column = st.columns([3, 2], gap="large", vertical_alignment="center")
+    upload = upload_column.file_uploader(
+        "Upload a video", type=[*state.VIDEO_TYPES, "zip"],
+        help="MP4, MOV, AVI, MKV or WebM, or a zip of the frames as numbered images.")
+    with sample_column:
+        st.markdown("**No video at hand?** Try a 10-second sample with five moving shapes.")
+        sample = st.button("Use the sample clip", type="primary", icon=":material/play_circle:")
+    try:
+        if sample:
+            with st.spinner("Preparing the sample…"):
+                state.load_sample()
+            st.switch_page(PAGES["method"])
+        if upload is not None and upload.file_id != st.session_state.get("upload_id"):
+            st.session_state.upload_id = upload.file_id
+            st.session_state.upload_error = None
+            with st.spinner("Reading the clip…"):
+                state.load_upload(upload.name, upload.getvalue())
+    except ValueError as error:
+        st.session_state.upload_error = str(error)
+    if upload is not None and st.session_state.get("upload_error"):
+        st.error(st.session_state.upload_error, icon=":material/error:")
+
+
+def prepare_ui(clip: state.Clip) -> dict:
+    """Trim, frame rate and working scale; returns them as keyword arguments of bgcore.fit_clip."""
+    info, key = clip.info, f"prep.{clip.digest}"
+    duration = round(info.duration, 2)
+    trim, rate, size = st.columns([2, 1, 1])
+    start, end = trim.slider("Trim (seconds)", 0.0, duration, step=0.1 if duration >= 2 else 0.01,
+                             help="Keep only this part of the clip.", **state.keep(f"{key}.trim", (0.0, duration)))
+    fps = rate.selectbox("Frame rate", ["original", *(f for f in FRAME_RATES if f < info.fps)],
+                         format_func=lambda f: f"Original ({info.fps:g} fps)" if f == "original" else f"{f} fps",
+                         help="Fewer frames a second: quicker, and a smaller file.",
+                         **state.keep(f"{key}.fps", "original"))
+    scale = size.selectbox("Working scale", SCALES, format_func=lambda s: "Automatic" if s == "auto" else f"{s:.0%}",
+                           help="The size at which the background is learned; the videos keep the clip's size. "
+                                "Automatic keeps memory under 256 MB.", **state.keep(f"{key}.scale", "auto"))
+    return {"start": start, "end": None if end >= duration else end,
+            "fps": None if fps == "original" else float(fps), "scale": scale}
+
+
+def clip_ui(clip: state.Clip) -> None:
+    """Preview, facts, preparation with its cost, and the way on."""
+    st.subheader(clip.name)
+    preview, facts = st.columns([3, 2], gap="large")
+    preview.video(clip.preview)
+    if clip.info.duration > state.PREVIEW_SECONDS:
+        preview.caption(f"The preview shows the first {state.PREVIEW_SECONDS // 60} minutes.")
+    info = clip.info
+    with facts:
+        size, rate = st.columns(2)
+        size.metric("Size", f"{info.width}×{info.height}")
+        rate.metric("Frame rate", f"{info.fps:g} fps")
+        count, duration = st.columns(2)
+        count.metric("Frames", f"{info.frame_count:,}")
+        duration.metric("Duration", f"{info.duration:.1f} s")
+    st.markdown("##### Prepare")
+    state.set_prep(clip, **prepare_ui(clip))
+    try:
+        state.selected(clip)
+        cost = estimate(info, **state.prep(clip))
+    except ValueError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    st.caption(f"{cost.frames:,} frames to process · the background is learned from {cost.sample_frames} of them "
+               f"at {cost.scale:.0%} size, about {cost.memory / 2**20:,.0f} MB of memory · about "
+               f"{_duration(cost.seconds)} in all")
+    if st.button("Next: choose a method", type="primary", icon=":material/arrow_forward:"):
+        st.switch_page(PAGES["method"])
+
+
+def how_it_works_ui() -> None:
+    text, pictures = st.columns([2, 3], gap="large")
+    text.markdown("#### How it works")
+    text.markdown(HOW_IT_WORKS)
+    views = state.how_it_works()
+    for column, title in zip(pictures.columns(3), ("Original", "Background", "Mask")):
+        column.image(views[title], caption=title, width="stretch")
+
+
+def _duration(seconds: float) -> str:
+    return f"{max(1, round(seconds))} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+st.title("Remove the background from a video")
+source_ui()
+if st.session_state.clip is not None:
+    clip_ui(st.session_state.clip)
+st.divider()
+how_it_works_ui()

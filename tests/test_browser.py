@@ -1,0 +1,144 @@
+"""End to end in a real browser: Debian's chromium driven by Playwright against `streamlit run app.py`.
+
+Uploads the BMC clip (the sample where ../shared/data is absent), removes its background with SVD
+at rank 1, downloads the foreground MP4 and checks it decodes and plays. Screenshots of every page
+go to artifacts/ (not in git) for a person to look at.
+"""
+
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import bgcore
+from bgcore.synthetic import write_sample
+from conftest import SHARED_DATA
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+SLOW = 180_000
+"""Milliseconds allowed for a fit or an export on a slow CI machine."""
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="/usr/bin/chromium is absent: install Debian's chromium (.ci/run does)")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app served on a free local port; always stopped at the end."""
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start; see {log.name}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            # Tall, so that a screenshot holds a whole page (Streamlit scrolls inside its own element).
+            yield browser.new_page(viewport={"width": 1400, "height": 3200}, accept_downloads=True)
+        finally:
+            browser.close()
+
+
+def _clip(tmp_path) -> Path:
+    clip = SHARED_DATA / "bmc-video003" / "Video_003.avi"
+    return clip if clip.exists() else write_sample(tmp_path / "sample.mp4")
+
+
+def _screenshot(page, name: str) -> None:
+    """Once the script run is over and the images and charts are drawn."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)
+    page.wait_for_timeout(1500)
+    bottom = page.evaluate("document.querySelector('[data-testid=stMainBlockContainer]').getBoundingClientRect().bottom")
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"),
+                    clip={"x": 0, "y": 0, "width": page.viewport_size["width"], "height": min(bottom + 40, 3200)})
+
+
+def test_upload_remove_background_and_download_a_playable_foreground(server, browser_page, tmp_path):
+    page, clip = browser_page, _clip(tmp_path)
+    expected = bgcore.probe(clip).frame_count
+    page.goto(server)
+    page.get_by_role("button", name="Use the sample clip").wait_for(timeout=SLOW)
+    page.get_by_text("How it works").wait_for()
+    page.get_by_text("Mask", exact=True).wait_for(timeout=SLOW)
+    _screenshot(page, "1-clip-start")
+
+    page.locator("input[type=file]").first.set_input_files(str(clip))
+    page.get_by_role("button", name="Next: choose a method").wait_for(timeout=SLOW)
+    _screenshot(page, "1-clip-loaded")
+    page.get_by_role("button", name="Next: choose a method").click()
+
+    page.get_by_role("button", name="Remove background").wait_for(timeout=SLOW)
+    assert page.get_by_role("radio", name="SVD").is_checked()
+    rank = page.get_by_test_id("stSlider").filter(has_text="Rank").get_by_role("slider")
+    assert rank.input_value() == "1"
+    _screenshot(page, "2-method")
+    page.get_by_role("button", name="Remove background").click()
+
+    page.get_by_text("The background plate").wait_for(timeout=SLOW)
+    for caption in ("The background plate", "Mask", "Foreground"):
+        page.get_by_text(caption, exact=True).first.wait_for()
+    page.get_by_text("Why pixels became foreground").wait_for(timeout=SLOW)
+    page.get_by_text("The SVD, component by component").wait_for(timeout=SLOW)
+    _screenshot(page, "3-results")
+
+    page.get_by_role("link", name="Export").first.click()
+    download = page.get_by_role("button", name=re.compile("Foreground video"))
+    download.wait_for(timeout=SLOW)
+    with page.expect_download() as event:
+        download.click()
+    saved = tmp_path / "foreground.mp4"
+    event.value.save_as(saved)
+    assert bgcore.probe(saved).frame_count == expected
+
+    ready = page.evaluate("""async () => {
+        const video = document.querySelector('video');
+        video.muted = true;
+        await video.play();
+        video.pause();
+        return video.readyState;
+    }""")
+    assert ready >= 2
+    _screenshot(page, "4-export")

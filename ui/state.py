@@ -1,0 +1,224 @@
+"""Session state and caching, in one place.
+
+A session holds one clip (an upload or the sample) in its own temporary folder, the background
+models fitted on it (keyed on the clip's content digest and the fit parameters, so that moving a
+threshold slider never decodes or fits again) and the folder of the latest export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+import bgcore
+from bgcore import plots
+from bgcore.files import unpack_images, zip_files
+from bgcore.synthetic import write_sample
+from bgcore.video import write_preview
+
+VIDEO_TYPES = ("mp4", "mov", "avi", "mkv", "webm")
+IMAGE_TYPES = ("png", "jpg", "jpeg")
+KNOWN_TYPES = VIDEO_TYPES + IMAGE_TYPES
+MAX_FRAMES = 3000
+"""Frames the app processes in one go (two minutes at 25 fps): longer selections need a trim."""
+PREVIEW_SECONDS = 120
+KEPT_FITS = 3
+HISTOGRAM_FRAMES = 8
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A video ready to work on: ``source`` (a file or a folder of images) in the session's folder."""
+
+    name: str
+    source: str
+    digest: str
+    info: bgcore.VideoInfo
+    preview: str
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted clip and the key it was fitted under."""
+
+    key: str
+    fitted: bgcore.FittedClip
+
+
+def init() -> None:
+    """Session defaults; the temporary folder goes when the session does (its finaliser runs)."""
+    if "workdir" not in st.session_state:
+        st.session_state.workdir = tempfile.TemporaryDirectory(prefix="bgremove-")
+    for key, default in (("clip", None), ("fits", {}), ("fit", None), ("export", None)):
+        if key not in st.session_state:
+            st.session_state[key] = default
+
+
+def keep(name: str, default) -> dict:
+    """Keyword arguments for a widget whose value outlives a visit to another page.
+
+    Streamlit forgets the state of a widget that a run does not draw; the value is kept under
+    ``name`` and handed back to the widget each time it is drawn.
+    """
+    widget = f"widget.{name}"
+    st.session_state.setdefault(name, default)
+    st.session_state[widget] = st.session_state[name]
+    return {"key": widget, "on_change": _store, "args": (widget, name)}
+
+
+def _store(widget: str, name: str) -> None:
+    st.session_state[name] = st.session_state[widget]
+
+
+def _folder(name: str) -> Path:
+    """A fresh folder ``name`` in the session's temporary folder (emptied if it was there)."""
+    folder = Path(st.session_state.workdir.name) / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def load_upload(name: str, data: bytes) -> Clip:
+    """Store an uploaded video or zip of images under a name of our own and open it.
+
+    Raises bgcore.VideoError (a ValueError) with a message for the user.
+    """
+    if not data:
+        raise bgcore.VideoError(f"{name} is empty (0 bytes). Upload the file again, or another one.")
+    digest = hashlib.sha256(data).hexdigest()
+    current = st.session_state.clip
+    if current is not None and current.digest == digest:
+        return current
+    folder = _folder("clip")
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix == "zip":
+        (folder / "upload.zip").write_bytes(data)
+        source = unpack_images(folder / "upload.zip", folder / "frames")
+    else:
+        # ffmpeg reads the content, not the name: the suffix only has to be one it knows.
+        source = folder / f"upload.{suffix if suffix in VIDEO_TYPES else 'bin'}"
+        source.write_bytes(data)
+    return _open(name, source, digest, folder)
+
+
+def load_sample() -> Clip:
+    """The built-in sample clip, written once per server and shared read-only by the sessions."""
+    source = _sample_path()
+    digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    if st.session_state.clip is not None and st.session_state.clip.digest == digest:
+        return st.session_state.clip
+    return _open("Sample clip", source, digest, _folder("clip"))
+
+
+def _open(name: str, source, digest: str, folder: Path) -> Clip:
+    info = bgcore.probe(source)  # checks bgcore.limits.LIMITS before decoding
+    preview = write_preview(source, folder / "preview.mp4", seconds=PREVIEW_SECONDS)
+    clip = Clip(name, str(source), digest, info, str(preview))
+    st.session_state.clip = clip
+    st.session_state.fit = st.session_state.export = None
+    return clip
+
+
+@st.cache_resource(show_spinner=False)
+def _sample_path() -> str:
+    return str(write_sample(Path(tempfile.gettempdir()) / "bgremove-sample" / "sample.mp4"))
+
+
+def prep(clip: Clip) -> dict:
+    """The preparation chosen for ``clip`` (start, end, fps, scale: keyword arguments of
+    bgcore.fit_clip); the defaults until the user changes them on the clip page."""
+    return {"start": 0.0, "end": None, "fps": None, "scale": "auto",
+            **st.session_state.get(f"prep.{clip.digest}", {})}
+
+
+def set_prep(clip: Clip, **prep) -> None:
+    st.session_state[f"prep.{clip.digest}"] = prep
+
+
+def selected(clip: Clip) -> range:
+    """Indices of the frames the preparation keeps."""
+    chosen = prep(clip)
+    indices = bgcore.selection(clip.info, start=chosen["start"], end=chosen["end"], fps=chosen["fps"])
+    if len(indices) > MAX_FRAMES:
+        raise bgcore.VideoError(f"{len(indices):,} frames is more than the {MAX_FRAMES:,} the app processes at "
+                                "once: trim the clip or lower its frame rate.")
+    return indices
+
+
+def fit(clip: Clip, *, method: str, params: dict, progress=None) -> Fit:
+    """The clip, prepared as chosen, fitted with ``method``: from the session's store when these
+    inputs were fitted before, else fitted now."""
+    selected(clip)
+    chosen = prep(clip)
+    key = hashlib.sha256(repr((clip.digest, method, sorted(params.items()), sorted(chosen.items())))
+                         .encode()).hexdigest()[:16]
+    fits = st.session_state.fits
+    if key not in fits:
+        fits[key] = bgcore.fit_clip(clip.source, method=method, params=params, progress=progress,
+                                    **chosen)
+        for old in list(fits)[:-KEPT_FITS]:
+            del fits[old]
+    st.session_state.fit = Fit(key, fits[key])
+    return st.session_state.fit
+
+
+def current_fit() -> Fit | None:
+    """The latest fit, if it belongs to the current clip."""
+    return st.session_state.fit
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def frame(source: str, index: int):
+    """One decoded frame, uint8 RGB; cached so that a slider elsewhere does not decode it again."""
+    return next(bgcore.read_frames(source, [index]))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def differences(_fitted: bgcore.FittedClip, key: str):
+    """Differences to the background on a few frames spread over the clip (for the histogram)."""
+    indices = _fitted.indices
+    picked = sorted({indices[i] for i in range(0, len(indices), max(1, len(indices) // HISTOGRAM_FRAMES))})
+    return plots.differences(_fitted, bgcore.read_frames(_fitted.source, picked[:HISTOGRAM_FRAMES]))
+
+
+@st.cache_resource(show_spinner="Drawing the picture…")
+def how_it_works() -> dict:
+    """Frame, background and mask of the sample's middle frame (median method: quick), once per server."""
+    fitted = bgcore.fit_clip(_sample_path(), method="median")
+    middle = fitted.indices[len(fitted.indices) // 2]
+    return plots.frame_views(fitted, next(bgcore.read_frames(fitted.source, [middle])))
+
+
+def export(fit: Fit, *, mask_options: bgcore.MaskOptions, replacement: str | None = None,
+           progress=None) -> Path:
+    """The output folder for these inputs, exported now unless the latest export had them.
+
+    Holds foreground.mp4, mask.mp4, foreground.webm, background.png, masks.zip, report.json
+    (and composite.mp4 with a replacement).
+    """
+    key = (fit.key, mask_options, replacement)
+    latest = st.session_state.export
+    if latest is not None and latest[0] == key:
+        return latest[1]
+    out = _folder("export")
+    extra = {"replacement": replacement} if replacement else {}
+    bgcore.export(fit.fitted, out, mask_options=mask_options, transparent=True, progress=progress, **extra)
+    zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
+    st.session_state.export = (key, out)
+    return out
+
+
+def store_upload(name: str, data: bytes) -> str:
+    """Keep a supplementary upload (an image for a method, a replacement background) under a name
+    made of its digest, so that a fit key holding the path is a key on the content; returns the path."""
+    suffix = Path(name).suffix.lower()
+    folder = Path(st.session_state.workdir.name) / "extra"
+    folder.mkdir(exist_ok=True)
+    path = folder / (hashlib.sha256(data).hexdigest()[:16] + (suffix if suffix[1:] in KNOWN_TYPES else ""))
+    path.write_bytes(data)
+    return str(path)
