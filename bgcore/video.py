@@ -249,6 +249,11 @@ class VideoWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+            # ffmpeg that cannot create the file (no such folder, no space) says nothing back
+            # through imageio-ffmpeg: check for the file.
+            if not self.path.is_file() or self.path.stat().st_size == 0:
+                raise OSError(f"{self.path}: the video could not be written (does the folder exist, "
+                              "is the disk full?).")
 
 
 class TransparentWriter(VideoWriter):

@@ -140,3 +140,9 @@ def test_shared_clip_frame_count_is_decoded_not_read_from_the_header():
 def test_shared_png_sequence():
     info = probe(shared("road-640x360/frames-320x240"))
     assert (info.width, info.height, info.frame_count) == (320, 240, 51)
+
+
+def test_writer_that_cannot_write_says_so(tmp_path):
+    with pytest.raises(OSError, match="could not be written"):
+        with VideoWriter(tmp_path / "no such folder" / "out.mp4", 64, 48, 10) as writer:
+            writer.write(np.zeros((48, 64, 3), np.uint8))
