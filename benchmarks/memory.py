@@ -71,8 +71,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     rows, worst = [], 0.0
-    print(f"| clip | method | frames | peak RSS (MB) | largest ffmpeg child (MB) | seconds |")
-    print(f"|---|---|---|---|---|---|")
+    print("| clip | method | frames | peak RSS (MB) | largest ffmpeg child (MB) | seconds |")
+    print("|---|---|---|---|---|---|")
     for name, options, loops in QUICK if args.quick else FULL:
         source = clip(args.cache, options, loops)
         for method in args.methods:

@@ -18,8 +18,7 @@ import numpy as np
 
 from .masks import MaskOptions, make_mask, to_working, working_size
 from .models import METHODS, BackgroundModel
-from .video import (TransparentWriter, VideoError, VideoInfo, VideoWriter, probe, read_frames,
-                    selection)
+from .video import TransparentWriter, VideoInfo, VideoWriter, probe, read_frames, selection
 
 SAMPLE_BUDGET = 256 * 2**20
 """Bytes the float32 fitting sample may take."""
@@ -107,10 +106,6 @@ def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure
     progress("probe", 0.0)
     info = probe(source)
     indices = selection(info, start=start, end=end, fps=fps)
-    if len(indices) < 2:
-        raise VideoError(f"{Path(source).name}: {len(indices)} frame to work on (a still image?). "
-                         "Telling background from foreground needs at least 2 frames, better a few "
-                         "seconds of video: use a longer clip or a wider trim.")
     scale, picked = plan_sample(info, indices, channels=1 if measure == "grey" else 3, scale=scale)
     timer.lap("probe")
 

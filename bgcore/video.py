@@ -103,6 +103,10 @@ def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
     step = 1 if fps is None else max(1, round(info.fps / fps))
     if first >= last:
         raise VideoError(f"The trim {start}-{end} s keeps no frames of a {info.duration:.2f} s clip.")
+    if len(range(first, last, step)) < 2:
+        raise VideoError("Only 1 frame to work on (a still image?). Telling background from "
+                         "foreground needs at least 2 frames, better a few seconds of video: use a "
+                         "longer clip, a wider trim or a higher frame rate.")
     return range(first, last, step)
 
 

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 import bgcore
 from bgcore.models import BackgroundModel, Param
 from conftest import shared
+from media import CASES, make_case
 from ui import state
 
 TIMEOUT = 180
@@ -127,6 +128,19 @@ def test_a_file_that_is_not_a_video_gets_a_message_not_a_traceback(name, data, m
     app = upload(open_app(), name, data)
     assert len(app.error) == 1 and message in app.error[0].value
     assert app.session_state["clip"] is None
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_odd_or_broken_file_works_or_gets_a_message(case, tmp_path):
+    name, path, expected = make_case(case, tmp_path)
+    app = upload(open_app(), name, path.read_bytes())
+    if expected is None:
+        assert not app.error
+        frames = {metric.label: metric.value for metric in app.metric}["Frames"]
+        assert frames == f"{bgcore.probe(path).frame_count:,}"
+    else:
+        assert len(app.error) == 1 and expected in app.error[0].value
+        assert app.session_state["clip"] is None
 
 
 def test_a_corrupt_video_gets_a_message(clip_path):

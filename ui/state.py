@@ -117,6 +117,7 @@ def load_sample() -> Clip:
 
 def _open(name: str, source, digest: str, folder: Path) -> Clip:
     info = bgcore.probe(source)  # checks bgcore.limits.LIMITS before decoding
+    bgcore.selection(info)  # at least 2 frames
     preview = write_preview(source, folder / "preview.mp4", seconds=PREVIEW_SECONDS)
     clip = Clip(name, str(source), digest, info, str(preview))
     st.session_state.clip = clip
