@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import bgcore
-from bgcore.synthetic import write_sample
+from bgcore.synthetic import write_clip, write_sample
 from conftest import SHARED_DATA
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -70,15 +70,20 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser_page():
+def browser():
     playwright = pytest.importorskip("playwright.sync_api")
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            # Tall, so that a screenshot holds a whole page (Streamlit scrolls inside its own element).
-            yield browser.new_page(viewport={"width": 1400, "height": 3200}, accept_downloads=True)
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(browser):
+    # Tall, so that a screenshot holds a whole page (Streamlit scrolls inside its own element).
+    return browser.new_page(viewport={"width": 1400, "height": 3200}, accept_downloads=True)
 
 
 def _clip(tmp_path) -> Path:
@@ -142,3 +147,53 @@ def test_upload_remove_background_and_download_a_playable_foreground(server, bro
     }""")
     assert ready >= 2
     _screenshot(page, "4-export")
+
+
+def _new_page(browser):
+    """A page in a context of its own: a separate person, with a separate Streamlit session."""
+    return browser.new_context(viewport={"width": 1400, "height": 3200}, accept_downloads=True).new_page()
+
+
+def _upload_and_start(page, server, clip: Path) -> None:
+    page.goto(server)
+    page.get_by_role("button", name="Use the sample clip").wait_for(timeout=SLOW)
+    page.get_by_text("How it works").wait_for(timeout=SLOW)
+    page.locator("input[type=file]").first.set_input_files(str(clip))
+    page.get_by_role("button", name="Next: choose a method").click(timeout=SLOW)
+    page.get_by_role("button", name="Remove background").click(timeout=SLOW)
+
+
+def _download_foreground(page, saved: Path) -> int:
+    page.get_by_text("The background plate").wait_for(timeout=SLOW)
+    page.get_by_role("link", name="Export").first.click()
+    button = page.get_by_role("button", name=re.compile("Foreground video"))
+    button.wait_for(timeout=SLOW)
+    with page.expect_download(timeout=SLOW) as event:
+        button.click()
+    event.value.save_as(saved)
+    return bgcore.probe(saved).frame_count
+
+
+def test_two_people_at_once_each_get_their_own_result(server, browser, tmp_path):
+    clips = {"first": write_clip(tmp_path / "first.mp4", frames=150, seed=1),
+             "second": write_clip(tmp_path / "second.mp4", width=160, height=120, frames=60, seed=2)}
+    pages = {who: _new_page(browser) for who in clips}
+    for who, page in pages.items():  # both sessions fit at the same time on the server
+        _upload_and_start(page, server, clips[who])
+    counts = {who: _download_foreground(page, tmp_path / f"{who}-foreground.mp4") for who, page in pages.items()}
+    assert counts == {"first": 150, "second": 60}
+    assert bgcore.probe(tmp_path / "second-foreground.mp4").width == 160
+
+
+def test_the_clip_that_aborts_opencv_cannot_take_the_server_down(server, browser, tmp_path):
+    hostile = SHARED_DATA / "hostile" / "demo.avi"
+    if not hostile.exists():
+        pytest.skip(f"{hostile} is absent: the shared research clips are not on this machine")
+    page = _new_page(browser)
+    _upload_and_start(page, server, hostile)
+    assert _download_foreground(page, tmp_path / "hostile-foreground.mp4") == bgcore.probe(hostile).frame_count
+    with urllib.request.urlopen(f"{server}/_stcore/health", timeout=5) as answer:
+        assert answer.status == 200
+    other = _new_page(browser)
+    other.goto(server)
+    other.get_by_role("button", name="Use the sample clip").wait_for(timeout=SLOW)
