@@ -27,7 +27,7 @@ class _OpenCVSubtractor(BackgroundModel):
     """Common part of the OpenCV subtractors. learning_rate : 0 (frozen) or "auto"."""
 
     params = (
-        Param("learning_rate", "After fitting", "frozen: every frame is judged by the model "
+        Param("learning_rate", "After fitting", "0 (frozen): every frame is judged by the model "
               "fitted on the sample; auto: it keeps learning frame after frame, as OpenCV does.",
               choices=(0, "auto")),
     )
