@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -14,8 +15,10 @@ from conftest import shared
 
 
 def bgcore(*args, check=True):
+    # One BLAS thread, as in conftest.py: two spin against each other on the shared machine.
     result = subprocess.run([sys.executable, "-m", "bgcore", *map(str, args)],
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     if check:
         assert result.returncode == 0, result.stderr
     return result
