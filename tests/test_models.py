@@ -44,7 +44,7 @@ def true_background(contract_clip, tmp_path_factory):
 
 COMPARATORS = {"mog2": 0.8, "knn": 0.8}
 """OpenCV's online models keep adapting, so objects that linger fade into their background:
-their own figures, not the 0.9 of the methods that model a static scene (0.83 and 0.88 here)."""
+their own figures, not the 0.9 of the methods that model a static scene."""
 
 
 @pytest.mark.parametrize("method", list(METHODS))

@@ -9,7 +9,7 @@ count as background.
 
 By default (``learning_rate="auto"``) each ``difference`` call also learns from its frame, as
 OpenCV's online use does: the export visits the frames in order, so its masks are OpenCV's own,
-warm-started on the sample (on bmc-video003, F 0.86 for MOG2 and 0.85 for KNN; frozen, KNN
+warm-started on the sample (on bmc-video003, F 0.85 for MOG2 and 0.87 for KNN; frozen, KNN
 drops to 0.67 on the synthetic clip). The price: the answer for a frame depends on the frames
 asked before. ``learning_rate=0`` freezes the model after ``fit``, so that ``difference`` is a
 function of the frame alone (repeatable previews).
