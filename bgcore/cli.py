@@ -21,6 +21,40 @@ def _scale(text: str):
     return text if text == "auto" else float(text)
 
 
+def _value(text: str):
+    """A method parameter from the command line: a whole number, a number, or the text as is
+    (the method checks it and names it in its error)."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _method_params() -> dict:
+    """Each method parameter's name -> (its Param, the methods that take it)."""
+    found = {}
+    for method, cls in METHODS.items():
+        for param in cls.params:
+            found.setdefault(param.name, (param, []))[1].append(method)
+    return found
+
+
+def _values(param) -> str:
+    if param.kind == "frame":
+        return "a frame number from 0, or auto"
+    if param.kind == "image":
+        return "an image file"
+    if param.choices:
+        return " | ".join(map(str, param.choices))
+    return f"{param.low:g} to {param.high:g}"
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bgcore",
@@ -31,10 +65,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the outputs (created if missing)")
     p.add_argument("--method", choices=list(METHODS), default="svd",
                    help="background model (default: %(default)s)")
-    p.add_argument("--rank", type=int, default=1,
-                   help="svd: components in the background; 2 or more for two scenes (default: 1)")
-    p.add_argument("--solver", choices=["randomized", "exact"], default="randomized",
-                   help="svd: randomized truncated SVD, or the notebook's full SVD (default: %(default)s)")
+    for name, (param, methods) in _method_params().items():
+        p.add_argument(_flag(name), type=_value, default=None, metavar=name.upper(),
+                       help=f"{', '.join(methods)}: {param.help} ({_values(param)}; "
+                            "default: the method's)")
+    p.add_argument("--replace", default=None, metavar="PATH",
+                   help="also write composite.mp4: the foreground over this image or video "
+                        "(looped or cut to the clip's length, resized to its size)")
+    p.add_argument("--feather", type=float, default=1.5,
+                   help="with --replace: blur of the mask edge in pixels, 0 for a hard edge "
+                        "(default: %(default)s)")
     p.add_argument("--threshold", type=_threshold, default="auto",
                    help="difference (0-255) above which a pixel is foreground, or 'auto' "
                         "(8 x the clip's noise level, at least 15; default)")
@@ -59,11 +99,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
-    params = {"rank": args.rank, "solver": args.solver} if args.method == "svd" else {}
     try:
         with TemporaryDirectory() as scratch:
             zipped = args.input.lower().endswith(".zip")
-            report = _run(unpack_images(args.input, scratch) if zipped else args.input, args, params)
+            report = _run(unpack_images(args.input, scratch) if zipped else args.input, args)
     except (VideoError, ValueError, OSError) as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 2
@@ -71,12 +110,26 @@ def main(argv=None) -> int:
     return 0
 
 
-def _run(source, args, params) -> dict:
+def _run(source, args) -> dict:
     options = MaskOptions(threshold=args.threshold, opening=args.opening, closing=args.closing,
                           fill_holes=not args.no_fill, min_area=args.min_area)
-    return run(source, args.out, method=args.method, params=params, mask_options=options,
+    return run(source, args.out, method=args.method, params=_params_for(args), mask_options=options,
                measure=args.measure, start=args.start, end=args.end, fps=args.fps,
-               scale=args.scale, progress=_Progress())
+               scale=args.scale, replacement=args.replace, feather=args.feather,
+               progress=_Progress())
+
+
+def _params_for(args) -> dict:
+    """The method parameters given on the command line; one meant for another method is an error."""
+    params = {}
+    for name, (param, methods) in _method_params().items():
+        value = getattr(args, name)
+        if value is None:
+            continue
+        if args.method not in methods:
+            raise ValueError(f"{_flag(name)} applies to {', '.join(methods)}, not {args.method}.")
+        params[name] = value
+    return params
 
 
 class _Progress:

@@ -44,6 +44,21 @@ def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("...c,...c->...", delta, delta) / 3.0)
 
 
+def luma(image: np.ndarray) -> np.ndarray:
+    """Grey (...) of a float32 image (..., C): BT.601 luma for C = 3, the channel for C = 1."""
+    return image[..., 0] if image.shape[-1] == 1 else image @ GREY_WEIGHTS
+
+
+def weighted_difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """The k-means seed's measure (``../shared/seeds/003_*.txt``): a weighted average of
+    |dR|, |dG|, |dB|, shape (..., H, W).
+
+    The seed's weights sit in images its text does not carry; the BT.601 luma weights are
+    the usual choice and are used here (also what the reference seed's grey conversion does).
+    """
+    return luma(np.abs(frame - background))
+
+
 def noise_level(differences: np.ndarray) -> float:
     """A robust estimate of the background's noise from a stack of differences.
 

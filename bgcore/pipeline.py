@@ -9,13 +9,14 @@ import json
 import math
 import resource
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .composite import backdrops, composite
 from .masks import MaskOptions, make_mask, to_working, working_size
 from .models import METHODS, BackgroundModel
 from .video import TransparentWriter, VideoInfo, VideoWriter, probe, read_frames, selection
@@ -107,6 +108,7 @@ def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure
     info = probe(source)
     indices = selection(info, start=start, end=end, fps=fps)
     scale, picked = plan_sample(info, indices, channels=1 if measure == "grey" else 3, scale=scale)
+    picked, model_params = _sample_frame_params(METHODS[method], params or {}, indices, picked)
     timer.lap("probe")
 
     height, width = working_size(info.height, info.width, scale)
@@ -119,21 +121,39 @@ def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure
         progress("sample", (i + 1) / len(picked))
     timer.lap("sample")
 
-    model = METHODS[method](**(params or {}))
+    model = METHODS[method](**model_params)
     model.fit(sample, progress=lambda fraction: progress("fit", fraction))
     timer.lap("fit")
     return FittedClip(str(source), info, indices, method, dict(params or {}), measure, scale, model,
                       timer.seconds)
 
 
+def _sample_frame_params(cls, params: dict, indices: range, picked: list):
+    """Parameters of kind "frame" name a frame of the selection; the model sees only the sample.
+    Adds each such frame to the sample and passes the model its position there."""
+    model_params = dict(params)
+    for param in cls.params:
+        number = params.get(param.name)
+        if param.kind != "frame" or not isinstance(number, (int, np.integer)):
+            continue
+        if not 0 <= number < len(indices):
+            raise ValueError(f"{param.name}={number}: use a frame number from 0 to {len(indices) - 1}.")
+        picked = sorted(set(picked) | {indices[number]})
+        model_params[param.name] = picked.index(indices[number])
+    return picked, model_params
+
+
 def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptions(),
-           mask_pngs: bool = True, transparent: bool = False, progress=None) -> dict:
+           mask_pngs: bool = True, transparent: bool = False, replacement=None,
+           feather: float = 1.5, progress=None) -> dict:
     """Apply a fitted model to every selected frame, streaming, and write the outputs.
 
     Writes foreground.mp4 (foreground on black), mask.mp4 (white foreground), background.png,
     masks/000001.png ... (0 background, 255 foreground, input resolution; unless ``mask_pngs``
-    is False) and report.json, whose content is returned; with ``transparent``, also
-    foreground.webm (VP9 with alpha).
+    is False) and report.json, whose content is returned. With ``transparent``, also
+    foreground.webm (VP9 with alpha); with ``replacement`` (an image or video file), also
+    composite.mp4: the foreground over it, the mask edge feathered by ``feather`` pixels
+    (see :mod:`bgcore.composite`).
     """
     progress = progress or (lambda stage, fraction: None)
     out_dir = Path(out_dir)
@@ -147,9 +167,15 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
         mask_video = stack.enter_context(VideoWriter(out_dir / "mask.mp4", width, height, fitted.fps))
         alpha_video = (stack.enter_context(TransparentWriter(out_dir / "foreground.webm", width, height,
                                                              fitted.fps)) if transparent else None)
+        if replacement is not None:
+            backdrop = stack.enter_context(closing(backdrops(replacement, (width, height))))
+            composite_video = stack.enter_context(
+                VideoWriter(out_dir / "composite.mp4", width, height, fitted.fps))
         for number, frame in enumerate(read_frames(fitted.source, fitted.indices), start=1):
             mask = fitted.mask(frame, mask_options)
             foreground_video.write(frame * mask[..., None])
+            if replacement is not None:
+                composite_video.write(composite(frame, mask, next(backdrop), feather=feather))
             mask_image = mask.astype(np.uint8) * 255
             mask_video.write(mask_image)
             if alpha_video:
@@ -169,6 +195,7 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
                   "fps": info.fps, "frame_count": info.frame_count,
                   "selected": {"first": fitted.indices.start, "stop": fitted.indices.stop,
                                "step": fitted.indices.step}},
+        "replacement": None if replacement is None else {"path": str(replacement), "feather": feather},
         "frame_count": number,
         "output_fps": fitted.fps,
         "seconds": {**fitted.seconds, **timer.seconds},
@@ -183,11 +210,12 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
 def run(source, out_dir, *, method: str = "svd", params: dict | None = None,
         mask_options: MaskOptions = MaskOptions(), measure: str = "rgb",
         start: float = 0.0, end: float | None = None, fps: float | None = None,
-        scale="auto", mask_pngs: bool = True, progress=None) -> dict:
-    """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`."""
+        scale="auto", progress=None, **outputs) -> dict:
+    """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`,
+    which takes ``outputs`` (mask_pngs, transparent, replacement, feather)."""
     fitted = fit_clip(source, method=method, params=params, measure=measure, start=start, end=end,
                       fps=fps, scale=scale, progress=progress)
-    return export(fitted, out_dir, mask_options=mask_options, mask_pngs=mask_pngs, progress=progress)
+    return export(fitted, out_dir, mask_options=mask_options, progress=progress, **outputs)
 
 
 def upscale_mask(mask: np.ndarray, size) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-import bgcore
 from bgcore.estimate import estimate
 from ui import state
 from ui.widgets import PAGES

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_limits
 
 from bgcore.synthetic import make_clip
 
@@ -24,3 +25,11 @@ def clip():
 @pytest.fixture(scope="session")
 def clip_path(clip, tmp_path_factory):
     return clip.write(tmp_path_factory.mktemp("clip") / "synthetic.mp4")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+    """One BLAS thread: on the shared 2-core machine OpenBLAS's threads spin against the other
+    jobs (measured: the RPCA contract fit took 69 s with two threads, 5 s with one)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

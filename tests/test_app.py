@@ -1,6 +1,5 @@
 """The app's pages through streamlit's AppTest: the sample path, uploads, methods, downloads, errors."""
 
-import shutil
 import zipfile
 
 import numpy as np
@@ -254,22 +253,20 @@ def test_the_svd_results_show_its_spectrum_components_and_histogram():
     assert len(app.get("vega_lite_chart")) == 4  # histogram, singular values, energy, V rows
 
 
-def test_composite_is_offered_only_when_bgcore_can_make_one(monkeypatch, downloads):
+def test_composite_over_an_uploaded_background(downloads, tmp_path):
     app = sample_fitted_with_median()
     app.switch_page("pages/export.py").run()
-    assert not app.file_uploader
-    export = bgcore.export
-
-    def export_with_replacement(fitted, out_dir, *, replacement=None, **options):
-        report = export(fitted, out_dir, **options)
-        if replacement:
-            shutil.copy(out_dir / "foreground.mp4", out_dir / "composite.mp4")
-        return report
-
-    monkeypatch.setattr(bgcore, "export", export_with_replacement)
-    app.run()
-    app.file_uploader(key="replacement").set_value(("beach.png", _png(np.zeros((8, 8, 3))), "image/png")).run()
-    assert not app.exception and len(downloads(download(app, "Composite video (MP4)"))) > 1000
+    beach = np.zeros((90, 160, 3), np.uint8)
+    beach[:, :, 0] = 255  # blue, in OpenCV's BGR
+    app.file_uploader(key="replacement").set_value(("beach.png", _png(beach), "image/png")).run()
+    assert not app.exception
+    saved = tmp_path / "composite.mp4"
+    saved.write_bytes(downloads(download(app, "Composite video (MP4)")))
+    assert bgcore.probe(saved).frame_count == 150
+    # Where the sample's background was, the composite shows the uploaded picture.
+    frame = next(bgcore.read_frames(saved))
+    mask = next(bgcore.read_frames(app.session_state["export"][1] / "mask.mp4"))[..., 0] < 128
+    assert frame[mask][:, 2].mean() > 200 and frame[mask][:, 0].mean() < 60
 
 
 @pytest.mark.parametrize("page", ["pages/method.py", "pages/results.py", "pages/export.py"])

@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -26,13 +27,36 @@ def frames(clip):
     return working(clip)
 
 
+@pytest.fixture(scope="module")
+def contract_clip():
+    """A smaller clip (160x120, 100 frames), so that the slow methods stay quick."""
+    return make_clip(width=160, height=120, frames=100, seed=1)
+
+
+@pytest.fixture(scope="module")
+def true_background(contract_clip, tmp_path_factory):
+    """The clip's true background as a PNG: the clean photo the reference method assumes."""
+    path = tmp_path_factory.mktemp("reference") / "empty.png"
+    image = contract_clip.backgrounds[0].round().astype(np.uint8)
+    cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return path
+
+
+COMPARATORS = {"mog2": 0.8, "knn": 0.8}
+"""OpenCV's online models keep adapting, so objects that linger fade into their background:
+their own figures, not the 0.9 of the methods that model a static scene."""
+
+
 @pytest.mark.parametrize("method", list(METHODS))
-def test_every_method_finds_the_background_and_the_objects(method, clip, frames):
-    model = METHODS[method]().fit(frames)
-    assert model.background_.shape == (240, 320, 3) and model.background_.dtype == np.float32
-    error = np.abs(model.background_ - clip.backgrounds.mean(axis=0)).mean()
+def test_every_method_finds_the_background_and_the_objects(method, contract_clip, true_background):
+    frames = working(contract_clip)
+    params = {"reference_image": true_background} if method == "reference" else {}
+    model = METHODS[method](**params).fit(frames)
+    assert model.background_.shape == (120, 160, 3) and model.background_.dtype == np.float32
+    error = np.abs(model.background_ - contract_clip.backgrounds.mean(axis=0)).mean()
     assert error < 5, f"{method}: background off by {error:.1f} grey levels on average"
-    assert f_measure(model, clip, frames) >= 0.9
+    assert f_measure(model, contract_clip, frames) >= COMPARATORS.get(method, 0.9)
+    assert METHODS[method].summary and all(p.help for p in METHODS[method].params)
 
 
 def test_randomized_and_exact_svd_give_the_same_background(frames):

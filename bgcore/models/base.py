@@ -62,12 +62,17 @@ class BackgroundModel:
         """
         frames = check_frames(frames)
         self._fit(frames, progress or (lambda fraction: None))
-        picked = np.linspace(0, len(frames) - 1, min(NOISE_SAMPLE, len(frames))).astype(int)
-        self.noise_ = masks.noise_level(np.stack([self.difference(frames[i]) for i in picked]))
+        self.noise_ = self._noise_level(frames)
         return self
 
     def _fit(self, frames: np.ndarray, progress) -> None:
         raise NotImplementedError
+
+    def _noise_level(self, frames: np.ndarray, measure=None) -> float:
+        """Robust noise level of ``measure`` (default: ``difference``) over a few sampled frames."""
+        measure = measure or self.difference
+        picked = np.linspace(0, len(frames) - 1, min(NOISE_SAMPLE, len(frames))).astype(int)
+        return masks.noise_level(np.stack([measure(frames[i]) for i in picked]))
 
     def background(self, frame: np.ndarray) -> np.ndarray:
         """The background estimate (H, W, C) float32 for ``frame``."""

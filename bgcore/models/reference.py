@@ -1,0 +1,106 @@
+"""Reference-frame difference, after the background-replacement blog post
+(``../shared/seeds/002_*.txt``): one picture of the empty scene is the background; a pixel is
+foreground where a frame differs from it enough.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .. import masks
+from ..video import VideoError
+from .base import BackgroundModel, Param
+
+CHANNEL_FACTOR = 3.0
+"""channel_threshold="auto": this many times the clip's per-channel noise level."""
+SEED_THRESHOLDS = {"channel_threshold": 13, "threshold": 10}
+"""The seed's pair: 13 per channel (this model) and 10 on grey (the mask threshold)."""
+
+
+class ReferenceBackground(BackgroundModel):
+    """The difference to one reference picture of the background.
+
+    reference : int or "auto", default "auto"
+        Index (among the frames given to ``fit``) of the frame that shows the empty scene; "auto"
+        takes the frame closest (mean absolute difference) to the per-pixel median of the frames.
+        ``fit_clip`` maps a frame number of the clip onto the sample.
+    reference_image : path or None
+        A separate photo of the empty scene; it wins over ``reference`` and is resized to the
+        frames' size (``cv2.INTER_AREA``, as the seed).
+    channel_threshold : float or "auto", default "auto"
+        The seed's first step: per-channel absolute differences under it count as 0, before
+        the channels are averaged to grey (BT.601) and thresholded again by the shared mask
+        threshold. "auto" is 3 times the noise level of the grey difference (at least 1 grey
+        level), and that noise level also drives the shared automatic threshold.
+        The seed's own values are ``SEED_THRESHOLDS``: 13, then 10 on grey.
+    """
+
+    name = "reference"
+    summary = ("Compares every frame with one picture of the empty scene: a frame you pick, a photo "
+               "you upload, or the frame that looks most typical. Needs a still camera and steady "
+               "light.")
+    params = (
+        Param("reference", "Reference frame", "The frame that shows the empty scene; auto takes the "
+              "most typical one.", kind="frame"),
+        Param("reference_image", "Background photo", "A photo of the empty scene, taken from the "
+              "same spot; replaces the reference frame.", kind="image"),
+        Param("channel_threshold", "Colour threshold", "Colour changes under this are ignored "
+              "(the blog used 13); auto follows the clip's noise.",
+              choices=("auto", 5, 8, 10, 13, 16, 20, 25, 30)),
+    )
+
+    def __init__(self, *, reference="auto", reference_image=None, channel_threshold="auto"):
+        self.reference = reference
+        self.reference_image = reference_image
+        self.channel_threshold = channel_threshold
+
+    def _fit(self, frames, progress):
+        if self.channel_threshold != "auto" and not (
+                isinstance(self.channel_threshold, (int, float)) and 0 <= self.channel_threshold <= 255):
+            raise ValueError(f"channel_threshold={self.channel_threshold!r}: use a number from 0 to "
+                             "255 or 'auto'.")
+        median = np.median(frames, axis=0)
+        if self.reference_image is not None:
+            self.background_ = _load(self.reference_image, frames.shape[1:])
+            self.reference_ = None
+        elif self.reference == "auto":
+            self.reference_ = int(np.argmin(np.abs(frames - median).mean(axis=(1, 2, 3))))
+            self.background_ = frames[self.reference_].copy()
+        elif isinstance(self.reference, (int, np.integer)) and 0 <= self.reference < len(frames):
+            self.reference_ = int(self.reference)
+            self.background_ = frames[self.reference_].copy()
+        else:
+            raise ValueError(f"reference={self.reference!r}: use 'auto' or a frame number from 0 "
+                             f"to {len(frames) - 1}.")
+        # The noise of the difference before the per-channel cut: after it, most differences are
+        # 0 and their median says nothing about the noise.
+        self._spread = super()._noise_level(frames, self._raw_difference)
+        if self.channel_threshold == "auto":
+            self.channel_threshold_ = max(1.0, CHANNEL_FACTOR * self._spread)
+        else:
+            self.channel_threshold_ = float(self.channel_threshold)
+        progress(1.0)
+
+    def _noise_level(self, frames, measure=None):
+        return self._spread
+
+    def _raw_difference(self, frame):
+        return masks.weighted_difference(frame, self.background_)
+
+    def difference(self, frame):
+        """The seed's grey (BT.601) of the per-channel absolute differences, those under
+        ``channel_threshold_`` set to 0 (H, W)."""
+        delta = np.abs(frame - self.background_)
+        delta[delta < self.channel_threshold_] = 0
+        return masks.luma(delta)
+
+
+def _load(path, shape) -> np.ndarray:
+    """An image file as float32 (H, W, C) for frames of ``shape`` (H, W, C)."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise VideoError(f"reference_image={str(path)!r}: cannot be read as an image.")
+    image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    image = cv2.resize(image, shape[1::-1], interpolation=cv2.INTER_AREA).astype(np.float32)
+    return masks.luma(image)[..., None] if shape[-1] == 1 else image

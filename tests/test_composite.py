@@ -1,0 +1,70 @@
+"""Background replacement: composite.mp4 over an image or a (shorter, looped) video, every method."""
+
+import cv2
+import numpy as np
+import pytest
+
+import bgcore
+from bgcore.composite import composite
+from bgcore.models import METHODS
+from bgcore.video import VideoWriter, probe, read_frames
+
+RED, BLUE = (230, 20, 20), (20, 20, 230)
+
+
+def test_feathering_softens_only_the_edge():
+    frame = np.full((40, 40, 3), 200, np.uint8)
+    backdrop = np.zeros((40, 40, 3), np.uint8)
+    mask = np.zeros((40, 40), bool)
+    mask[10:30, 10:30] = True
+    hard = composite(frame, mask, backdrop, feather=0)
+    assert np.array_equal(hard[..., 0] > 0, mask)
+    soft = composite(frame, mask, backdrop, feather=1.5)
+    assert soft[20, 20, 0] == 200 and soft[0, 0, 0] == 0 and 0 < soft[20, 10, 0] < 200
+    with pytest.raises(ValueError, match="feather"):
+        composite(frame, mask, backdrop, feather=-1)
+
+
+@pytest.fixture(scope="module")
+def short_clip(clip, tmp_path_factory):
+    path = tmp_path_factory.mktemp("short") / "short.mp4"
+    with VideoWriter(path, 320, 240, clip.fps) as writer:
+        for frame in clip.frames[:40]:
+            writer.write(frame)
+    return path
+
+
+def backdrop_video(path, colours, count):
+    """A small video of ``count`` frames in flat ``colours``, one after the other."""
+    with VideoWriter(path, 64, 48, 15) as writer:
+        for i in range(count):
+            writer.write(np.full((48, 64, 3), colours[i * len(colours) // count], np.uint8))
+    return path
+
+
+def test_replacement_by_a_shorter_video_loops_it(clip, short_clip, tmp_path):
+    video = backdrop_video(tmp_path / "backdrop.mp4", [RED, BLUE], 30)  # 15 red, 15 blue
+    bgcore.run(short_clip, tmp_path / "out", method="median", replacement=video)
+    out = tmp_path / "out" / "composite.mp4"
+    assert probe(out).frame_count == 40 and (probe(out).width, probe(out).height) == (320, 240)
+    frames = list(read_frames(out))
+    for t, colour in ((2, RED), (20, BLUE), (32, RED)):  # 32 = the second loop's red half
+        outside = ~cv2.dilate(clip.masks[t].astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+        assert np.abs(np.median(frames[t][outside], axis=0) - colour).max() < 8, t
+        inside = cv2.erode(clip.masks[t].astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+        assert np.abs(frames[t][inside].astype(int) - clip.frames[t][inside]).mean() < 8, t
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_replaces_the_background_with_an_image(method, short_clip, tmp_path):
+    image = tmp_path / "backdrop.png"
+    cv2.imwrite(str(image), np.full((480, 640, 3), BLUE[::-1], np.uint8))
+    report = bgcore.run(short_clip, tmp_path / "out", method=method, replacement=image, scale=0.5)
+    assert report["frame_count"] == 40 and report["replacement"]["path"] == str(image)
+    for name in ("composite.mp4", "foreground.mp4", "mask.mp4"):
+        assert probe(tmp_path / "out" / name).frame_count == 40
+    last = list(read_frames(tmp_path / "out" / "composite.mp4"))[-1]
+    mask = cv2.imread(str(tmp_path / "out" / "masks" / "000040.png"), cv2.IMREAD_GRAYSCALE)
+    background = cv2.erode((mask == 0).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert background.mean() > 0.5
+    assert np.abs(np.median(last[background], axis=0) - BLUE).max() < 8

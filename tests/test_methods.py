@@ -1,0 +1,127 @@
+"""Method-specific behaviour of rpca, kmeans, reference and the OpenCV comparators."""
+
+import cv2
+import numpy as np
+import pytest
+
+from bgcore.masks import MaskOptions, make_mask, to_working
+from bgcore.models import (KMeansBackground, MOG2Background, ReferenceBackground, RPCABackground)
+from bgcore.models.reference import SEED_THRESHOLDS
+from bgcore.pipeline import fit_clip
+
+
+def test_rpca_recovers_a_planted_low_rank_plus_sparse_matrix():
+    rng = np.random.default_rng(0)
+    count, side = 60, 24
+    # Rank 2: a plate and a slowly changing light.
+    low_rank = (rng.uniform(50, 200, (side * side, 2)) @ rng.uniform(0.5, 1.0, (2, count))).T
+    sparse = np.where(rng.random(low_rank.shape) < 0.05, rng.uniform(-100, 100, low_rank.shape), 0)
+    frames = (low_rank + sparse).reshape(count, side, side, 1).astype(np.float32)
+    model = RPCABackground(rank=2, tol=1e-6, max_iter=200).fit(frames)
+    assert model.rank_ == 2 and model.residual_ < 1e-6
+    for t in (0, 30, 59):
+        recovered = model.background(frames[t]).ravel()
+        assert np.abs(recovered - low_rank[t]).max() < 0.5
+        planted = sparse[t] != 0
+        assert np.abs(model.difference(frames[t]).ravel()[planted] - np.abs(sparse[t][planted])).max() < 0.5
+
+
+def test_rpca_reports_progress_and_names_bad_parameters():
+    frames = np.random.default_rng(1).uniform(0, 255, (8, 6, 6, 1)).astype(np.float32)
+    seen = []
+    RPCABackground(max_iter=3).fit(frames, progress=seen.append)
+    assert seen[-1] == 1.0 and all(0 <= f <= 1 for f in seen) and len(seen) >= 2
+    for name, value in (("rank", 0), ("max_iter", 0), ("tol", 2), ("lam", -1)):
+        with pytest.raises(ValueError, match=name):
+            RPCABackground(**{name: value}).fit(frames)
+
+
+def series(levels, count=90, noise=2.0, seed=0):
+    """Frames (count, 1, 80, 3): pixels 0-19 cycle through ``levels`` (grey values), the others
+    stay at ``levels[0]``, as most of a real scene does (the noise level is measured on them)."""
+    rng = np.random.default_rng(seed)
+    frames = np.full((count, 1, 80, 3), levels[0], np.float32)
+    frames[:, :, :20] = np.array(levels, np.float32)[np.arange(count) % len(levels), None, None, None]
+    return frames + rng.normal(0, noise, frames.shape).astype(np.float32)
+
+
+def test_kmeans_auto_picks_two_clusters_for_two_levels_and_more_for_three():
+    two = KMeansBackground().fit(series([100, 100, 200]))
+    assert (two.k_ == 2).all()
+    assert np.abs(two.background_ - 100).max() < 3
+    three = KMeansBackground().fit(series([60, 60, 60, 130, 130, 210]))
+    assert (three.k_[:, :20] == 3).all() and (three.k_[:, 20:] == 2).all()
+    assert np.abs(three.background_ - 60).max() < 3
+
+
+def test_kmeans_fixed_k_is_deterministic_and_checked():
+    frames = series([60, 130, 130, 210], seed=3)
+    first = KMeansBackground(k=3, random_state=7).fit(frames)
+    again = KMeansBackground(k=3, random_state=7).fit(frames)
+    assert np.array_equal(first.background_, again.background_) and (first.k_ == 3).all()
+    assert np.abs(first.background_[:, :20] - 130).max() < 3
+    with pytest.raises(ValueError, match="k="):
+        KMeansBackground(k=7).fit(frames)
+
+
+@pytest.fixture(scope="module")
+def small(clip):
+    return np.stack([to_working(frame, measure="rgb") for frame in clip.frames[:60]])
+
+
+def test_reference_auto_takes_the_frame_closest_to_the_median(small):
+    model = ReferenceBackground().fit(small)
+    median = np.median(small, axis=0)
+    distances = np.abs(small - median).mean(axis=(1, 2, 3))
+    assert model.reference_ == distances.argmin()
+    assert np.array_equal(model.background_, small[model.reference_])
+
+
+def test_reference_image_is_resized_and_used(clip, small, tmp_path):
+    path = tmp_path / "empty.png"
+    big = cv2.resize(clip.backgrounds[0], (640, 480), interpolation=cv2.INTER_CUBIC)
+    cv2.imwrite(str(path), cv2.cvtColor(np.clip(big, 0, 255).round().astype(np.uint8), cv2.COLOR_RGB2BGR))
+    model = ReferenceBackground(reference_image=path).fit(small)
+    assert model.background_.shape == (240, 320, 3)
+    assert np.abs(model.background_ - clip.backgrounds[0]).mean() < 1.5
+    grey = ReferenceBackground(reference_image=path).fit(small.mean(axis=3, keepdims=True))
+    assert grey.background_.shape == (240, 320, 1)
+    with pytest.raises(ValueError, match="reference_image"):
+        ReferenceBackground(reference_image=tmp_path / "missing.png").fit(small)
+    with pytest.raises(ValueError, match="reference="):
+        ReferenceBackground(reference=60).fit(small)
+
+
+def test_reference_with_the_seed_thresholds_is_the_seed_mask(small):
+    """The blog's steps on uint8 BGR images, against the model with the seed's preset."""
+    model = ReferenceBackground(reference=0, channel_threshold=SEED_THRESHOLDS["channel_threshold"]).fit(small)
+    reference, frame = (cv2.cvtColor(f.astype(np.uint8), cv2.COLOR_RGB2BGR) for f in (small[0], small[30]))
+    diff = cv2.subtract(frame, reference) + cv2.subtract(reference, frame)
+    diff[abs(diff) < 13.0] = 0
+    gray = cv2.cvtColor(diff.astype(np.uint8), cv2.COLOR_BGR2GRAY)
+    gray[np.abs(gray) < 10] = 0
+    seed = gray > 0
+    raw = MaskOptions(opening=0, closing=0, fill_holes=False, min_area=0)
+    # The seed rounds its grey to whole levels; ours stays float: only ties at 9.5..10 differ.
+    ours = make_mask(model.difference(small[30]), raw, SEED_THRESHOLDS["threshold"] - 0.5)
+    assert np.mean(ours == seed) > 0.999
+
+
+def test_a_reference_frame_number_of_the_clip_is_added_to_the_sample(clip, clip_path):
+    fitted = fit_clip(clip_path, method="reference", params={"reference": 7}, fps=1)
+    # 1 fps keeps frames 0, 15, 30...; frame number 7 of that selection is decoded frame 105.
+    assert fitted.indices[7] == 105
+    frame = next(iter(__import__("bgcore").read_frames(clip_path, [105])))
+    assert np.array_equal(fitted.model.background_, to_working(frame, measure="rgb"))
+    with pytest.raises(ValueError, match="reference=10"):
+        fit_clip(clip_path, method="reference", params={"reference": 10}, fps=1)
+
+
+def test_opencv_frozen_model_answers_the_same_for_a_frame_whatever_came_before(small):
+    model = MOG2Background(learning_rate=0).fit(small)
+    first = model.difference(small[10])
+    for frame in small[::-1]:
+        model.difference(frame)
+    assert np.array_equal(first, model.difference(small[10]))
+    assert set(np.unique(first)) <= {0, 255} and model.noise_ == 0
+    assert model.background_.shape == (240, 320, 3)
