@@ -155,7 +155,7 @@ def _new_page(browser):
 
 
 def _upload_and_start(page, server, clip: Path) -> None:
-    page.goto(server)
+    page.goto(server, timeout=SLOW)
     page.get_by_role("button", name="Use the sample clip").wait_for(timeout=SLOW)
     page.get_by_text("How it works").wait_for(timeout=SLOW)
     page.locator("input[type=file]").first.set_input_files(str(clip))
