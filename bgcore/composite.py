@@ -11,7 +11,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from .video import IMAGE_SUFFIXES, VideoError, _read_image, read_frames
+from .video import IMAGE_SUFFIXES, VideoError, read_image, read_frames
 
 
 def backdrops(path, size) -> Iterator[np.ndarray]:
@@ -24,7 +24,7 @@ def backdrops(path, size) -> Iterator[np.ndarray]:
     if not path.is_file():
         raise VideoError(f"replacement {path}: no such file.")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return _repeat(_fit_to(_read_image(path), size))
+        return _repeat(_fit_to(read_image(path), size))
     next(read_frames(path), None)  # raises VideoError now if the file is not a video
     return _loop(path, size)
 

@@ -7,6 +7,7 @@ sensor noise, an optional slow lighting drift and an optional second scene halfw
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,7 @@ class SyntheticClip:
 
     def write(self, path, *, crf: int = 12) -> Path:
         """Encode the frames as an H.264 MP4 at ``path``."""
-        height, width = self.frames.shape[1:3]
-        with VideoWriter(path, width, height, self.fps, crf=crf) as writer:
-            for frame in self.frames:
-                writer.write(frame)
-        return Path(path)
+        return _encode(path, self.frames, self.fps, crf)
 
 
 def make_clip(**options) -> SyntheticClip:
@@ -47,9 +44,17 @@ def make_clip(**options) -> SyntheticClip:
 
 def write_clip(path, *, crf: int = 12, **options) -> Path:
     """Encode a clip as an H.264 MP4 one frame at a time, for clips too big to hold in memory."""
-    options = {"width": 320, "height": 240, "fps": 15.0, **options}
-    with VideoWriter(path, options["width"], options["height"], options["fps"], crf=crf) as writer:
-        for frame, _, _ in generate(**options):
+    frames = (frame for frame, _, _ in generate(**options))
+    return _encode(path, frames, options.get("fps", 15.0), crf)
+
+
+def _encode(path, frames, fps: float, crf: int) -> Path:
+    """Write an iterable of uint8 RGB frames, all of the first one's size, as an H.264 MP4."""
+    frames = iter(frames)
+    first = next(frames)
+    with VideoWriter(path, first.shape[1], first.shape[0], fps, crf=crf) as writer:
+        writer.write(first)
+        for frame in frames:
             writer.write(frame)
     return Path(path)
 
@@ -129,7 +134,9 @@ def write_sample(path) -> Path:
     path = Path(path)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial.mp4")
-        write_clip(partial)
-        partial.replace(path)
+        # A name of its own: the app's server and a test process may both be writing it.
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".mp4", delete=False) as partial:
+            pass
+        write_clip(partial.name)
+        Path(partial.name).replace(path)
     return path

@@ -55,7 +55,7 @@ def probe(source, *, limits: Limits = LIMITS) -> VideoInfo:
     source = Path(source)
     if source.is_dir():
         files = image_files(source)
-        first = _read_image(files[0])
+        first = read_image(files[0])
         info = VideoInfo(first.shape[1], first.shape[0], FOLDER_FPS, len(files))
         _check(info.width, info.height, info.duration, source.name, limits)
         return info
@@ -151,9 +151,9 @@ def read_frames(source, indices: Sequence[int] | None = None, *,
 
 def _read_folder(folder: Path, indices, size) -> Iterator[np.ndarray]:
     files = image_files(folder)
-    first = _read_image(files[0]).shape
+    first = read_image(files[0]).shape
     for i in indices if indices is not None else range(len(files)):
-        image = _read_image(files[i])
+        image = read_image(files[i])
         if image.shape != first:
             raise VideoError(f"{files[i].name} is {image.shape[1]}x{image.shape[0]} but "
                              f"{files[0].name} is {first[1]}x{first[0]}: the images of a folder "
@@ -173,7 +173,7 @@ def _natural_key(name: str):
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def _read_image(path: Path) -> np.ndarray:
+def read_image(path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise VideoError(f"{path.name}: cannot be read as an image.")
