@@ -69,12 +69,23 @@ def small(clip):
     return np.stack([to_working(frame, measure="rgb") for frame in clip.frames[:60]])
 
 
-def test_reference_auto_takes_the_frame_closest_to_the_median(small):
+def test_reference_auto_takes_the_frame_closest_to_the_median_and_fills_in_what_moves(small):
     model = ReferenceBackground().fit(small)
     median = np.median(small, axis=0)
     distances = np.abs(small - median).mean(axis=(1, 2, 3))
     assert model.reference_ == distances.argmin()
-    assert np.array_equal(model.background_, small[model.reference_])
+    kept = np.abs(model.background_ - small[model.reference_]).max(axis=2) == 0
+    assert kept.mean() > 0.9
+    assert np.array_equal(model.background_[~kept], median[~kept])
+    # Someone stands still in the most typical frame: not a ghost in every mask.
+    frames = small.copy()
+    frames[model.reference_] = median
+    frames[model.reference_, 100:140, 150:170] = 255
+    planted = ReferenceBackground().fit(frames)
+    assert planted.reference_ == model.reference_ and planted.patched_ >= 40 * 20
+    assert np.abs(planted.background_[100:140, 150:170] - median[100:140, 150:170]).max() < 10
+    assert np.array_equal(ReferenceBackground(reference=model.reference_).fit(frames).background_,
+                          frames[model.reference_])
 
 
 def test_reference_image_is_resized_and_used(clip, small, tmp_path):
