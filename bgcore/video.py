@@ -8,6 +8,7 @@ that subprocess, not ours (OpenCV aborts the whole process on ``../shared/data/h
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,12 @@ from .limits import LIMITS, Limits
 # imageio-ffmpeg logs a warning for every rotated phone video, whose frames ffmpeg turns upright
 # as we want: the warning tells the user nothing.
 logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
+# imageio-ffmpeg starts ffmpeg with preexec_fn=os.setpgrp unless this is set. A preexec_fn makes
+# Python fork() for real, running the atfork handlers of OpenBLAS: when another thread of the
+# app's server is inside a matrix product at that moment, the fork never returns and that
+# session hangs for good (seen with two people at once: one fitting, one uploading). Without
+# it, ffmpeg starts through vfork/exec, which runs no handlers.
+os.environ["IMAGEIO_FFMPEG_NO_PREVENT_SIGINT"] = "1"
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 FOLDER_FPS = 25.0

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import bgcore
-from bgcore.synthetic import write_sample
+from bgcore.synthetic import write_clip, write_sample
 from conftest import SHARED_DATA
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -203,3 +203,14 @@ def test_the_clip_that_aborts_opencv_cannot_take_the_server_down(fresh_server, b
     other = _new_page(browser)
     other.goto(server)
     other.get_by_role("button", name="Use the sample clip").wait_for(timeout=SLOW)
+
+
+def test_two_people_at_once_each_get_their_own_result(fresh_server, browser, tmp_path):
+    clips = {"first": write_clip(tmp_path / "first.mp4", frames=150, seed=1),
+             "second": write_clip(tmp_path / "second.mp4", width=160, height=120, frames=60, seed=2)}
+    pages = {who: _new_page(browser) for who in clips}
+    for who, page in pages.items():  # both sessions fit at the same time on the server
+        _upload_and_start(page, fresh_server, clips[who])
+    counts = {who: _download_foreground(page, tmp_path / f"{who}-foreground.mp4") for who, page in pages.items()}
+    assert counts == {"first": 150, "second": 60}
+    assert bgcore.probe(tmp_path / "second-foreground.mp4").width == 160
