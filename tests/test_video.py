@@ -146,3 +146,22 @@ def test_writer_that_cannot_write_says_so(tmp_path):
     with pytest.raises(OSError, match="could not be written"):
         with VideoWriter(tmp_path / "no such folder" / "out.mp4", 64, 48, 10) as writer:
             writer.write(np.zeros((48, 64, 3), np.uint8))
+
+
+def test_ffmpeg_starts_without_python_code_between_fork_and_exec(clip_path, tmp_path, monkeypatch):
+    """A preexec_fn forces a real fork(), which hung a server session whose neighbour was inside
+    a matrix product (OpenBLAS's fork handlers): every ffmpeg we start must go without one."""
+    import subprocess
+    started = []
+    popen = subprocess.Popen
+
+    def spy(*args, **kwargs):
+        started.append(kwargs.get("preexec_fn"))
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    info = probe(clip_path)
+    assert len(list(read_frames(clip_path, range(3)))) == 3
+    with VideoWriter(tmp_path / "out.mp4", info.width, info.height, fps=10) as writer:
+        writer.write(np.zeros((info.height, info.width, 3), np.uint8))
+    assert len(started) >= 3 and not any(started)
