@@ -173,10 +173,10 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
                 VideoWriter(out_dir / "composite.mp4", width, height, fitted.fps))
         for number, frame in enumerate(read_frames(fitted.source, fitted.indices), start=1):
             mask = fitted.mask(frame, mask_options)
-            foreground_video.write(frame * mask[..., None])
+            mask_image = mask.astype(np.uint8) * 255
+            foreground_video.write(cv2.bitwise_and(frame, frame, mask=mask_image))
             if replacement is not None:
                 composite_video.write(composite(frame, mask, next(backdrop), feather=feather))
-            mask_image = mask.astype(np.uint8) * 255
             mask_video.write(mask_image)
             if alpha_video:
                 alpha_video.write(np.dstack([frame, mask_image]))

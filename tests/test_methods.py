@@ -45,13 +45,18 @@ def series(levels, count=90, noise=2.0, seed=0):
     return frames + rng.normal(0, noise, frames.shape).astype(np.float32)
 
 
-def test_kmeans_auto_picks_two_clusters_for_two_levels_and_more_for_three():
+def test_kmeans_auto_picks_one_cluster_for_a_still_pixel_two_for_two_levels_and_more_for_three():
     two = KMeansBackground().fit(series([100, 100, 200]))
-    assert (two.k_ == 2).all()
+    assert (two.k_[:, :20] == 2).all() and (two.k_[:, 20:] == 1).all()
     assert np.abs(two.background_ - 100).max() < 3
     three = KMeansBackground().fit(series([60, 60, 60, 130, 130, 210]))
-    assert (three.k_[:, :20] == 3).all() and (three.k_[:, 20:] == 2).all()
+    assert (three.k_[:, :20] == 3).all() and (three.k_[:, 20:] == 1).all()
     assert np.abs(three.background_ - 60).max() < 3
+    # A still pixel's background is its median, not the median of one half of its noise.
+    still = series([80], count=91)
+    assert np.array_equal(KMeansBackground().fit(still).background_, np.median(still, axis=0))
+    error = {k: np.abs(KMeansBackground(k=k).fit(still).background_ - 80).mean() for k in ("auto", 2)}
+    assert error["auto"] < error[2] / 2, error
 
 
 def test_kmeans_fixed_k_is_deterministic_and_checked():

@@ -59,13 +59,17 @@ def test_every_method_finds_the_background_and_the_objects(method, contract_clip
     assert METHODS[method].summary and all(p.help for p in METHODS[method].params)
 
 
-def test_randomized_and_exact_svd_give_the_same_background(frames):
+def test_every_svd_solver_gives_the_exact_background(frames):
     sample = frames[::3]
-    fast = SVDBackground(solver="randomized").fit(sample)
     exact = SVDBackground(solver="exact").fit(sample)
+    assert len(exact.singular_values_) == len(sample)
+    fast = SVDBackground(solver="randomized").fit(sample)
     assert np.abs(fast.background_ - exact.background_).max() < 1.0
     assert np.allclose(fast.singular_values_[:3], exact.singular_values_[:3], rtol=1e-3)
-    assert len(exact.singular_values_) == len(sample)
+    snapshots = SVDBackground(solver="auto", rank=3).fit(sample)
+    assert np.abs(snapshots.background_ - SVDBackground(solver="exact", rank=3).fit(sample).background_).max() < 0.01
+    assert np.allclose(snapshots.singular_values_, exact.singular_values_[:10], rtol=1e-4)
+    assert np.abs(snapshots.components_[:3] - exact.components_[:3]).max() < 1e-3
 
 
 def test_svd_exposes_spectrum_components_and_weights(frames):
@@ -80,7 +84,7 @@ def test_svd_exposes_spectrum_components_and_weights(frames):
     assert cosine > 0.999
 
 
-@pytest.mark.parametrize("solver, tolerance", [("exact", 0.01), ("randomized", 0.5)])
+@pytest.mark.parametrize("solver, tolerance", [("exact", 0.01), ("auto", 0.01), ("randomized", 0.5)])
 def test_svd_background_of_a_sample_frame_is_its_column_of_the_low_rank_matrix(frames, solver, tolerance):
     model = SVDBackground(rank=3, solver=solver).fit(frames[::2])
     t = 17

@@ -12,6 +12,10 @@ from .base import BackgroundModel, Param
 
 SPECTRUM = 10
 """Components always computed, so the spectrum can be plotted and the rank moved without refitting."""
+GRAM_FRAMES = 1000
+"""solver="auto": up to this many frames, the Gram matrix's eigenvectors; beyond, randomized."""
+GRAM_CHUNK = 1 << 14
+"""Pixels per block when the Gram matrix is summed in float64."""
 
 
 class SVDBackground(BackgroundModel):
@@ -20,8 +24,13 @@ class SVDBackground(BackgroundModel):
     rank : int, default 1
         Components that form the background; rank > 1 can hold several backgrounds
         (two scenes one after the other) or slow lighting changes.
-    solver : "randomized" (default, Halko et al. 2011 via scikit-learn) or "exact"
-        (``np.linalg.svd``, as the notebook; slow and memory-hungry on big matrices).
+    solver : "auto" (default), "randomized" or "exact"
+        "randomized" is Halko et al. 2011's randomized SVD via scikit-learn; "exact" is
+        ``np.linalg.svd``, as the notebook (slow and memory-hungry on big matrices). "auto" takes,
+        for up to ``GRAM_FRAMES`` frames (always, for the pipeline's sample of at most 200), the
+        eigenvectors of the frames' T x T Gram matrix M^T M (Sirovich's method of snapshots):
+        the same leading components as the exact SVD, in one pass over the sample (6 times
+        faster than the randomized SVD on a 92 x 640x360 sample); beyond, the randomized SVD.
     random_state : int, seed of the randomized solver.
 
     Attributes after ``fit``: ``singular_values_`` (n,), ``components_`` (n, H, W, C), the
@@ -36,11 +45,12 @@ class SVDBackground(BackgroundModel):
     params = (
         Param("rank", "Rank", "How many components form the background: 1 for one static scene, "
               "2 or more for two scenes or changing light.", low=1, high=10),
-        Param("solver", "Solver", "Randomized is fast; exact is the notebook's full SVD, slow on long "
-              "clips.", choices=("randomized", "exact")),
+        Param("solver", "Solver", "Auto picks the fastest exact way for the clip; randomized is a fast "
+              "approximation; exact is the notebook's full SVD, slow on long clips.",
+              choices=("auto", "randomized", "exact")),
     )
 
-    def __init__(self, *, rank: int = 1, solver: str = "randomized", random_state: int = 0):
+    def __init__(self, *, rank: int = 1, solver: str = "auto", random_state: int = 0):
         self.rank = rank
         self.solver = solver
         self.random_state = random_state
@@ -49,17 +59,19 @@ class SVDBackground(BackgroundModel):
         if not (isinstance(self.rank, (int, np.integer)) and 1 <= self.rank <= len(frames)):
             raise ValueError(f"rank={self.rank}: use a whole number from 1 to the number of "
                              f"frames ({len(frames)}).")
-        if self.solver not in ("randomized", "exact"):
-            raise ValueError(f"solver={self.solver!r}: use 'randomized' or 'exact'.")
+        if self.solver not in ("auto", "randomized", "exact"):
+            raise ValueError(f"solver={self.solver!r}: use 'auto', 'randomized' or 'exact'.")
         # Frames as rows (T x P, a view): the transpose of the notebook's pixels-by-frames M,
         # so M = U S V^T comes out as V, S, U^T. Handing scikit-learn the C-ordered matrix
         # untransposed spares it a copy of the whole sample.
         frames_by_pixels = frames.reshape(len(frames), -1)
         self.total_energy_ = sum(float(np.vdot(frame, frame)) for frame in frames)
+        n = min(max(self.rank, SPECTRUM), *frames_by_pixels.shape)
         if self.solver == "exact":
             vt_t, s, u_t = np.linalg.svd(frames_by_pixels, full_matrices=False)
+        elif self.solver == "auto" and len(frames) <= GRAM_FRAMES:
+            vt_t, s, u_t = _snapshots(frames_by_pixels, n)
         else:
-            n = min(max(self.rank, SPECTRUM), *frames_by_pixels.shape)
             # Two power iterations with a wide sketch, normalised each time: reading the matrix
             # costs more than multiplying by a few more columns, and float32 without
             # normalisation loses the tail of the spectrum under a dominant background. On the
@@ -74,9 +86,9 @@ class SVDBackground(BackgroundModel):
         self.singular_values_ = s.astype(np.float32)
         self.components_ = (u_t * signs).astype(np.float32).reshape(-1, *frames.shape[1:])
         self.weights_ = (vt_t.T * signs).astype(np.float32)
-        self._basis = self.components_[: self.rank].reshape(self.rank, -1).T
+        self._basis = self.components_[: self.rank].reshape(self.rank, -1)  # U_k^T, k x P
         mean_weights = self.singular_values_[: self.rank] * self.weights_[: self.rank].mean(axis=1)
-        self.background_ = (self._basis @ mean_weights).reshape(frames.shape[1:])
+        self.background_ = np.dot(mean_weights, self._basis).reshape(frames.shape[1:])
         progress(1.0)
 
     def background(self, frame):
@@ -86,5 +98,25 @@ class SVDBackground(BackgroundModel):
         the exact solver, within a fraction of a grey level with the randomized one); for any
         other frame it is the nearest background the model can express.
         """
-        flat = frame.reshape(-1)
-        return (self._basis @ (self._basis.T @ flat)).reshape(frame.shape)
+        # U_k^T stays k x P in C order: products with a P x 1 view were 10 times slower at rank 1.
+        return np.dot(self._basis @ frame.reshape(-1), self._basis).reshape(frame.shape)
+
+
+def _snapshots(frames_by_pixels: np.ndarray, n: int):
+    """The first n singular triplets of a T x P matrix with T << P, as ``np.linalg.svd`` orders
+    them (V: T x n, s: n, U^T: n x P), from the eigenvectors of its T x T Gram matrix.
+
+    Summed in float64 a block of pixels at a time: in float32 the background's huge first value
+    would swamp the others (their squares are 1e-4 of it and less).
+    """
+    gram = np.zeros((len(frames_by_pixels),) * 2)
+    for start in range(0, frames_by_pixels.shape[1], GRAM_CHUNK):
+        block = frames_by_pixels[:, start:start + GRAM_CHUNK].astype(np.float64)
+        gram += block @ block.T
+    values, vectors = np.linalg.eigh(gram)
+    order = np.argsort(values)[::-1][:n]
+    s = np.sqrt(np.maximum(values[order], 0))
+    v = vectors[:, order]
+    # U^T = S^-1 V^T M; a zero singular value (a black clip) leaves its component at zero.
+    u_t = (v.T / np.where(s > 0, s, 1)[:, None]).astype(np.float32) @ frames_by_pixels
+    return v, s, u_t
