@@ -1,7 +1,7 @@
 """End to end against OpenCV's MOG2: decode, model, mask, H.264 foreground and mask videos.
 
-    python benchmarks/pipeline.py           # road-640x360 and a synthetic 1280x720 20 s clip
-    python benchmarks/pipeline.py --quick   # a synthetic 640x360 4 s clip, one repeat, for CI
+    python benchmarks/pipeline.py [--data ../shared/data]   # road-640x360, a synthetic 1280x720 20 s clip
+    python benchmarks/pipeline.py --quick   # a synthetic 160x120 2 s clip, one repeat, for CI
 
 The reference is the same job built on OpenCV: ``cv2.VideoCapture`` decoding,
 ``BackgroundSubtractorMOG2.apply`` per frame, and the same H.264 encoder as ours. Ours is
@@ -12,7 +12,6 @@ figure that matters is the ratio of wall times, since this machine is shared and
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -23,14 +22,15 @@ from statistics import median
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from bgcore import VideoWriter, run  # noqa: E402
-from bgcore.models import METHODS  # noqa: E402
-from bgcore.synthetic import write_clip  # noqa: E402
+# common first: it puts the project on sys.path.
+from common import MAIN_METHODS, QUICK_CLIP, absent, parser, synthetic_video
+from bgcore import VideoWriter, run
 
-ROAD = ROOT.parent / "shared" / "data" / "road-640x360" / "video.avi"
+ROAD = Path("road-640x360") / "video.avi"
+"""In the shared data folder."""
 TARGET = 1.5
+"""Our wall time at most this many times MOG2's."""
+SYNTHETIC = dict(width=1280, height=720, fps=30.0, frames=600)
 
 
 def mog2_pipeline(source: Path, out: Path) -> int:
@@ -78,26 +78,18 @@ def compare(source: Path, methods, repeats: int) -> list[dict]:
 
 
 def main(argv=None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one small clip, one repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bgcore-bench")
-    parser.add_argument("--methods", nargs="+", default=[m for m in ("svd", "median", "kmeans")
-                                                          if m in METHODS])
-    args = parser.parse_args(argv)
-    args.cache.mkdir(parents=True, exist_ok=True)
+    options = parser(__doc__, quick="one small clip, one repeat", data=True, cache=True,
+                     methods=MAIN_METHODS)
+    options.add_argument("--repeats", type=int, default=3)
+    args = options.parse_args(argv)
     if args.quick:
-        clips = [(dict(width=640, height=360, fps=30.0, frames=120), None)]
+        clips = [synthetic_video(args.cache, **QUICK_CLIP)]
     else:
-        clips = [(None, ROAD), (dict(width=1280, height=720, fps=30.0, frames=600), None)]
+        clips = [args.data / ROAD, synthetic_video(args.cache, **SYNTHETIC)]
     rows = []
-    for options, path in clips:
-        if path is None:
-            path = args.cache / "synthetic-{width}x{height}-{frames}.mp4".format(**options)
-            if not path.exists():
-                write_clip(path, crf=23, **options)
-        elif not path.exists():
-            print(f"skipped {path}: ../shared/data is absent", file=sys.stderr)
+    for path in clips:
+        if not path.exists():
+            print(absent(path), file=sys.stderr)
             continue
         rows += compare(path, args.methods, 1 if args.quick else args.repeats)
     print(json.dumps(rows, indent=2))
