@@ -4,6 +4,7 @@ made once into a cache, and the options every script takes."""
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -50,3 +51,26 @@ def synthetic_video(cache: Path, **options) -> Path:
         write_clip(partial.name, crf=23, **options)
         Path(partial.name).replace(path)
     return path
+
+
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def peak_rss(args: list[str], **options) -> float:
+    """Run ``python *args`` to its end; its peak resident memory in MB (its children's included).
+
+    Linux counts in a child's peak the memory its parent had when it started the child (up to the
+    ``exec``), so a bare Python launcher starts it, not this process with its NumPy and data.
+    ``options`` go to ``subprocess.run``; a failure raises ``CalledProcessError``.
+    """
+    launcher = subprocess.run([sys.executable, "-c", _LAUNCHER, *args], stdout=subprocess.PIPE,
+                              text=True, check=True, **options)
+    return int(launcher.stdout.split()[-1]) / 1024
