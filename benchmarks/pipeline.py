@@ -30,6 +30,7 @@ ROAD = Path("road-640x360") / "video.avi"
 """In the shared data folder."""
 TARGET = 1.5
 """Our wall time at most this many times MOG2's."""
+REFERENCE = "mog2 (OpenCV)"
 SYNTHETIC = dict(width=1280, height=720, fps=30.0, frames=600)
 
 
@@ -61,18 +62,18 @@ def timed(job) -> float:
         return time.perf_counter() - started
 
 
-def compare(source: Path, methods, repeats: int) -> list[dict]:
-    times = {"mog2 (OpenCV)": [], **{m: [] for m in methods}}
+def compare(clip: str, source: Path, methods, repeats: int) -> list[dict]:
+    times = {REFERENCE: [], **{m: [] for m in methods}}
     frames = None
     for _ in range(repeats):
-        times["mog2 (OpenCV)"].append(timed(lambda out: mog2_pipeline(source, out)))
+        times[REFERENCE].append(timed(lambda out: mog2_pipeline(source, out)))
         for method in methods:
             def ours(out, method=method):
                 nonlocal frames
                 frames = run(source, out, method=method, mask_pngs=False)["frame_count"]
             times[method].append(timed(ours))
-    reference = median(times["mog2 (OpenCV)"])
-    return [{"clip": source.name, "pipeline": name, "frames": frames, "seconds": median(t),
+    reference = median(times[REFERENCE])
+    return [{"clip": clip, "pipeline": name, "frames": frames, "seconds": median(t),
              "fps": frames / median(t), "ratio_to_mog2": median(t) / reference}
             for name, t in times.items()]
 
@@ -83,15 +84,16 @@ def main(argv=None) -> list[dict]:
     options.add_argument("--repeats", type=int, default=3)
     args = options.parse_args(argv)
     if args.quick:
-        clips = [synthetic_video(args.cache, **QUICK_CLIP)]
+        clips = [("synthetic 160x120, 2 s", synthetic_video(args.cache, **QUICK_CLIP))]
     else:
-        clips = [args.data / ROAD, synthetic_video(args.cache, **SYNTHETIC)]
+        clips = [("road-640x360", args.data / ROAD),
+                 ("synthetic 1280x720, 20 s", synthetic_video(args.cache, **SYNTHETIC))]
     rows = []
-    for path in clips:
+    for name, path in clips:
         if not path.exists():
             print(absent(path), file=sys.stderr)
             continue
-        rows += compare(path, args.methods, 1 if args.quick else args.repeats)
+        rows += compare(name, path, args.methods, 1 if args.quick else args.repeats)
     print(json.dumps(rows, indent=2))
     return rows
 
