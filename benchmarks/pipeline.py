@@ -1,7 +1,7 @@
 """End to end against OpenCV's MOG2: decode, model, mask, H.264 foreground and mask videos.
 
-    python benchmarks/pipeline.py           # road-640x360 and a synthetic 1280x720 20 s clip
-    python benchmarks/pipeline.py --quick   # a synthetic 640x360 4 s clip, one repeat, for CI
+    python benchmarks/pipeline.py [--data ../shared/data]   # road-640x360, a synthetic 1280x720 20 s clip
+    python benchmarks/pipeline.py --quick   # a synthetic 160x120 2 s clip, one repeat, for CI
 
 The reference is the same job built on OpenCV: ``cv2.VideoCapture`` decoding,
 ``BackgroundSubtractorMOG2.apply`` per frame, and the same H.264 encoder as ours. Ours is
@@ -12,7 +12,6 @@ figure that matters is the ratio of wall times, since this machine is shared and
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -23,14 +22,16 @@ from statistics import median
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from bgcore import VideoWriter, run  # noqa: E402
-from bgcore.models import METHODS  # noqa: E402
-from bgcore.synthetic import write_clip  # noqa: E402
+# common first: it puts the project on sys.path.
+from common import MAIN_METHODS, QUICK_CLIP, absent, parser, synthetic_video
+from bgcore import VideoWriter, run
 
-ROAD = ROOT.parent / "shared" / "data" / "road-640x360" / "video.avi"
+ROAD = Path("road-640x360") / "video.avi"
+"""In the shared data folder."""
 TARGET = 1.5
+"""Our wall time at most this many times MOG2's."""
+REFERENCE = "mog2 (OpenCV)"
+SYNTHETIC = dict(width=1280, height=720, fps=30.0, frames=600)
 
 
 def mog2_pipeline(source: Path, out: Path) -> int:
@@ -61,45 +62,38 @@ def timed(job) -> float:
         return time.perf_counter() - started
 
 
-def compare(source: Path, methods, repeats: int) -> list[dict]:
-    times = {"mog2 (OpenCV)": [], **{m: [] for m in methods}}
+def compare(clip: str, source: Path, methods, repeats: int) -> list[dict]:
+    times = {REFERENCE: [], **{m: [] for m in methods}}
     frames = None
     for _ in range(repeats):
-        times["mog2 (OpenCV)"].append(timed(lambda out: mog2_pipeline(source, out)))
+        times[REFERENCE].append(timed(lambda out: mog2_pipeline(source, out)))
         for method in methods:
             def ours(out, method=method):
                 nonlocal frames
                 frames = run(source, out, method=method, mask_pngs=False)["frame_count"]
             times[method].append(timed(ours))
-    reference = median(times["mog2 (OpenCV)"])
-    return [{"clip": source.name, "pipeline": name, "frames": frames, "seconds": median(t),
+    reference = median(times[REFERENCE])
+    return [{"clip": clip, "pipeline": name, "frames": frames, "seconds": median(t),
              "fps": frames / median(t), "ratio_to_mog2": median(t) / reference}
             for name, t in times.items()]
 
 
 def main(argv=None) -> list[dict]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one small clip, one repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bgcore-bench")
-    parser.add_argument("--methods", nargs="+", default=[m for m in ("svd", "median", "kmeans")
-                                                          if m in METHODS])
-    args = parser.parse_args(argv)
-    args.cache.mkdir(parents=True, exist_ok=True)
+    options = parser(__doc__, quick="one small clip, one repeat", data=True, cache=True,
+                     methods=MAIN_METHODS)
+    options.add_argument("--repeats", type=int, default=3)
+    args = options.parse_args(argv)
     if args.quick:
-        clips = [(dict(width=640, height=360, fps=30.0, frames=120), None)]
+        clips = [("synthetic 160x120, 2 s", synthetic_video(args.cache, **QUICK_CLIP))]
     else:
-        clips = [(None, ROAD), (dict(width=1280, height=720, fps=30.0, frames=600), None)]
+        clips = [("road-640x360", args.data / ROAD),
+                 ("synthetic 1280x720, 20 s", synthetic_video(args.cache, **SYNTHETIC))]
     rows = []
-    for options, path in clips:
-        if path is None:
-            path = args.cache / "synthetic-{width}x{height}-{frames}.mp4".format(**options)
-            if not path.exists():
-                write_clip(path, crf=23, **options)
-        elif not path.exists():
-            print(f"skipped {path}: ../shared/data is absent", file=sys.stderr)
+    for name, path in clips:
+        if not path.exists():
+            print(absent(path), file=sys.stderr)
             continue
-        rows += compare(path, args.methods, 1 if args.quick else args.repeats)
+        rows += compare(name, path, args.methods, 1 if args.quick else args.repeats)
     print(json.dumps(rows, indent=2))
     return rows
 

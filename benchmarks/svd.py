@@ -1,7 +1,7 @@
 """SVD background on the fast.ai notebook's matrix: its full SVD against ours, in one run.
 
-    python benchmarks/svd.py            # the notebook's 19200 x 6000 matrix (~3 min)
-    python benchmarks/svd.py --quick    # the first 10 s only (19200 x 600), for CI
+    python benchmarks/svd.py [--data ../shared/data]   # the notebook's 19200 x 6000 matrix (~3 min)
+    python benchmarks/svd.py --quick                   # the first 10 s only (19200 x 600), for CI
 
 The matrix is built as the notebook did (``../shared/seeds/000_*.txt``): bmc-video003 in grey,
 scaled by 0.5 to 120x160, sampled at 60 fps (each 7 fps frame repeated) over the first 100 s.
@@ -12,10 +12,7 @@ memory is its own; the rank-1 low-rank matrices are compared pixel by pixel in g
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,19 +22,24 @@ from statistics import median
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from bgcore.masks import GREY_WEIGHTS  # noqa: E402
-from bgcore.models import SVDBackground  # noqa: E402
-from bgcore.video import read_frames  # noqa: E402
+# common first: it puts the project on sys.path.
+from common import parser, peak_rss
+from bgcore.masks import GREY_WEIGHTS
+from bgcore.models import SVDBackground
+from bgcore.video import read_frames
 
-CLIP = ROOT.parent / "shared" / "data" / "bmc-video003" / "Video_003.avi"
+CLIP = Path("bmc-video003") / "Video_003.avi"
+"""In the shared data folder."""
+TARGET = 50.0
+"""Ours at least this many times faster than the notebook's full SVD..."""
+TOLERANCE = 1.0
+"""...with rank-1 backgrounds at most this many grey levels apart."""
 
 
-def notebook_matrix(seconds: int) -> np.ndarray:
+def notebook_matrix(clip: Path, seconds: int) -> np.ndarray:
     """The notebook's ``create_data_matrix_from_video(clip.subclip(0, seconds), 60, 0.5)``, uint8."""
     frames = [cv2.resize(np.rint(frame @ GREY_WEIGHTS).astype(np.uint8), (160, 120),
-                         interpolation=cv2.INTER_AREA) for frame in read_frames(CLIP)]
+                         interpolation=cv2.INTER_AREA) for frame in read_frames(clip)]
     # moviepy's get_frame(t) shows the frame at int(t * 7): a 60 fps sampling repeats frames.
     return np.stack([frames[int(i / 60 * 7)].ravel() for i in range(60 * seconds)], axis=1)
 
@@ -62,12 +64,9 @@ def worker(kind: str, matrix_path: str, out_path: str) -> None:
 
 def run_worker(kind: str, matrix_path: Path, scratch: Path) -> dict:
     out = scratch / f"{kind}.npz"
-    process = subprocess.Popen([sys.executable, __file__, "--worker", kind, str(matrix_path), str(out)])
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"the {kind} SVD failed")
+    peak_mb = peak_rss([__file__, "--worker", kind, str(matrix_path), str(out)])
     result = dict(np.load(out))
-    return {"seconds": float(result["seconds"]), "peak_mb": usage.ru_maxrss / 1024,
+    return {"seconds": float(result["seconds"]), "peak_mb": peak_mb,
             "u": result["u"], "w": result["w"]}
 
 
@@ -78,16 +77,16 @@ def max_difference(a: dict, b: dict) -> float:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="first 10 s only, one repeat")
-    parser.add_argument("--repeats", type=int, default=3, help="runs of ours (median reported)")
-    args = parser.parse_args(argv)
-    if not CLIP.exists():
-        raise SystemExit(f"{CLIP} is absent: this benchmark needs ../shared/data")
+    options = parser(__doc__, quick="first 10 s only, one repeat", data=True)
+    options.add_argument("--repeats", type=int, default=3, help="runs of ours (median reported)")
+    args = options.parse_args(argv)
+    clip = args.data / CLIP
+    if not clip.exists():
+        raise SystemExit(f"{clip} is absent: this benchmark needs ../shared/data")
     repeats = 1 if args.quick else args.repeats
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        matrix = notebook_matrix(10 if args.quick else 100)
+        matrix = notebook_matrix(clip, 10 if args.quick else 100)
         np.save(scratch / "M.npy", matrix)
         reference = run_worker("reference", scratch / "M.npy", scratch)
         ours = {rank: [run_worker(str(rank), scratch / "M.npy", scratch) for _ in range(repeats)]
