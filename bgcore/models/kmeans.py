@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import masks
 from .base import BackgroundModel, Param
+from .median import temporal_median
 
 KS = (2, 3, 4, 5, 6)
 CHUNK = 4096
@@ -63,7 +64,7 @@ class KMeansBackground(BackgroundModel):
             raise ValueError(f"max_iter={self.max_iter}: use a whole number of at least 1.")
         count, height, width, channels = frames.shape
         pixels = frames.reshape(count, -1, channels)
-        median = np.median(frames, axis=0)
+        median = temporal_median(frames)
         noise = masks.noise_level(masks.weighted_difference(frames[:: max(1, count // 20)], median))
         rng = np.random.default_rng(self.random_state)
         background = median.reshape(-1, channels).copy()

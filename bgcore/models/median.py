@@ -20,10 +20,19 @@ class MedianBackground(BackgroundModel):
                "and people or cars keep moving.")
 
     def _fit(self, frames, progress):
-        # Row by row: np.median copies what it sorts, and a copy of the whole sample would
-        # double the peak memory of the run.
-        self.background_ = np.empty(frames.shape[1:], np.float32)
-        rows = range(0, frames.shape[1], ROWS)
-        for done, row in enumerate(rows, start=1):
-            self.background_[row:row + ROWS] = np.median(frames[:, row:row + ROWS], axis=0)
+        self.background_ = temporal_median(frames, progress)
+
+
+def temporal_median(frames: np.ndarray, progress=None) -> np.ndarray:
+    """Each pixel's median (H, W, C) over frames (T, H, W, C).
+
+    Row by row: np.median copies what it sorts, and a copy of the whole sample would double the
+    peak memory of the run.
+    """
+    median = np.empty(frames.shape[1:], np.float32)
+    rows = range(0, frames.shape[1], ROWS)
+    for done, row in enumerate(rows, start=1):
+        median[row:row + ROWS] = np.median(frames[:, row:row + ROWS], axis=0)
+        if progress:
             progress(done / len(rows))
+    return median

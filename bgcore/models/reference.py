@@ -11,6 +11,7 @@ import numpy as np
 from .. import masks
 from ..video import VideoError
 from .base import BackgroundModel, Param
+from .median import temporal_median
 
 CHANNEL_FACTOR = 3.0
 """channel_threshold="auto": this many times the clip's per-channel noise level."""
@@ -69,7 +70,7 @@ class ReferenceBackground(BackgroundModel):
                 isinstance(self.channel_threshold, (int, float)) and 0 <= self.channel_threshold <= 255):
             raise ValueError(f"channel_threshold={self.channel_threshold!r}: use a number from 0 to "
                              "255 or 'auto'.")
-        median = np.median(frames, axis=0)
+        median = temporal_median(frames)
         self.patched_ = 0
         if self.reference_image is not None:
             self.background_ = _load(self.reference_image, frames.shape[1:])
