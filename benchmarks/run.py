@@ -74,7 +74,7 @@ def svd_section(args):
     rows.append(row("largest difference of the rank-1 backgrounds", "—", f"{difference:.3f} grey levels",
                     "—", f"≤ {svd.TOLERANCE:g} grey level", difference <= svd.TOLERANCE))
     return rows, ["Reference: the notebook's `np.linalg.svd(M, full_matrices=False)`, then rank 1. "
-                  "Ours: `SVDBackground` (randomized), each in a process of its own."]
+                  "Ours: `SVDBackground` with its default solver (`auto`: the randomized SVD past 1000 frames), each in a process of its own."]
 
 
 def kmeans_section(args):
