@@ -38,7 +38,8 @@ def test_rpca_reports_progress_and_names_bad_parameters():
 
 def series(levels, count=90, noise=2.0, seed=0):
     """Frames (count, 1, 80, 3): pixels 0-19 cycle through ``levels`` (grey values), the others
-    stay at ``levels[0]``, as most of a real scene does (the noise level is measured on them)."""
+    stay at ``levels[0]``, as most of a real scene does (the noise level is measured on them).
+    Periodic: fit on every frame (max_frames=None), every n-th would alias."""
     rng = np.random.default_rng(seed)
     frames = np.full((count, 1, 80, 3), levels[0], np.float32)
     frames[:, :, :20] = np.array(levels, np.float32)[np.arange(count) % len(levels), None, None, None]
@@ -46,32 +47,41 @@ def series(levels, count=90, noise=2.0, seed=0):
 
 
 def test_kmeans_auto_picks_one_cluster_for_a_still_pixel_two_for_two_levels_and_more_for_three():
-    two = KMeansBackground().fit(series([100, 100, 200]))
+    two = KMeansBackground(max_frames=None).fit(series([100, 100, 200]))
     assert (two.k_[:, :20] == 2).all() and (two.k_[:, 20:] == 1).all()
     assert np.abs(two.background_ - 100).max() < 3
-    three = KMeansBackground().fit(series([60, 60, 60, 130, 130, 210]))
+    three = KMeansBackground(max_frames=None).fit(series([60, 60, 60, 130, 130, 210]))
     assert (three.k_[:, :20] == 3).all() and (three.k_[:, 20:] == 1).all()
     assert np.abs(three.background_ - 60).max() < 3
     # A still pixel's background is its median, not the median of one half of its noise.
     still = series([80], count=91)
-    assert np.array_equal(KMeansBackground().fit(still).background_, np.median(still, axis=0))
-    error = {k: np.abs(KMeansBackground(k=k).fit(still).background_ - 80).mean() for k in ("auto", 2)}
+    assert np.array_equal(KMeansBackground(max_frames=None).fit(still).background_, np.median(still, axis=0))
+    error = {k: np.abs(KMeansBackground(k=k, max_frames=None).fit(still).background_ - 80).mean()
+             for k in ("auto", 2)}
     assert error["auto"] < error[2] / 2, error
 
 
 def test_kmeans_fixed_k_is_deterministic_and_checked():
     frames = series([60, 130, 130, 210], seed=3)
-    first = KMeansBackground(k=3, random_state=7).fit(frames)
-    again = KMeansBackground(k=3, random_state=7).fit(frames)
+    first = KMeansBackground(k=3, max_frames=None, random_state=7).fit(frames)
+    again = KMeansBackground(k=3, max_frames=None, random_state=7).fit(frames)
     assert np.array_equal(first.background_, again.background_) and (first.k_ == 3).all()
     assert np.abs(first.background_[:, :20] - 130).max() < 3
     with pytest.raises(ValueError, match="k="):
         KMeansBackground(k=7).fit(frames)
+    with pytest.raises(ValueError, match="max_frames"):
+        KMeansBackground(max_frames=1).fit(frames)
 
 
 @pytest.fixture(scope="module")
 def small(clip):
     return np.stack([to_working(frame, measure="rgb") for frame in clip.frames[:60]])
+
+
+def test_kmeans_on_a_third_of_the_frames_finds_the_same_background(small):
+    every = KMeansBackground(max_frames=None).fit(small)
+    third = KMeansBackground(max_frames=20).fit(small)
+    assert np.abs(third.background_ - every.background_).mean() < 1
 
 
 def test_reference_auto_takes_the_frame_closest_to_the_median_and_fills_in_what_moves(small):
