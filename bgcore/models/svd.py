@@ -12,6 +12,8 @@ from .base import BackgroundModel, Param
 
 SPECTRUM = 10
 """Components always computed, so the spectrum can be plotted and the rank moved without refitting."""
+ENERGY_BLOCK = 1 << 20
+"""Values summed at once for the total energy (float32 sums, added up in float64)."""
 GRAM_FRAMES = 1000
 """solver="auto": up to this many frames, the Gram matrix's eigenvectors; beyond, randomized."""
 GRAM_CHUNK = 1 << 14
@@ -65,7 +67,11 @@ class SVDBackground(BackgroundModel):
         # so M = U S V^T comes out as V, S, U^T. Handing scikit-learn the C-ordered matrix
         # untransposed spares it a copy of the whole sample.
         frames_by_pixels = frames.reshape(len(frames), -1)
-        self.total_energy_ = sum(float(np.vdot(frame, frame)) for frame in frames)
+        # Block by block over the memory as it lies (C- or F-ordered, no copy): a frame at a time
+        # made a strided copy of each frame of a transposed matrix (1.2 s on the notebook's).
+        flat = frames.ravel(order="K")
+        self.total_energy_ = sum(float(np.vdot(flat[i:i + ENERGY_BLOCK], flat[i:i + ENERGY_BLOCK]))
+                                 for i in range(0, flat.size, ENERGY_BLOCK))
         n = min(max(self.rank, SPECTRUM), *frames_by_pixels.shape)
         if self.solver == "exact":
             vt_t, s, u_t = np.linalg.svd(frames_by_pixels, full_matrices=False)
