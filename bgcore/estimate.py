@@ -13,7 +13,9 @@ from .video import VideoInfo, selection
 DECODE_PIXELS_PER_S = 60e6
 """Decoding and resizing the frames read for the fitting sample."""
 FIT_BYTES_PER_S = 35e6
-"""Fitting, per byte of the float32 sample (the randomized SVD: about 40 MB/s here)."""
+"""Fitting, per byte of the float32 sample: one rate for every method, so a rough one (measured
+on road-640x360's 260 MB sample: svd about 470 MB/s, k-means 160 MB/s; rpca on bmc-video003's
+about 11 MB/s)."""
 APPLY_PIXELS_PER_S = 12e6
 """Masking, clean-up and encoding the output videos and PNGs, per output pixel."""
 
