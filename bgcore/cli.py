@@ -7,7 +7,7 @@ import sys
 from tempfile import TemporaryDirectory
 
 from .masks import MaskOptions
-from .models import METHODS
+from .models import DEFAULT_METHOD, METHODS
 from .pipeline import run
 from .files import unpack_images
 from .video import VideoError
@@ -63,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="a video file (mp4, mov, avi, mkv, webm), a folder of images or a "
                                  "zip of images")
     p.add_argument("--out", required=True, help="folder for the outputs (created if missing)")
-    p.add_argument("--method", choices=list(METHODS), default="svd",
+    p.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
                    help="background model (default: %(default)s)")
     for name, (param, methods) in _method_params().items():
         p.add_argument(_flag(name), type=_value, default=None, metavar=name.upper(),

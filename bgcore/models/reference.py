@@ -41,8 +41,7 @@ class ReferenceBackground(BackgroundModel):
     channel_threshold : float or "auto", default "auto"
         The seed's first step: per-channel absolute differences under it count as 0, before
         the channels are averaged to grey (BT.601) and thresholded again by the shared mask
-        threshold. "auto" is 3 times the noise level of the grey difference (at least 1 grey
-        level), and that noise level also drives the shared automatic threshold.
+        threshold. "auto" is 3 times the clip's noise level (at least 1 grey level).
         The seed's own values are ``SEED_THRESHOLDS``: 13, then 10 on grey.
     """
 
@@ -85,29 +84,20 @@ class ReferenceBackground(BackgroundModel):
         else:
             raise ValueError(f"reference={self.reference!r}: use 'auto' or a frame number from 0 "
                              f"to {len(frames) - 1}.")
-        # The noise of the difference before the per-channel cut: after it, most differences are
-        # 0 and their median says nothing about the noise.
-        self._spread = super()._noise_level(frames, self._raw_difference)
         if self.channel_threshold == "auto":
-            self.channel_threshold_ = max(1.0, CHANNEL_FACTOR * self._spread)
+            self.channel_threshold_ = max(1.0, CHANNEL_FACTOR * self._noise_level(frames))
         else:
             self.channel_threshold_ = float(self.channel_threshold)
         progress(1.0)
 
     def _patch(self, frames, median):
         """Fill the reference's moving things (see ``reference``) in from the median."""
-        noise = super()._noise_level(frames, lambda frame: masks.weighted_difference(frame, median))
+        noise = self._difference_noise(frames, lambda frame: masks.weighted_difference(frame, median))
         ghost = masks.weighted_difference(self.background_, median) > GHOST_FACTOR * noise
         size = 2 * GHOST_GROWTH + 1
         ghost = cv2.dilate(ghost.astype(np.uint8), np.ones((size, size), np.uint8)).astype(bool)
         self.background_[ghost] = median[ghost]
         self.patched_ = int(ghost.sum())
-
-    def _noise_level(self, frames, measure=None):
-        return self._spread
-
-    def _raw_difference(self, frame):
-        return masks.weighted_difference(frame, self.background_)
 
     def difference(self, frame):
         """The seed's grey (BT.601) of the per-channel absolute differences, those under

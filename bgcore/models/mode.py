@@ -1,0 +1,73 @@
+"""Each pixel's most frequent value as its background, with a threshold that follows each
+pixel's own variation: the default method, chosen on the clips with ground truth in
+``../shared/data`` (see the README's "Automatic settings").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import masks
+from ..stats import pixel_modes
+from .base import BackgroundModel, Param
+
+AUTO_FACTOR = 10.0
+"""The automatic threshold: this many times the clip's noise level (the median pixel's spread)..."""
+MIN_THRESHOLD = 3.0
+"""...at least this (a clean, synthetic or very flat clip)..."""
+SPREAD_FACTOR = 2.5
+"""...and, at each pixel, at least this many times its own spread (water, waving leaves)."""
+WEAK_SHARE = 0.5
+"""Hysteresis: pixels over half the threshold join a region that crosses it."""
+
+
+class ModeBackground(BackgroundModel):
+    """The background is each pixel's mode over the sample (:func:`bgcore.stats.pixel_modes`);
+    a pixel is foreground where it differs from it by more than the threshold, scaled up where
+    the pixel's background varies more than the clip's (in the manner of ViBe's and SuBSENSE's
+    per-pixel models), with hysteresis, and cast shadows removed (colour clips).
+
+    shadows : "remove" (default) or "keep"
+        "remove" counts as background what darkens the background evenly without changing its
+        hue (:func:`bgcore.masks.shadows`).
+
+    Attributes after ``fit``: ``spread_`` (H, W), each pixel's spread around its mode, in grey
+    levels; ``noise_``, their median.
+    """
+
+    name = "mode"
+    summary = ("Each pixel's most frequent look over the clip is the background, with a threshold "
+               "that adapts to each spot: the best on real clips, including people who stand "
+               "still for a while, trees and water.")
+    params = (
+        Param("shadows", "Shadows", "Remove: a shadow cast on the background stays background "
+              "(colour clips only). Keep: shadows count as foreground.", choices=("remove", "keep")),
+    )
+    weak_share = WEAK_SHARE
+
+    def __init__(self, *, shadows: str = "remove"):
+        self.shadows = shadows
+
+    def _fit(self, frames, progress):
+        if self.shadows not in ("remove", "keep"):
+            raise ValueError(f"shadows={self.shadows!r}: use 'remove' or 'keep'.")
+        self.background_, self.spread_ = pixel_modes(frames, progress)
+        clip = AUTO_FACTOR * float(np.median(self.spread_))
+        # Differences are scaled down where the pixel's own spread asks for more than the clip's
+        # threshold, so that one threshold (the slider's) serves every pixel.
+        self._gain = clip / np.maximum(clip, SPREAD_FACTOR * self.spread_) if clip > 0 else 1.0
+        colour = frames.shape[-1] == 3 and np.abs(np.diff(self.background_, axis=-1)).mean() > 1
+        self._shadows = self.shadows == "remove" and colour
+
+    def _noise_level(self, frames):
+        return float(np.median(self.spread_))
+
+    def _auto_threshold(self):
+        return max(MIN_THRESHOLD, AUTO_FACTOR * self.noise_)
+
+    def difference(self, frame):
+        """The distance to the mode (H, W), scaled by each pixel's gain; 0 on cast shadows."""
+        distance = masks.difference(frame, self.background_) * self._gain
+        if self._shadows:
+            distance[masks.shadows(frame, self.background_)] = 0
+        return distance
