@@ -13,7 +13,7 @@ import numpy as np
 from .masks import MaskOptions, to_working
 from .pipeline import FittedClip, plan_sample, to_display
 
-SHOWN_ELSEWHERE = {"background_", "noise_", "singular_values_", "components_", "weights_", "total_energy_"}
+SHOWN_ELSEWHERE = {"background_", "noise_", "auto_threshold_", "spread_", "singular_values_", "components_", "weights_", "total_energy_"}
 """Learned attributes that have their own pictures, or none worth one."""
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .masks import luma
+from .masks import difference, luma
 
 BIN = 8.0
 """Width in grey levels of the luma histogram each pixel's mode is found in."""
@@ -27,10 +27,12 @@ def pixel_modes(frames: np.ndarray, progress=None) -> tuple[np.ndarray, np.ndarr
     """Each pixel's mode and the spread of the frames around it.
 
     frames : ndarray (T, H, W, C) float32, C in (1, 3).
-    Returns ``background`` (H, W, C) float32, the mean of each pixel's frames within ``REACH``
-    of the centre of its densest luma bin (histogram smoothed by [1, 2, 1]), and ``spread``
-    (H, W) float32, the root mean square of their distance to it (the distance of
-    :func:`bgcore.masks.difference`). One frame at a time: no copy of the sample.
+    Returns ``background`` (H, W, C) float32 and ``spread`` (H, W) float32. The mode is found
+    in each pixel's luma histogram (bins of ``BIN``, smoothed by [1, 2, 1]); the frames within
+    ``REACH`` of its centre give a first background, and the frames within ``REACH`` of that
+    in colour (the distance of :func:`bgcore.masks.difference`: a pixel the same grey in two
+    scenes of different colour is two values) give the background (their mean) and its spread
+    (the root mean square of their distance to it). A frame at a time: no copy of the sample.
     """
     count, height, width, channels = frames.shape
     pixels = height * width
@@ -43,23 +45,33 @@ def pixel_modes(frames: np.ndarray, progress=None) -> tuple[np.ndarray, np.ndarr
     smoothed = histogram[:-2] + 2 * histogram[1:-1] + histogram[2:]
     centre = ((smoothed.argmax(axis=0) + 0.5) * BIN).astype(np.float32).reshape(height, width)
     del histogram, smoothed
-    total = np.zeros((height, width, channels), np.float32)
-    members = np.zeros((height, width), np.float32)
-    for done, frame in enumerate(frames, start=1):
-        near = np.abs(luma(frame) - centre) <= REACH
-        total += frame * near[..., None]
-        members += near
-        if progress:
-            progress(0.8 * done / count)
-    background = total / np.maximum(members, 1)[..., None]
-    squares = np.zeros((height, width), np.float32)
-    for frame in frames:
-        near = np.abs(luma(frame) - centre) <= REACH
-        delta = frame - background
-        squares += np.where(near, (delta * delta).mean(axis=-1), 0)
+    background, _, _ = _near_mean(frames, lambda frame: np.abs(luma(frame) - centre) <= REACH)
+    if progress:
+        progress(0.5)
+    background, squares, members = _near_mean(frames, lambda frame: difference(frame, background) <= REACH)
+    # Mean of squares minus the square of the mean, summed over the channels, as difference's scale.
+    variance = np.maximum(squares - background.astype(np.float64) ** 2, 0).mean(axis=-1)
     if progress:
         progress(1.0)
-    return background, np.sqrt(squares / np.maximum(members, 1))
+    return background, np.sqrt(variance).astype(np.float32)
+
+
+def _near_mean(frames, near):
+    """Per pixel, the mean (H, W, C) float32 and mean square (H, W, C) float64 of the frames where
+    ``near(frame)`` (H, W) is true, and their count (H, W); the frames' mean where none is."""
+    total = np.zeros(frames.shape[1:], np.float64)
+    squares = np.zeros(frames.shape[1:], np.float64)
+    members = np.zeros(frames.shape[1:3], np.float64)
+    for frame in frames:
+        chosen = near(frame)
+        total += frame * chosen[..., None]
+        squares += np.square(frame, dtype=np.float64) * chosen[..., None]
+        members += chosen
+    none = members == 0
+    if none.any():
+        total[none], squares[none], members[none] = frames.sum(axis=0)[none], 0, len(frames)
+    mean = total / members[..., None]
+    return mean.astype(np.float32), squares / members[..., None], members
 
 
 def clip_noise(frames: np.ndarray) -> float:

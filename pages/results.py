@@ -101,9 +101,9 @@ st.caption(" · ".join([f"{method_label(fitted.method)} background",
 plate, adjust = st.columns([3, 2], gap="large")
 with adjust:
     st.markdown("##### Adjust the mask")
-    options = mask_options_ui()
-    st.caption(f"Threshold in use: {fitted.threshold(options):.1f}. Changing these does not recompute the "
-               "background.")
+    options = mask_options_ui(fitted.model.auto_threshold_)
+    st.caption(f"Threshold in use: {fitted.threshold(options):.1f} (automatic: "
+               f"{fitted.model.auto_threshold_:.1f}). Changing these does not recompute the background.")
     st.page_link(PAGES["export"], label="Export the videos", icon=":material/download:")
 plate.image(fitted.background_image(), caption="The background plate", width="stretch")
 st.markdown("##### Frame by frame")

@@ -245,6 +245,7 @@ def test_a_new_method_gets_widgets_from_its_params_and_its_details_shown(monkeyp
 def test_the_svd_results_show_its_spectrum_components_and_histogram():
     app = open_app()
     click(app, "Use the sample clip")
+    app.radio[0].set_value("svd").run()
     click(app, "Remove background")
     headings = [m.value for m in app.markdown]
     assert "##### The SVD, component by component" in headings

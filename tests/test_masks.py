@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from bgcore.masks import MaskOptions, difference, make_mask, noise_level, to_working
+from bgcore.masks import MaskOptions, difference, make_mask, noise_level, shadows, to_working
 
 
 def test_to_working_grey_and_rgb():
@@ -30,9 +30,8 @@ def test_noise_level_of_gaussian_differences():
     assert noise_level(diffs) == pytest.approx(5, rel=0.05)
 
 
-def test_auto_threshold_follows_noise_with_a_floor():
-    assert MaskOptions().resolve_threshold(4.0) == 32.0
-    assert MaskOptions().resolve_threshold(0.5) == 15.0
+def test_auto_threshold_is_the_models_unless_a_number_is_given():
+    assert MaskOptions().resolve_threshold(32.5) == 32.5
     assert MaskOptions(threshold=40).resolve_threshold(4.0) == 40
     with pytest.raises(ValueError, match="threshold"):
         MaskOptions(threshold=300)
@@ -60,3 +59,23 @@ def test_fill_holes_matches_scipy():
     for _ in range(20):
         diff = (rng.random((40, 50)) < 0.5).astype(np.float32)
         assert np.array_equal(make_mask(diff, options, 0.5), ndimage.binary_fill_holes(diff > 0.5))
+
+
+def test_hysteresis_keeps_faint_parts_of_strong_regions_only():
+    diff = np.zeros((40, 40), np.float32)
+    diff[5:15, 5:15] = 12   # faint square...
+    diff[8, 8] = 30         # ...with one strong pixel: kept whole
+    diff[25:35, 25:35] = 12  # faint square alone: dropped
+    options = MaskOptions(opening=0, closing=0, fill_holes=False, min_area=0)
+    mask = make_mask(diff, options, 20, weak=10)
+    assert mask[5:15, 5:15].all() and not mask[25:35, 25:35].any()
+    assert make_mask(diff, options, 20).sum() == 1
+
+
+def test_shadows_darken_evenly_without_changing_hue():
+    rng = np.random.default_rng(0)
+    background = rng.uniform(80, 200, (30, 30, 3)).astype(np.float32)
+    shadow = background * 0.6                       # the same surface, in shade
+    dark_object = np.full_like(background, 40.0)    # a flat dark grey thing over it
+    assert shadows(shadow, background).mean() > 0.95
+    assert shadows(dark_object, background).mean() < 0.05

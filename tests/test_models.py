@@ -16,8 +16,9 @@ def working(clip):
 
 
 def f_measure(model, clip, frames):
-    threshold = MaskOptions().resolve_threshold(model.noise_)
-    pairs = ((make_mask(model.difference(f), MaskOptions(), threshold), m.astype(np.uint8) * 255)
+    threshold = model.auto_threshold_
+    pairs = ((make_mask(model.difference(f), MaskOptions(), threshold, weak=threshold * model.weak_share),
+              m.astype(np.uint8) * 255)
              for f, m in zip(frames, clip.masks))
     return evaluate(pairs)["f_measure"]
 

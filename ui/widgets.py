@@ -81,10 +81,14 @@ def _frame_ui(param, default, key: str, clip: state.Clip):
     return number - 1
 
 
-def mask_options_ui() -> bgcore.MaskOptions:
-    """Threshold (auto or a number) and clean-up strength."""
-    automatic = st.toggle("Automatic threshold", help="Chosen from the clip's noise level.",
+def mask_options_ui(auto: float | None = None) -> bgcore.MaskOptions:
+    """Threshold (auto or a number) and clean-up strength. ``auto``: the fitted model's automatic
+    threshold, shown on the slider while it is in use, and where the slider starts when it is not."""
+    automatic = st.toggle("Automatic threshold", help="Chosen from the clip: how much its background "
+                          "varies, at each spot and overall.",
                           **state.keep("mask.auto", MASK_DEFAULTS["mask.auto"]))
+    if automatic and auto is not None:
+        st.session_state["mask.threshold"] = min(120, max(1, round(auto)))
     st.slider("Threshold", 1, 120, disabled=automatic,
               help="How different from the background a pixel must be to count as foreground (0-255). "
                    "Lower finds more, and more noise.", **state.keep("mask.threshold", MASK_DEFAULTS["mask.threshold"]))
