@@ -17,7 +17,7 @@ from bgcore.synthetic import write_clip  # noqa: E402
 DATA = ROOT.parent / "shared" / "data"
 """The shared research clips, beside the checkout (never copied into it)."""
 CACHE = Path(tempfile.gettempdir()) / "bgcore-bench"
-MAIN_METHODS = [m for m in ("svd", "median", "kmeans") if m in METHODS]
+MAIN_METHODS = [m for m in ("mode", "svd", "median", "kmeans") if m in METHODS]
 """The methods the speed targets are set for."""
 QUICK_CLIP = dict(width=160, height=120, frames=60, fps=30.0)
 """The synthetic clip of every quick mode: a smoke test, its figures mean little."""
