@@ -31,7 +31,7 @@ def video_facts(path):
     return meta
 
 
-@pytest.mark.parametrize("method", ["svd", "median"])
+@pytest.mark.parametrize("method", ["mode", "median"])
 def test_end_to_end_on_the_synthetic_clip(method, clip, clip_path, tmp_path):
     bgcore(clip_path, "--out", tmp_path, "--method", method)
     report = json.loads((tmp_path / "report.json").read_text())
@@ -120,7 +120,7 @@ def test_bad_method_values_exit_2_with_one_line(clip_path, tmp_path, args, messa
     assert last.startswith("error:") and message in last and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("method, target", [("svd", 0.85), ("median", 0.85), ("rpca", 0.88),
+@pytest.mark.parametrize("method, target", [("mode", 0.85), ("svd", 0.85), ("median", 0.85), ("rpca", 0.88),
                                             ("kmeans", 0.85), ("reference", 0.85)])
 def test_bmc_video003_default_settings_reach_their_target(method, target, tmp_path):
     folder = shared("bmc-video003")

@@ -36,6 +36,7 @@ class ModeBackground(BackgroundModel):
     """
 
     name = "mode"
+    label = "Mode"
     summary = ("Each pixel's most frequent look over the clip is the background, with a threshold "
                "that adapts to each spot: the best on real clips, including people who stand "
                "still for a while, trees and water.")
