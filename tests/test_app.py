@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 import bgcore
 from bgcore.models import BackgroundModel, Param
 from conftest import shared
+from ui.widgets import method_label
 from media import CASES, make_case
 from ui import state
 
@@ -200,7 +201,7 @@ def test_every_method_is_offered_with_its_summary():
     app = open_app()
     click(app, "Use the sample clip")
     radio = app.radio[0]
-    assert radio.options == [name.upper() if len(name) <= 4 else name.capitalize() for name in bgcore.METHODS]
+    assert radio.options == [method_label(name) for name in bgcore.METHODS] and radio.options[0] == "Mode"
     assert list(radio.proto.captions) == [cls.summary for cls in bgcore.METHODS.values()]
 
 

