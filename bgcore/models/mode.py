@@ -53,7 +53,8 @@ class ModeBackground(BackgroundModel):
         if self.shadows not in ("remove", "keep"):
             raise ValueError(f"shadows={self.shadows!r}: use 'remove' or 'keep'.")
         self.background_, self.spread_ = pixel_modes(frames, progress)
-        clip = AUTO_FACTOR * float(np.median(self.spread_))
+        self._noise = float(np.median(self.spread_))
+        clip = AUTO_FACTOR * self._noise
         # Differences are scaled down where the pixel's own spread asks for more than the clip's
         # threshold, so that one threshold (the slider's) serves every pixel.
         self._gain = clip / np.maximum(clip, SPREAD_FACTOR * self.spread_) if clip > 0 else 1.0
@@ -61,7 +62,7 @@ class ModeBackground(BackgroundModel):
         self._shadows = self.shadows == "remove" and colour
 
     def _noise_level(self, frames):
-        return float(np.median(self.spread_))
+        return self._noise
 
     def _auto_threshold(self):
         return max(MIN_THRESHOLD, AUTO_FACTOR * self.noise_)

@@ -84,8 +84,9 @@ class ReferenceBackground(BackgroundModel):
         else:
             raise ValueError(f"reference={self.reference!r}: use 'auto' or a frame number from 0 "
                              f"to {len(frames) - 1}.")
+        self._noise = super()._noise_level(frames)  # once: the channel threshold needs it too
         if self.channel_threshold == "auto":
-            self.channel_threshold_ = max(1.0, CHANNEL_FACTOR * self._noise_level(frames))
+            self.channel_threshold_ = max(1.0, CHANNEL_FACTOR * self._noise)
         else:
             self.channel_threshold_ = float(self.channel_threshold)
         progress(1.0)
@@ -98,6 +99,9 @@ class ReferenceBackground(BackgroundModel):
         ghost = cv2.dilate(ghost.astype(np.uint8), np.ones((size, size), np.uint8)).astype(bool)
         self.background_[ghost] = median[ghost]
         self.patched_ = int(ghost.sum())
+
+    def _noise_level(self, frames):
+        return self._noise
 
     def difference(self, frame):
         """The seed's grey (BT.601) of the per-channel absolute differences, those under
