@@ -92,6 +92,8 @@ def mask_options_ui(auto: float | None = None) -> bgcore.MaskOptions:
     st.slider("Threshold", 1, 120, disabled=automatic,
               help="How different from the background a pixel must be to count as foreground (0-255). "
                    "Lower finds more, and more noise.", **state.keep("mask.threshold", MASK_DEFAULTS["mask.threshold"]))
+    if automatic and auto is None:
+        st.caption("The automatic threshold is set from the clip when its background is removed.")
     st.select_slider("Clean-up", list(CLEANUP), help="Removes specks and fills holes in the mask.",
                      **state.keep("mask.cleanup", MASK_DEFAULTS["mask.cleanup"]))
     return mask_options()

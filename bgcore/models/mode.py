@@ -38,8 +38,8 @@ class ModeBackground(BackgroundModel):
     name = "mode"
     label = "Mode"
     summary = ("Each pixel's most frequent look over the clip is the background, with a threshold "
-               "that adapts to each spot: the best on real clips, including people who stand "
-               "still for a while, trees and water.")
+               "that adapts to each spot. The best on average over the real clips we measured, "
+               "including people who stand still for a while, trees and water.")
     params = (
         Param("shadows", "Shadows", "Remove: a shadow cast on the background stays background "
               "(colour clips only). Keep: shadows count as foreground.", choices=("remove", "keep")),
