@@ -15,6 +15,10 @@ SHADOW_CHROMA = 0.08
 """...its chromaticities (r, g, b over their sum) within this, summed over the channels..."""
 SHADOW_TEXTURE = 0.1
 """...and that share's standard deviation over 5 x 5 pixels under this."""
+SHADE_RATIO = 0.97
+"""Shade (see :func:`shadows`): darker than this share of the background's brightness..."""
+SHADE_CHROMA = 0.12
+"""...with chromaticities within this, however uneven."""
 
 
 def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) -> np.ndarray:
@@ -68,26 +72,34 @@ def weighted_difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray
     return luma(np.abs(frame - background))
 
 
-def shadows(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Where ``frame`` (H, W, 3) float32 shows ``background`` (H, W, 3) in a cast shadow: bool (H, W).
+def shadows(frame: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``frame`` (H, W, 3) float32 shows ``background`` (H, W, 3) in shadow: two bool (H, W).
 
-    A shadow darkens the background (luma ratio in ``SHADOW_RATIO``) without changing its hue
-    (chromaticities within ``SHADOW_CHROMA``), and darkens it evenly, keeping its texture (the
-    ratio's standard deviation over 5 x 5 pixels under ``SHADOW_TEXTURE``); a dark object's
-    own edges and colours fail the last two. The colour and ratio tests are those of Cucchiara
-    et al., "Detecting moving objects, ghosts and shadows in video streams" (PAMI 2003); the
-    texture test follows the survey of Sanin, Sanderson and Lovell (Pattern Recognition 2012),
-    which found texture the decisive cue. Grey frames have no hue to compare: call it on
-    colour only. On sbi-HighwayI, whose truth counts the cars' long shadows as background, it
-    takes F from 0.80 to 0.85.
+    ``cast``: a shadow cast on the background, to count as background. It darkens the
+    background (luma ratio in ``SHADOW_RATIO``) without changing its hue (chromaticities within
+    ``SHADOW_CHROMA``), and darkens it evenly, keeping its texture (the ratio's standard
+    deviation over 5 x 5 pixels under ``SHADOW_TEXTURE``); a dark object's own edges and
+    colours fail the last two. The colour and ratio tests are those of Cucchiara et al.,
+    "Detecting moving objects, ghosts and shadows in video streams" (PAMI 2003); the texture
+    test follows the survey of Sanin, Sanderson and Lovell (Pattern Recognition 2012), which
+    found texture the decisive cue. On sbi-HighwayI, whose truth counts the cars' long shadows
+    as background, it takes F from 0.80 to 0.85.
+
+    ``shade``: darker, with the same hue (``SHADE_RATIO``, ``SHADE_CHROMA``), evenly or not: the
+    soft edge of a shadow beside the object that casts it, where the texture test fails. Too
+    uncertain to remove, but a region should not grow into it (hysteresis, :func:`make_mask`):
+    on bmc-video003 that growth put the walkers' shadows under their feet.
+
+    Grey frames have no hue to compare: call it on colour only.
     """
     ratio = (frame @ GREY_WEIGHTS + 1) / (background @ GREY_WEIGHTS + 1)
     chroma = np.abs(frame / (frame.sum(axis=-1, keepdims=True) + 3)
                     - background / (background.sum(axis=-1, keepdims=True) + 3)).sum(axis=-1)
     mean = cv2.blur(ratio, (5, 5))
     texture = np.sqrt(np.maximum(cv2.blur(ratio * ratio, (5, 5)) - mean * mean, 0))
-    return ((ratio > SHADOW_RATIO[0]) & (ratio < SHADOW_RATIO[1]) & (chroma < SHADOW_CHROMA)
-            & (texture < SHADOW_TEXTURE))
+    darker = ratio > SHADOW_RATIO[0]
+    cast = darker & (ratio < SHADOW_RATIO[1]) & (chroma < SHADOW_CHROMA) & (texture < SHADOW_TEXTURE)
+    return cast, darker & (ratio < SHADE_RATIO) & (chroma < SHADE_CHROMA)
 
 
 def noise_level(differences: np.ndarray) -> float:
@@ -135,16 +147,17 @@ class MaskOptions:
 
 
 def make_mask(diff: np.ndarray, options: MaskOptions, threshold: float, *,
-              weak: float | None = None) -> np.ndarray:
+              weak: float | np.ndarray | None = None) -> np.ndarray:
     """Threshold and clean a difference image (H, W) into a bool mask (H, W).
 
     With ``weak`` under ``threshold``, hysteresis (Canny's, for regions): a pixel over ``weak``
     is foreground when its connected region over ``weak`` reaches over ``threshold`` somewhere,
     so an object's faint parts (a white car's roof on a light road) join its strong ones, and
-    faint specks on their own stay out.
+    faint specks on their own stay out. ``weak`` may be an array (H, W): per pixel, with
+    ``threshold`` where a pixel must not join that way.
     """
     mask = (diff > threshold).astype(np.uint8)
-    if weak is not None and weak < threshold:
+    if weak is not None and np.any(weak < threshold):
         count, labels = cv2.connectedComponents((diff > weak).astype(np.uint8), connectivity=8)
         keep = np.zeros(count, bool)
         keep[labels[mask > 0]] = True

@@ -80,14 +80,17 @@ class FittedClip:
 
     def difference(self, frame: np.ndarray) -> np.ndarray:
         """Distance (h, w) float32 at the working scale between a uint8 RGB frame and its background."""
-        return self.model.difference(to_working(frame, measure=self.measure, scale=self.scale))
+        return self.model.difference(self._working(frame))
 
     def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions()) -> np.ndarray:
         """The bool mask (H, W) of a uint8 RGB frame (H, W, 3), at the frame's size."""
         threshold = self.threshold(options)
-        mask = make_mask(self.difference(frame), options, threshold,
-                         weak=threshold * self.model.weak_share)
+        difference, share = self.model.difference_and_share(self._working(frame))
+        mask = make_mask(difference, options, threshold, weak=threshold * share)
         return upscale_mask(mask, self.size)
+
+    def _working(self, frame):
+        return to_working(frame, measure=self.measure, scale=self.scale)
 
     def background_image(self) -> np.ndarray:
         """The background plate as uint8 RGB at the input's size."""

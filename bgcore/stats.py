@@ -11,6 +11,7 @@ variation: sensor and compression noise on still parts, more on water and waving
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .masks import difference, luma
@@ -21,6 +22,16 @@ REACH = 1.5 * BIN
 """Frames whose luma lies within this of the mode's centre are the pixel's background frames."""
 MAX_FRAMES = 60
 """Frames a noise estimate looks at, at most (every n-th frame of the sample)."""
+MOVING_SHARE = 0.2
+"""A pixel's background moves (leaves, ripples) where it leaves its mode in more than this share
+of the frames..."""
+MOVING_RUN = 3.0
+"""...for at most this many frames in a row on average (a person who stands stays longer)..."""
+MOVING_TEXTURE = 10.0
+"""...where the background has texture: its luma's standard deviation over 5 x 5 pixels, in grey
+levels, over this (a car passing over a plain road is not the road moving)."""
+CHUNK_BYTES = 64 << 20
+"""Bytes of distances :func:`moving_background` holds at a time."""
 
 
 def pixel_modes(frames: np.ndarray, progress=None) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +83,37 @@ def _near_mean(frames, near):
         total[none], squares[none], members[none] = frames.sum(axis=0)[none], 0, len(frames)
     mean = total / members[..., None]
     return mean.astype(np.float32), squares / members[..., None], members
+
+
+def moving_background(frames: np.ndarray, background: np.ndarray,
+                      spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the background itself moves, and its spread there.
+
+    frames (T, H, W, C) float32 in time order; ``background`` and ``spread`` from
+    :func:`pixel_modes`. Returns ``moving`` (H, W) bool (see ``MOVING_SHARE``, ``MOVING_RUN``,
+    ``MOVING_TEXTURE``) and the spread (H, W) float32, raised where the background moves to the
+    median distance of all frames to the mode: the spread around the mode alone leaves out the
+    other looks of a waving leaf. The frames' run lengths tell leaves, which come and go, from a
+    person standing in front, who stays; the texture tells them from traffic on a plain road.
+    """
+    height = frames.shape[1]
+    rows = max(1, CHUNK_BYTES // (frames[0, 0, :, 0].nbytes * len(frames)))
+    away_share = np.empty(spread.shape, np.float32)
+    away_run = np.empty(spread.shape, np.float32)
+    median = np.empty(spread.shape, np.float32)
+    for top in range(0, height, rows):
+        part = slice(top, top + rows)
+        distance = difference(frames[:, part], background[part])
+        away = distance > REACH
+        starts = away[0] + (away[1:] & ~away[:-1]).sum(axis=0)
+        away_share[part] = away.mean(axis=0)
+        away_run[part] = away.sum(axis=0) / np.maximum(starts, 1)
+        median[part] = np.median(distance, axis=0)
+    grey = np.ascontiguousarray(luma(background))
+    mean = cv2.blur(grey, (5, 5))
+    texture = np.sqrt(np.maximum(cv2.blur(grey * grey, (5, 5)) - mean * mean, 0))
+    moving = (away_share > MOVING_SHARE) & (away_run <= MOVING_RUN) & (texture > MOVING_TEXTURE)
+    return moving, np.where(moving, np.maximum(spread, median), spread)
 
 
 def clip_noise(frames: np.ndarray) -> float:

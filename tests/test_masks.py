@@ -70,6 +70,10 @@ def test_hysteresis_keeps_faint_parts_of_strong_regions_only():
     mask = make_mask(diff, options, 20, weak=10)
     assert mask[5:15, 5:15].all() and not mask[25:35, 25:35].any()
     assert make_mask(diff, options, 20).sum() == 1
+    per_pixel = np.full(diff.shape, 10.0)
+    per_pixel[5:15, 10:15] = 20  # a right half that may not join: left out
+    mask = make_mask(diff, options, 20, weak=per_pixel)
+    assert mask[5:15, 5:10].all() and not mask[5:15, 10:15].any()
 
 
 def test_shadows_darken_evenly_without_changing_hue():
@@ -77,5 +81,11 @@ def test_shadows_darken_evenly_without_changing_hue():
     background = rng.uniform(80, 200, (30, 30, 3)).astype(np.float32)
     shadow = background * 0.6                       # the same surface, in shade
     dark_object = np.full_like(background, 40.0)    # a flat dark grey thing over it
-    assert shadows(shadow, background).mean() > 0.95
-    assert shadows(dark_object, background).mean() < 0.05
+    cast, shade = shadows(shadow, background)
+    assert cast.mean() > 0.95 and shade.mean() > 0.95
+    cast, shade = shadows(dark_object, background)
+    assert cast.mean() < 0.05
+    uneven = background * rng.uniform(0.35, 0.95, (30, 30, 1)).astype(np.float32)  # dappled shade
+    cast, shade = shadows(uneven, background)
+    assert cast.mean() < 0.3 and shade.mean() > 0.95
+    assert not shadows(background * 1.2, background)[1].any()  # brighter is never shade

@@ -17,9 +17,12 @@ def working(clip):
 
 def f_measure(model, clip, frames):
     threshold = model.auto_threshold_
-    pairs = ((make_mask(model.difference(f), MaskOptions(), threshold, weak=threshold * model.weak_share),
-              m.astype(np.uint8) * 255)
-             for f, m in zip(frames, clip.masks))
+
+    def mask(frame):
+        difference, share = model.difference_and_share(frame)
+        return make_mask(difference, MaskOptions(), threshold, weak=threshold * share)
+
+    pairs = ((mask(f), m.astype(np.uint8) * 255) for f, m in zip(frames, clip.masks))
     return evaluate(pairs)["f_measure"]
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import masks
-from ..stats import pixel_modes
-from .base import BackgroundModel, Param
+from ..stats import moving_background, pixel_modes
+from .base import AUTO_FACTOR, BackgroundModel, Param
 
-AUTO_FACTOR = 10.0
-"""The automatic threshold: this many times the clip's noise level (the median pixel's spread)..."""
 MIN_THRESHOLD = 3.0
-"""...at least this (a clean, synthetic or very flat clip)..."""
+"""The automatic threshold: ``AUTO_FACTOR`` times the clip's noise level (the median pixel's
+spread), at least this (a clean, synthetic or very flat clip)..."""
 SPREAD_FACTOR = 2.5
 """...and, at each pixel, at least this many times its own spread (water, waving leaves)."""
 WEAK_SHARE = 0.5
@@ -25,14 +24,15 @@ class ModeBackground(BackgroundModel):
     """The background is each pixel's mode over the sample (:func:`bgcore.stats.pixel_modes`);
     a pixel is foreground where it differs from it by more than the threshold, scaled up where
     the pixel's background varies more than the clip's (in the manner of ViBe's and SuBSENSE's
-    per-pixel models), with hysteresis, and cast shadows removed (colour clips).
+    per-pixel models) or moves (:func:`bgcore.stats.moving_background`), with hysteresis
+    that does not grow into moving background or shade, and cast shadows removed (colour clips).
 
     shadows : "remove" (default) or "keep"
         "remove" counts as background what darkens the background evenly without changing its
         hue (:func:`bgcore.masks.shadows`).
 
     Attributes after ``fit``: ``spread_`` (H, W), each pixel's spread around its mode, in grey
-    levels; ``noise_``, their median.
+    levels, widened where the background moves; ``noise_``, the median spread before that.
     """
 
     name = "mode"
@@ -44,7 +44,6 @@ class ModeBackground(BackgroundModel):
         Param("shadows", "Shadows", "Remove: a shadow cast on the background stays background "
               "(colour clips only). Keep: shadows count as foreground.", choices=("remove", "keep")),
     )
-    weak_share = WEAK_SHARE
 
     def __init__(self, *, shadows: str = "remove"):
         self.shadows = shadows
@@ -52,8 +51,10 @@ class ModeBackground(BackgroundModel):
     def _fit(self, frames, progress):
         if self.shadows not in ("remove", "keep"):
             raise ValueError(f"shadows={self.shadows!r}: use 'remove' or 'keep'.")
-        self.background_, self.spread_ = pixel_modes(frames, progress)
-        self._noise = float(np.median(self.spread_))
+        self.background_, spread = pixel_modes(frames, progress)
+        self._noise = float(np.median(spread))
+        moving, self.spread_ = moving_background(frames, self.background_, spread)
+        self._share = np.where(moving, 1.0, WEAK_SHARE).astype(np.float32)
         clip = AUTO_FACTOR * self._noise
         # Differences are scaled down where the pixel's own spread asks for more than the clip's
         # threshold, so that one threshold (the slider's) serves every pixel.
@@ -69,7 +70,13 @@ class ModeBackground(BackgroundModel):
 
     def difference(self, frame):
         """The distance to the mode (H, W), scaled by each pixel's gain; 0 on cast shadows."""
+        return self.difference_and_share(frame)[0]
+
+    def difference_and_share(self, frame):
+        share = self._share
         distance = masks.difference(frame, self.background_) * self._gain
         if self._shadows:
-            distance[masks.shadows(frame, self.background_)] = 0
-        return distance
+            cast, shade = masks.shadows(frame, self.background_)
+            distance[cast] = 0
+            share = np.where(shade, 1.0, share)
+        return distance, share
