@@ -27,7 +27,6 @@ import numpy as np
 import sklearn
 from threadpoolctl import threadpool_info
 
-# common first: it puts the project on sys.path.
 from common import ROOT, absent, parser
 from bgcore.models import DEFAULT_METHOD, METHODS
 import kmeans

@@ -1,0 +1,25 @@
+"""bgcore as an installed package: what importing it costs, and its command."""
+
+import importlib.metadata
+import shutil
+import subprocess
+import sys
+
+
+def test_import_bgcore_leaves_out_streamlit_and_scikit_learn():
+    # scikit-learn takes over a second to import: only the methods that use it import it.
+    code = ("import sys, bgcore, bgcore.cli\n"
+            "assert 'sklearn' not in sys.modules and 'streamlit' not in sys.modules, "
+            "sorted(m for m in sys.modules if m.startswith(('sklearn', 'streamlit')))")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_bgcore_command_is_the_command_line():
+    # pyproject.toml's script, installed by `pip install -r requirements-test.txt` (its `-e .`).
+    (script,) = importlib.metadata.entry_points(group="console_scripts", name="bgcore")
+    assert script.value == "bgcore.cli:main"
+    command = shutil.which("bgcore")
+    assert command, "no bgcore command: install the package (pip install -e .)"
+    result = subprocess.run([command, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "--method" in result.stdout and "--threshold" in result.stdout
