@@ -14,6 +14,15 @@ def test_import_bgcore_leaves_out_streamlit_and_scikit_learn():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_import_bgcore_leaves_logging_alone():
+    code = ("import logging; before = logging.root.manager.loggerDict.copy()\n"
+            "import bgcore\n"
+            "changed = [name for name, logger in logging.root.manager.loggerDict.items()\n"
+            "           if isinstance(logger, logging.Logger) and (logger.level or logger.filters)]\n"
+            "assert not changed and logging.root.level == logging.WARNING, changed")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_the_bgcore_command_is_the_command_line():
     # pyproject.toml's script, installed by `pip install -r requirements-test.txt` (its `-e .`).
     (script,) = importlib.metadata.entry_points(group="console_scripts", name="bgcore")
