@@ -11,7 +11,8 @@ import pytest
 from conftest import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("SVD background", "K-means background", "End to end against OpenCV", "Memory", "Quality")
+SECTIONS = ("SVD background", "K-means background", "End to end against OpenCV", "Memory", "Quality",
+            "Start-up")
 NEEDS_DATA = {"SVD background"}
 
 
