@@ -9,10 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bgcore.models import METHODS
+from bgcore.synthetic import write_clip
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from bgcore.models import METHODS  # noqa: E402
-from bgcore.synthetic import write_clip  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 """The shared research clips, beside the checkout (never copied into it)."""

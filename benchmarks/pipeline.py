@@ -22,7 +22,6 @@ from statistics import median
 import cv2
 import numpy as np
 
-# common first: it puts the project on sys.path.
 from common import MAIN_METHODS, QUICK_CLIP, absent, parser, synthetic_video
 from bgcore import VideoWriter, run
 

@@ -3,11 +3,11 @@
     python benchmarks/run.py [--data ../shared/data] [--out BENCHMARKS.md]   # about 15-20 min here
     python benchmarks/run.py --quick --out /tmp/BENCHMARKS.md                # well under a minute, for CI
 
-Calls the ``main(argv)`` of svd.py, kmeans.py, pipeline.py, memory.py and quality.py and writes a
-Markdown table a comparison (what, reference, ours, ratio, target, met), the machine's facts and
-the command that regenerates the file. Each script runs its reference and ours in the same run on
-the same data. Quick mode runs small inputs once: it shows that the scripts work, its figures mean
-little. What needs ../shared/data is skipped, with a line saying so, where it is absent.
+Calls the ``main(argv)`` of svd.py, kmeans.py, pipeline.py, memory.py, quality.py and startup.py and
+writes a Markdown table a comparison (what, reference, ours, ratio, target, met), the machine's
+facts and the command that regenerates the file. Each script runs its reference and ours in the same
+run on the same data. Quick mode runs small inputs once: it shows that the scripts work, its figures
+mean little. What needs ../shared/data is skipped, with a line saying so, where it is absent.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ import numpy as np
 import sklearn
 from threadpoolctl import threadpool_info
 
-# common first: it puts the project on sys.path.
 from common import ROOT, absent, parser
 from bgcore.models import DEFAULT_METHOD, METHODS
 import kmeans
 import memory
 import pipeline
 import quality
+import startup
 import svd
 
 COLUMNS = ("what", "reference", "ours", "ratio", "target", "met")
@@ -164,9 +164,20 @@ def quality_section(args):
                           "the same pipeline, in the same run." + "\n".join(table_lines)]
 
 
+def startup_section(args):
+    result = startup.main(["--quick"] if args.quick else [])
+    seconds, floor = result["bgcore_seconds"], result["floor_seconds"]
+    rows = [row(f"import bgcore in a fresh process, best of {result['repeats']}",
+                f"{floor:.2f} s ({startup.FLOOR})", f"{seconds:.2f} s", f"{seconds / floor:.1f}x",
+                f"≤ {startup.TARGET} s", seconds <= startup.TARGET),
+            row("scikit-learn imported by it", "—", "yes" if result["imports_sklearn"] else "no", "—", "no",
+                not result["imports_sklearn"])]
+    return rows, ["Reference: importing the dependencies no run can do without; ours: `import bgcore`."]
+
+
 SECTIONS = [("SVD background", svd, svd_section), ("K-means background", kmeans, kmeans_section),
             ("End to end against OpenCV", pipeline, pipeline_section), ("Memory", memory, memory_section),
-            ("Quality", quality, quality_section)]
+            ("Quality", quality, quality_section), ("Start-up", startup, startup_section)]
 
 
 def table(rows) -> list[str]:

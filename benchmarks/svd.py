@@ -22,7 +22,6 @@ from statistics import median
 import cv2
 import numpy as np
 
-# common first: it puts the project on sys.path.
 from common import parser, peak_rss
 from bgcore.masks import GREY_WEIGHTS
 from bgcore.models import SVDBackground

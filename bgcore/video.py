@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -20,9 +21,6 @@ import numpy as np
 
 from .limits import LIMITS, Limits
 
-# imageio-ffmpeg logs a warning for every rotated phone video, whose frames ffmpeg turns upright
-# as we want: the warning tells the user nothing.
-logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
 # imageio-ffmpeg starts ffmpeg with preexec_fn=os.setpgrp unless this is set. A preexec_fn makes
 # Python fork() for real, running the atfork handlers of OpenBLAS: when another thread of the
 # app's server is inside a matrix product at that moment, the fork never returns and that
@@ -198,11 +196,28 @@ def _open(path: Path, filters=()):
     reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24",
                                         output_params=["-fps_mode", "passthrough", *vf])
     try:
-        meta = next(reader)
+        with _resize_expected():
+            meta = next(reader)
     except (OSError, RuntimeError, StopIteration) as error:
         reader.close()
         raise VideoError(f"{path.name}: {_reason(str(error))}") from None
     return reader, meta
+
+
+@contextmanager
+def _resize_expected():
+    """Drop imageio-ffmpeg's warning that the frames read differ in size from the source's while
+    one of our readers opens: they do whenever we scale them, or ffmpeg turns a rotated phone
+    video upright, as we want, and the warning tells the user nothing. Its other warnings (ffmpeg
+    killed, nothing written) still show, and nothing is dropped outside this block."""
+    logger = logging.getLogger("imageio_ffmpeg")
+    # A filter of this call's own: another thread's reader may be opening at the same time.
+    quiet = lambda record: not record.getMessage().startswith("The frame size for reading")  # noqa: E731
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def _reason(ffmpeg_output: str) -> str:

@@ -11,7 +11,8 @@ import pytest
 from conftest import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("SVD background", "K-means background", "End to end against OpenCV", "Memory", "Quality")
+SECTIONS = ("SVD background", "K-means background", "End to end against OpenCV", "Memory", "Quality",
+            "Start-up")
 NEEDS_DATA = {"SVD background"}
 
 
@@ -34,8 +35,9 @@ def test_quick_run_writes_every_table(data, tmp_path):
     if data == "absent":
         args += ["--data", str(tmp_path / "no-shared-data")]
     # One BLAS thread, as in conftest.py: two spin against each other on the shared machine.
+    # PYTHONPATH: this checkout's bgcore, wherever the environment's editable install points.
     result = subprocess.run(args, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr[-3000:]
     text = out.read_text()
     assert "--quick" in text and "## Machine" in text and re.search(r"\| CPU \| .+ x \d+ \|", text)

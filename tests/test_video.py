@@ -1,3 +1,5 @@
+import logging
+
 import imageio_ffmpeg
 import numpy as np
 import pytest
@@ -165,3 +167,15 @@ def test_ffmpeg_starts_without_python_code_between_fork_and_exec(clip_path, tmp_
     with VideoWriter(tmp_path / "out.mp4", info.width, info.height, fps=10) as writer:
         writer.write(np.zeros((info.height, info.width, 3), np.uint8))
     assert len(started) >= 3 and not any(started)
+
+
+def test_reading_scaled_frames_drops_only_the_expected_size_warning(clip_path, caplog):
+    # imageio-ffmpeg warns that the frames read differ in size from the source's (as they do when
+    # scaled, or a phone video is turned upright); its other warnings must still show.
+    logger = logging.getLogger("imageio_ffmpeg")
+    with caplog.at_level(logging.WARNING, logger="imageio_ffmpeg"):
+        frames = list(read_frames(clip_path, range(3), size=(160, 120)))
+        logger.warning("We had to kill ffmpeg to stop it.")
+    assert [frame.shape for frame in frames] == [(120, 160, 3)] * 3
+    assert [record.getMessage() for record in caplog.records] == ["We had to kill ffmpeg to stop it."]
+    assert logger.filters == [] and logger.level == logging.NOTSET

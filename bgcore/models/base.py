@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import masks
 from ..stats import clip_noise
+from .estimator import Estimator
 
 NOISE_SAMPLE = 20
 """Frames of the fitting sample a model's own difference noise is measured on."""
@@ -48,8 +49,11 @@ class Param:
     kind: str = "value"
 
 
-class BackgroundModel:
+class BackgroundModel(Estimator):
     """A background model fitted on a sample of frames, then applied frame by frame.
+
+    Its parameters are its ``__init__``'s keyword arguments, stored under the same names
+    (``get_params``, ``set_params``, the repr: :class:`bgcore.models.estimator.Estimator`).
 
     Subclasses implement ``_fit`` (setting ``background_``) and may override ``background``
     when the background changes with the frame. After ``fit``:

@@ -10,7 +10,6 @@ The pixels-by-frames matrix M splits into M = L + S, L low-rank (the background)
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.extmath import randomized_svd
 
 from .base import BackgroundModel, Param
 
@@ -90,6 +89,9 @@ class RPCABackground(BackgroundModel):
     def _pursuit(self, matrix, progress):
         """Inexact ALM (Lin et al. 2010, algorithm 5): returns L (P, T) and an orthonormal
         basis (P, rank) of its columns."""
+        # Imported here: scikit-learn takes 1.5 s to import, which `import bgcore` should not pay.
+        from sklearn.utils.extmath import randomized_svd
+
         pixels, count = matrix.shape
         lam = 1 / np.sqrt(max(pixels, count)) if self.lam == "auto" else float(self.lam)
         norm_two = randomized_svd(matrix, 1, n_iter=4, random_state=self.random_state)[1][0]

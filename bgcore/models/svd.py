@@ -6,7 +6,6 @@ rank-k approximation L = U_k S_k V_k^T is the background.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.extmath import randomized_svd
 
 from .base import BackgroundModel, Param
 
@@ -83,7 +82,9 @@ class SVDBackground(BackgroundModel):
             # normalisation loses the tail of the spectrum under a dominant background. On the
             # notebook's 19200x6000 matrix this matches the converged spectrum's first 10 values
             # within 1 % and the rank-1 background within 0.001 grey levels, in 6 passes
-            # instead of scikit-learn's default 16.
+            # instead of scikit-learn's default 16. Imported here: scikit-learn takes 1.5 s to
+            # import, and the default solver does without it.
+            from sklearn.utils.extmath import randomized_svd
             vt_t, s, u_t = randomized_svd(frames_by_pixels, n, n_iter=2, n_oversamples=20,
                                           power_iteration_normalizer="LU", transpose=False,
                                           random_state=self.random_state)

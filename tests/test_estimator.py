@@ -1,0 +1,62 @@
+"""Every background model keeps scikit-learn's estimator contract (bgcore.models.estimator)."""
+
+import inspect
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from bgcore.models import METHODS, MedianBackground, RPCABackground, SVDBackground
+
+
+@pytest.fixture(scope="module")
+def frames():
+    """Ten small noisy grey-ish frames: enough to fit every method in a moment."""
+    rng = np.random.default_rng(0)
+    return (100 + 10 * rng.standard_normal((10, 24, 32, 3))).astype(np.float32)
+
+
+def test_the_repr_shows_the_parameters_set():
+    assert repr(SVDBackground(rank=3, solver="exact")) == "SVDBackground(rank=3, solver='exact')"
+    assert repr(RPCABackground(lam=0.01, max_iter=5)) == "RPCABackground(lam=0.01, max_iter=5)"
+    assert repr(SVDBackground()) == "SVDBackground()" and repr(MedianBackground()) == "MedianBackground()"
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_parameters_are_the_constructor_arguments_under_the_same_names(method):
+    cls = METHODS[method]
+    arguments = [name for name in inspect.signature(cls).parameters]
+    model = cls()
+    assert list(model.get_params()) == arguments
+    # What the app and the command line offer is a parameter of the model.
+    assert {param.name for param in cls.params} <= set(arguments)
+    assert clone(model).get_params() == model.get_params()
+
+
+def test_set_params_round_trip_and_refit(frames):
+    model = SVDBackground()
+    assert model.set_params(rank=2, solver="exact") is model
+    assert model.get_params() == {"rank": 2, "solver": "exact", "random_state": 0}
+    assert SVDBackground(**model.get_params()).get_params() == model.get_params()
+    assert clone(model).get_params() == model.get_params() and repr(clone(model)) == repr(model)
+    model.fit(frames)
+    assert model.set_params(rank=1).fit(frames).rank == 1
+    with pytest.raises(ValueError, match="rnak: not a parameter of SVDBackground"):
+        model.set_params(rank=3, rnak=2)
+    assert model.rank == 1  # nothing set when one name is wrong
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_model_used_before_fit_says_so(method, frames):
+    model = METHODS[method]()
+    name = type(model).__name__
+    for use in (model.difference, model.background):
+        with pytest.raises(NotFittedError, match=f"This {name} is not fitted yet .*call fit"):
+            use(frames[0])
+    assert not hasattr(model, "background_")  # NotFittedError is an AttributeError
+    model.fit(frames)
+    assert model.difference(frames[0]).shape == frames.shape[1:3]
+    with pytest.raises(AttributeError) as error:
+        model.backgound_  # noqa: B018, a misspelling once fitted is not "not fitted"
+    assert not isinstance(error.value, NotFittedError)
