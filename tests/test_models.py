@@ -1,6 +1,3 @@
-import subprocess
-import sys
-
 import cv2
 import numpy as np
 import pytest
@@ -128,8 +125,3 @@ def test_bad_parameters_are_named():
         MedianBackground().fit(frames[:1])
     with pytest.raises(ValueError, match="shape"):
         MedianBackground().fit(np.zeros((5, 4, 4), np.float32))
-
-
-def test_bgcore_does_not_import_streamlit():
-    code = "import sys, bgcore, bgcore.cli, bgcore.synthetic; assert 'streamlit' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def test_import_bgcore_leaves_out_streamlit_and_scikit_learn():
     # scikit-learn takes over a second to import: only the methods that use it import it.
-    code = ("import sys, bgcore, bgcore.cli\n"
+    code = ("import sys, bgcore, bgcore.cli, bgcore.synthetic\n"
             "assert 'sklearn' not in sys.modules and 'streamlit' not in sys.modules, "
             "sorted(m for m in sys.modules if m.startswith(('sklearn', 'streamlit')))")
     subprocess.run([sys.executable, "-c", code], check=True)
