@@ -17,7 +17,7 @@ AUTO_FACTOR = 9.0
 heavy tails, hence 9 rather than the Gaussian 3-4 (on bmc-video003, 4x gives F 0.82 and many
 false specks; 9x gives 0.89-0.90 for every method)."""
 MIN_THRESHOLD = 15.0
-"""...but at least this."""
+"""...but at least this, unless the model's ``min_threshold`` says otherwise."""
 
 
 def check_frames(frames) -> np.ndarray:
@@ -61,12 +61,13 @@ class BackgroundModel(Estimator):
     background_ : ndarray (H, W, C) float32, the background plate.
     noise_ : float, the clip's noise level (:func:`bgcore.stats.clip_noise`).
     auto_threshold_ : float, the threshold ``threshold="auto"`` uses: ``AUTO_FACTOR`` times
-        ``noise_``, at least ``MIN_THRESHOLD``, unless the method has a rule of its own.
+        ``noise_``, at least the class's ``min_threshold``.
     """
 
     name = ""
     summary = ""
     params: tuple[Param, ...] = ()
+    min_threshold = MIN_THRESHOLD
 
     def fit(self, frames, progress=None):
         """Learn the background from frames (T, H, W, C) float32; returns self.
@@ -76,7 +77,7 @@ class BackgroundModel(Estimator):
         frames = check_frames(frames)
         self._fit(frames, progress or (lambda fraction: None))
         self.noise_ = self._noise_level(frames)
-        self.auto_threshold_ = self._auto_threshold()
+        self.auto_threshold_ = max(self.min_threshold, AUTO_FACTOR * self.noise_)
         return self
 
     def _fit(self, frames: np.ndarray, progress) -> None:
@@ -85,9 +86,6 @@ class BackgroundModel(Estimator):
     def _noise_level(self, frames: np.ndarray) -> float:
         """The clip's noise level, measured where the background is, whatever the model."""
         return clip_noise(frames)
-
-    def _auto_threshold(self) -> float:
-        return max(MIN_THRESHOLD, AUTO_FACTOR * self.noise_)
 
     def _difference_noise(self, frames: np.ndarray, measure) -> float:
         """Robust noise level of ``measure(frame)`` over a few sampled frames."""

@@ -11,11 +11,9 @@ from .. import masks
 from ..stats import moving_background, pixel_modes
 from .base import AUTO_FACTOR, BackgroundModel, Param
 
-MIN_THRESHOLD = 3.0
-"""The automatic threshold: ``AUTO_FACTOR`` times the clip's noise level (the median pixel's
-spread), at least this (a clean, synthetic or very flat clip)..."""
 SPREAD_FACTOR = 2.5
-"""...and, at each pixel, at least this many times its own spread (water, waving leaves)."""
+"""The automatic threshold (``AUTO_FACTOR`` times the clip's noise level, the median pixel's
+spread) is, at each pixel, at least this many times its own spread (water, waving leaves)."""
 WEAK_SHARE = 0.5
 """Hysteresis: pixels over half the threshold join a region that crosses it."""
 
@@ -44,6 +42,7 @@ class ModeBackground(BackgroundModel):
         Param("shadows", "Shadows", "Remove: a shadow cast on the background stays background "
               "(colour clips only). Keep: shadows count as foreground.", choices=("remove", "keep")),
     )
+    min_threshold = 3.0  # the other methods' 15 is too much for a clean, synthetic or flat clip
 
     def __init__(self, *, shadows: str = "remove"):
         self.shadows = shadows
@@ -64,9 +63,6 @@ class ModeBackground(BackgroundModel):
 
     def _noise_level(self, frames):
         return self._noise
-
-    def _auto_threshold(self):
-        return max(MIN_THRESHOLD, AUTO_FACTOR * self.noise_)
 
     def difference(self, frame):
         """The distance to the mode (H, W), scaled by each pixel's gain; 0 on cast shadows."""
