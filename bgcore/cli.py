@@ -77,7 +77,7 @@ def parser() -> argparse.ArgumentParser:
                         "(default: %(default)s)")
     p.add_argument("--threshold", type=_threshold, default="auto",
                    help="difference (0-255) above which a pixel is foreground, or 'auto' "
-                        "(8 x the clip's noise level, at least 15; default)")
+                        "(from the clip's own noise and each pixel's variation; default)")
     p.add_argument("--measure", choices=["rgb", "grey"], default="rgb",
                    help="colour distance or grey-level difference (default: %(default)s)")
     p.add_argument("--opening", type=int, default=MaskOptions.opening,
@@ -87,6 +87,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--min-area", type=int, default=MaskOptions.min_area,
                    help="drop foreground blobs under this many pixels (default: %(default)s)")
     p.add_argument("--no-fill", action="store_true", help="do not fill holes in the mask")
+    p.add_argument("--no-trim", action="store_true",
+                   help="keep the outline pixels an object only partly covers")
     p.add_argument("--scale", type=_scale, default="auto",
                    help="working scale in (0, 1] for fitting, or 'auto' to fit a 256 MB budget "
                         "(default); outputs keep the input's size")
@@ -112,7 +114,8 @@ def main(argv=None) -> int:
 
 def _run(source, args) -> dict:
     options = MaskOptions(threshold=args.threshold, opening=args.opening, closing=args.closing,
-                          fill_holes=not args.no_fill, min_area=args.min_area)
+                          fill_holes=not args.no_fill, trim_outline=not args.no_trim,
+                          min_area=args.min_area)
     return run(source, args.out, method=args.method, params=_params_for(args), mask_options=options,
                measure=args.measure, start=args.start, end=args.end, fps=args.fps,
                scale=args.scale, replacement=args.replace, feather=args.feather,

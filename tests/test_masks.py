@@ -55,10 +55,22 @@ def test_cleanup_removes_specks_fills_holes_drops_small_blobs():
 
 def test_fill_holes_matches_scipy():
     rng = np.random.default_rng(3)
-    options = MaskOptions(opening=0, closing=0, min_area=0)
+    options = MaskOptions(opening=0, closing=0, trim_outline=False, min_area=0)
     for _ in range(20):
         diff = (rng.random((40, 50)) < 0.5).astype(np.float32)
         assert np.array_equal(make_mask(diff, options, 0.5), ndimage.binary_fill_holes(diff > 0.5))
+
+
+def test_outline_pixels_an_object_barely_covers_are_trimmed():
+    diff = np.zeros((40, 40), np.float32)
+    diff[10:30, 10:30] = 100   # an object...
+    diff[9, 10:30] = 20        # ...a halo row it covers a fifth of...
+    diff[30, 10:30] = 60       # ...and an edge row it covers more than half of
+    options = MaskOptions(opening=0, closing=0, fill_holes=False, min_area=0)
+    mask = make_mask(diff, options, 10)
+    assert not mask[9].any() and mask[30, 12:28].all() and mask[10:30, 10:30].all()
+    assert np.array_equal(make_mask(diff, MaskOptions(opening=0, closing=0, fill_holes=False,
+                                                      trim_outline=False, min_area=0), 10), diff > 10)
 
 
 def test_hysteresis_keeps_faint_parts_of_strong_regions_only():

@@ -12,7 +12,8 @@ from ui import state
 STAGES = {"probe": "Reading the clip", "sample": "Decoding frames", "fit": "Fitting the background",
           "apply": "Encoding the videos"}
 CLEANUP = {
-    # strength: (opening radius, closing radius, fill holes, smallest blob in pixels), working scale
+    # strength: (opening radius, closing radius, fill holes and trim outlines, smallest blob in
+    # pixels), working scale
     "Off": (0, 0, False, 0),
     "Light": (1, 1, True, 10),
     "Medium": (1, 2, True, 30),
@@ -102,9 +103,10 @@ def mask_options_ui(auto: float | None = None) -> bgcore.MaskOptions:
 def mask_options() -> bgcore.MaskOptions:
     """The mask settings last chosen (the defaults before any choice), without drawing anything."""
     chosen = {key: st.session_state.get(key, default) for key, default in MASK_DEFAULTS.items()}
-    opening, closing, fill_holes, min_area = CLEANUP[chosen["mask.cleanup"]]
+    opening, closing, tidy, min_area = CLEANUP[chosen["mask.cleanup"]]
     return bgcore.MaskOptions(threshold="auto" if chosen["mask.auto"] else chosen["mask.threshold"],
-                              opening=opening, closing=closing, fill_holes=fill_holes, min_area=min_area)
+                              opening=opening, closing=closing, fill_holes=tidy, trim_outline=tidy,
+                              min_area=min_area)
 
 
 def require_clip_ui() -> state.Clip:
