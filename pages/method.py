@@ -12,8 +12,12 @@ def method_ui() -> str:
     """The methods, each with its plain-language summary; returns the chosen name."""
     names = list(bgcore.METHODS)
     chosen = st.radio("Method", names, format_func=method_label,
-                      captions=[bgcore.METHODS[name].summary for name in names], **state.keep("method", names[0]))
-    st.caption("Every method expects a camera that stands still and steady light.")
+                      captions=[bgcore.METHODS[name].summary for name in names],
+                      **state.keep("method", bgcore.DEFAULT_METHOD))
+    if chosen == bgcore.DEFAULT_METHOD:
+        st.success("Recommended: the most accurate on average over nine real clips whose answers "
+                   "were drawn by hand (people, cars, boats, trees, water).", icon=":material/thumb_up:")
+    st.caption("Every method expects a camera that stands still.")
     return chosen
 
 
@@ -38,10 +42,8 @@ choice, settings = st.columns([3, 2], gap="large")
 with choice:
     method = method_ui()
 with settings.container(border=True):
-    st.markdown(f"##### {method_label(method)} settings")
+    st.markdown("##### Settings")
     params = method_params_ui(method, clip)
-    if not params:
-        st.caption("This method has no settings.")
     st.markdown("##### Mask")
     mask_options_ui()
     run_ui(clip, method, params)

@@ -65,18 +65,19 @@ def spectrum_ui(fit: state.Fit) -> None:
 def details_ui(fit: state.Fit) -> None:
     """Whatever else the model learned: numbers, bars and images, found without knowing the method."""
     details = plots.model_details(fit.fitted.model)
-    if not details:
-        return
-    st.markdown("##### What the method learned")
-    for column, detail in zip(st.columns(min(len(details), 3)) * len(details), details):
-        if detail.kind == "number":
-            column.metric(detail.title, f"{detail.value:g}")
-        elif detail.kind == "bars":
-            column.caption(detail.title)
-            column.bar_chart(pd.DataFrame({detail.title: detail.value},
-                                          index=pd.RangeIndex(1, len(detail.value) + 1, name="#")))
-        else:
-            column.image(detail.value, caption=detail.title, width="stretch")
+    settings = ", ".join(f"{name} {value}" for name, value in fit.fitted.params.items() if value is not None)
+    with st.expander("Advanced: the method's settings and what it learned"):
+        st.caption(f"{fit.fitted.model.technical or fit.fitted.method}"
+                   + (f"; settings: {settings}." if settings else "."))
+        for column, detail in zip(st.columns(max(min(len(details), 3), 1)) * len(details), details):
+            if detail.kind == "number":
+                column.metric(detail.title, f"{detail.value:g}")
+            elif detail.kind == "bars":
+                column.caption(detail.title)
+                column.bar_chart(pd.DataFrame({detail.title: detail.value},
+                                              index=pd.RangeIndex(1, len(detail.value) + 1, name="#")))
+            else:
+                column.image(detail.value, caption=detail.title, width="stretch")
 
 
 def _points(values, field: str, title: str, scale: str, axis_format: str = "~s"):
@@ -95,9 +96,8 @@ def _rule(value: float, label: str):
 fit = require_fit_ui()
 fitted = fit.fitted
 st.title("Results")
-st.caption(" · ".join([f"{method_label(fitted.method)} background",
-                       *(f"{name} {value}" for name, value in fitted.params.items() if value is not None),
-                       f"{len(fitted.indices):,} frames", f"fitted in {sum(fitted.seconds.values()):.1f} s"]))
+st.caption(" · ".join([method_label(fitted.method), f"{len(fitted.indices):,} frames",
+                       f"fitted in {sum(fitted.seconds.values()):.1f} s"]))
 plate, adjust = st.columns([3, 2], gap="large")
 with adjust:
     st.markdown("##### Adjust the mask")

@@ -201,8 +201,20 @@ def test_every_method_is_offered_with_its_summary():
     app = open_app()
     click(app, "Use the sample clip")
     radio = app.radio[0]
-    assert radio.options == [method_label(name) for name in bgcore.METHODS] and radio.options[0] == "Mode"
+    assert radio.options == [method_label(name) for name in bgcore.METHODS]
+    assert radio.value == bgcore.DEFAULT_METHOD and radio.options[0] == "Recommended: any still camera"
     assert list(radio.proto.captions) == [cls.summary for cls in bgcore.METHODS.values()]
+    assert any(s.value.startswith("Recommended: the most accurate") for s in app.success)
+    # Plain words first; the technical names and settings wait under "Advanced".
+    jargon = ("SVD", "RPCA", "MOG2", "KNN", "rank", "sparse", "matrix", "max_iter", "learning_rate")
+    for text in [*radio.options[:6], *radio.proto.captions]:
+        assert not any(word in text for word in jargon), text
+    # Before any fit the automatic threshold has no value yet: no slider showing a made-up one.
+    assert "Threshold" not in [s.label for s in app.slider]
+    radio.set_value("svd").run()
+    [advanced] = app.expander
+    assert advanced.label == "Advanced" and "Low-rank SVD" in advanced.caption[0].value
+    assert [s.label for s in advanced.slider] == ["Rank"]
 
 
 class FakeClusters(BackgroundModel):

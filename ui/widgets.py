@@ -36,9 +36,9 @@ def progress_ui():
 
 
 def method_label(name: str) -> str:
-    """"svd" -> "SVD", "median" -> "Median": short names read as acronyms."""
-    cls = bgcore.METHODS[name]
-    return getattr(cls, "label", None) or (name.upper() if len(name) <= 4 else name.capitalize())
+    """A method's name in plain words ("svd" -> "Fastest: people passing by"); a method without
+    one is named as in code ("svd" -> "SVD", "median" -> "Median": short names read as acronyms)."""
+    return bgcore.METHODS[name].label or (name.upper() if len(name) <= 4 else name.capitalize())
 
 
 def defaults(cls) -> dict:
@@ -48,11 +48,19 @@ def defaults(cls) -> dict:
 
 
 def method_params_ui(name: str, clip: state.Clip) -> dict:
-    """A widget for each parameter of method ``name``, built from its ``params`` description."""
+    """A widget for each parameter of method ``name``, built from its ``params`` description: a
+    frame or a photo in plain view, numbers and choices under "Advanced" with the technical name."""
     cls = bgcore.METHODS[name]
     start = defaults(cls)
-    return {param.name: _param_ui(param, start.get(param.name), f"param.{name}.{param.name}", clip)
-            for param in cls.params}
+    plain = [param for param in cls.params if param.kind != "value"]
+    chosen = {param.name: _param_ui(param, start.get(param.name), f"param.{name}.{param.name}", clip)
+              for param in plain}
+    with st.expander("Advanced"):
+        st.caption(f"Technical name: {cls.technical or name} (`{name}` on the command line).")
+        for param in cls.params:
+            if param not in plain:
+                chosen[param.name] = _param_ui(param, start.get(param.name), f"param.{name}.{param.name}", clip)
+    return chosen
 
 
 def _param_ui(param, default, key: str, clip: state.Clip):
@@ -88,13 +96,15 @@ def mask_options_ui(auto: float | None = None) -> bgcore.MaskOptions:
     automatic = st.toggle("Automatic threshold", help="Chosen from the clip: how much its background "
                           "varies, at each spot and overall.",
                           **state.keep("mask.auto", MASK_DEFAULTS["mask.auto"]))
-    if automatic and auto is not None:
-        st.session_state["mask.threshold"] = min(120, max(1, round(auto)))
-    st.slider("Threshold", 1, 120, disabled=automatic,
-              help="How different from the background a pixel must be to count as foreground (0-255). "
-                   "Lower finds more, and more noise.", **state.keep("mask.threshold", MASK_DEFAULTS["mask.threshold"]))
-    if automatic and auto is None:
+    if automatic and auto is None:  # no value to show yet: no slider with a made-up one
         st.caption("The automatic threshold is set from the clip when its background is removed.")
+    else:
+        if automatic:
+            st.session_state["mask.threshold"] = min(120, max(1, round(auto)))
+        st.slider("Threshold", 1, 120, disabled=automatic,
+                  help="How different from the background a pixel must be to count as foreground "
+                       "(0-255). Lower finds more, and more noise.",
+                  **state.keep("mask.threshold", MASK_DEFAULTS["mask.threshold"]))
     st.select_slider("Clean-up", list(CLEANUP), help="Removes specks and fills holes in the mask.",
                      **state.keep("mask.cleanup", MASK_DEFAULTS["mask.cleanup"]))
     return mask_options()

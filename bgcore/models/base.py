@@ -65,6 +65,10 @@ class BackgroundModel(Estimator):
     """
 
     name = ""
+    label = ""
+    """What the method is good for, in plain words: its name in the app."""
+    technical = ""
+    """Its technical name, for those who want it (the app's Advanced part)."""
     summary = ""
     params: tuple[Param, ...] = ()
     min_threshold = MIN_THRESHOLD

@@ -48,9 +48,10 @@ class KMeansBackground(BackgroundModel):
     """
 
     name = "kmeans"
-    summary = ("Sorts each pixel's colours over time into a few groups and takes the biggest group "
-               "as the background. Assumes a still camera, steady light and moving objects that "
-               "cover each spot less than half the time.")
+    label = "Light that flickers"
+    technical = "Per-pixel k-means over time (seed 003): the largest cluster's median"
+    summary = ("Sorts each spot's colours over time into a few groups; the biggest is the "
+               "background. For light that switches between a few levels.")
     params = (
         Param("k", "Clusters (k)", "How many colour groups per pixel: 2 for steady light, more for "
               "changing light; auto picks per pixel.", choices=("auto", *KS)),

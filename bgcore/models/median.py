@@ -16,8 +16,9 @@ class MedianBackground(BackgroundModel):
     """
 
     name = "median"
-    summary = ("Each pixel's most typical value over time. Works when the camera stands still "
-               "and people or cars keep moving.")
+    label = "Simple: a busy street"
+    technical = "Temporal median of each pixel"
+    summary = ("Each spot's middle value over time. Works when people or cars keep moving.")
 
     def _fit(self, frames, progress):
         self.background_ = temporal_median(frames, progress)

@@ -34,10 +34,10 @@ class ModeBackground(BackgroundModel):
     """
 
     name = "mode"
-    label = "Mode"
-    summary = ("Each pixel's most frequent look over the clip is the background, with a threshold "
-               "that adapts to each spot. The best on average over the real clips we measured, "
-               "including people who stand still for a while, trees and water.")
+    label = "Recommended: any still camera"
+    technical = "Per-pixel mode, with a per-pixel threshold from each pixel's spread"
+    summary = ("Learns how each spot usually looks, and how much it flickers, then marks what "
+               "differs. People walking or standing, cars, waving trees, water.")
     params = (
         Param("shadows", "Shadows", "Remove: a shadow cast on the background stays background "
               "(colour clips only). Keep: shadows count as foreground.", choices=("remove", "keep")),

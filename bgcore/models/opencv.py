@@ -66,8 +66,10 @@ class MOG2Background(_OpenCVSubtractor):
     """OpenCV's ``createBackgroundSubtractorMOG2`` with its default settings."""
 
     name = "mog2"
-    summary = ("OpenCV's classic mixture-of-Gaussians detector, for comparison: it learns a few "
-               "typical colours per pixel. Still camera.")
+    label = "For comparison: OpenCV MOG2"
+    technical = "OpenCV's BackgroundSubtractorMOG2, a mixture of Gaussians per pixel"
+    summary = ("A well-known free tool's classic method, to compare with: it learns a few typical "
+               "colours per spot.")
 
     def _create(self):
         return cv2.createBackgroundSubtractorMOG2()
@@ -77,8 +79,10 @@ class KNNBackground(_OpenCVSubtractor):
     """OpenCV's ``createBackgroundSubtractorKNN`` with its default settings."""
 
     name = "knn"
-    summary = ("OpenCV's nearest-neighbours detector, for comparison: a pixel is background when "
-               "it looks like enough of its recent values. Still camera.")
+    label = "For comparison: OpenCV KNN"
+    technical = "OpenCV's BackgroundSubtractorKNN, nearest neighbours among each pixel's recent values"
+    summary = ("A well-known free tool's method, to compare with: a spot is background when it "
+               "looks like enough of its recent values.")
 
     def _create(self):
         return cv2.createBackgroundSubtractorKNN()

@@ -46,9 +46,10 @@ class ReferenceBackground(BackgroundModel):
     """
 
     name = "reference"
-    summary = ("Compares every frame with one picture of the empty scene: a frame you pick, a photo "
-               "you upload, or the frame that looks most typical. Needs a still camera and steady "
-               "light.")
+    label = "I have a photo of the empty scene"
+    technical = "Difference to a reference frame with a threshold (seed 002)"
+    summary = ("Compares every frame with one picture of the empty scene: a photo you upload, a "
+               "frame you pick, or the frame that looks most typical.")
     params = (
         Param("reference", "Reference frame", "The frame that shows the empty scene; auto takes the "
               "most typical one and fills in anyone standing in it.", kind="frame"),

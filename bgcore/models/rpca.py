@@ -52,9 +52,11 @@ class RPCABackground(BackgroundModel):
     """
 
     name = "rpca"
-    summary = ("Splits the video into a simple part that changes little (the background) and a "
-               "sparse part (whatever moves). Slower than SVD, but moving people barely leak into "
-               "the background. Needs a still camera.")
+    label = "Careful: crowds, slower"
+    technical = ("Robust PCA (principal component pursuit): a low-rank part, the background, "
+                 "plus a sparse part, what moves")
+    summary = ("Slower, but people and cars barely leave traces in the background, even in a "
+               "busy scene.")
     params = (
         Param("rank", "Rank", "How many components of the low-rank part form the background: 1 "
               "for one static scene, more for changing light.", low=1, high=10),

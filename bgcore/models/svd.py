@@ -41,8 +41,11 @@ class SVDBackground(BackgroundModel):
     """
 
     name = "svd"
-    summary = ("Treats the video as a matrix and keeps its simplest part (rank k) as the background. "
-               "Rank 1 for one static scene; raise it for two scenes or changing light.")
+    label = "Fastest: people passing by"
+    technical = ("Low-rank SVD (the fast.ai notebook): frames are columns of a pixels-by-frames "
+                 "matrix, its rank-k part is the background")
+    summary = ("Finds the picture every frame shares. Quick, for scenes where nobody stays long; "
+               "can follow two scenes in one clip.")
     params = (
         Param("rank", "Rank", "How many components form the background: 1 for one static scene, "
               "2 or more for two scenes or changing light.", low=1, high=10),
