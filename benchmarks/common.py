@@ -42,7 +42,9 @@ def absent(path: Path) -> str:
 
 def synthetic_video(cache: Path, **options) -> Path:
     """A synthetic H.264 clip (options of ``bgcore.synthetic.generate``), made once into ``cache``."""
-    path = cache / "synthetic-{width}x{height}-{frames}.mp4".format(**options)
+    extra = "".join(f"-{key}{value:g}" for key, value in sorted(options.items())
+                    if key not in ("width", "height", "frames", "fps"))
+    path = cache / "synthetic-{width}x{height}-{frames}{extra}.mp4".format(**options, extra=extra)
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
         # A name of its own first: another benchmark or test may be making the same clip.

@@ -14,19 +14,21 @@ import numpy as np
 from .video import IMAGE_SUFFIXES, VideoError, read_image, read_frames
 
 
-def backdrops(path, size) -> Iterator[np.ndarray]:
+def backdrops(path, size, *, cover: bool = False) -> Iterator[np.ndarray]:
     """Endless uint8 RGB frames (height, width, 3) of an image or a video at ``size`` (width, height).
 
     An image repeats; a video is streamed and starts over at its end, so that it is looped
-    when shorter than the clip and cut when longer. The file is checked at once.
+    when shorter than the clip and cut when longer. The file is checked at once. ``cover``
+    keeps the shape: scaled to cover ``size``, the overflow cut evenly from both sides
+    (:func:`cover`); otherwise stretched to it, as the seed.
     """
     path = Path(path)
     if not path.is_file():
         raise VideoError(f"replacement {path}: no such file.")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return _repeat(_fit_to(read_image(path), size))
+        return _repeat(_fit_to(read_image(path), size, cover))
     next(read_frames(path), None)  # raises VideoError now if the file is not a video
-    return _loop(path, size)
+    return _loop(path, size, cover)
 
 
 def _repeat(image):
@@ -34,20 +36,33 @@ def _repeat(image):
         yield image
 
 
-def _loop(path, size):
+def _loop(path, size, cover):
     while True:
         count = 0
         for frame in read_frames(path):
             count += 1
-            yield _fit_to(frame, size)
+            yield _fit_to(frame, size, cover)
         if count == 0:
             raise VideoError(f"replacement {path.name}: no frames could be decoded.")
 
 
-def _fit_to(image, size):
+def _fit_to(image, size, keep_shape=False):
     if image.shape[1::-1] == tuple(size):
         return image
+    if keep_shape:
+        return cover(image, size)
     return cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA)
+
+
+def cover(image: np.ndarray, size) -> np.ndarray:
+    """``image`` (H, W, 3) scaled to cover ``size`` (width, height) and cut to it around its centre:
+    a picture keeps its shape, as a CSS ``object-fit: cover`` does."""
+    width, height = size
+    factor = max(width / image.shape[1], height / image.shape[0])
+    scaled = (max(width, round(image.shape[1] * factor)), max(height, round(image.shape[0] * factor)))
+    image = cv2.resize(image, scaled, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+    left, top = (scaled[0] - width) // 2, (scaled[1] - height) // 2
+    return np.ascontiguousarray(image[top:top + height, left:left + width])
 
 
 def composite(frame: np.ndarray, mask: np.ndarray, backdrop: np.ndarray, *,

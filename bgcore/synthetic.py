@@ -61,10 +61,11 @@ def _encode(path, frames, fps: float, crf: int) -> Path:
 
 def generate(*, width: int = 320, height: int = 240, frames: int = 150, objects: int = 5,
              noise: float = 3.0, drift: float = 0.0, second_scene: bool = False,
-             fps: float = 15.0, seed: int = 0):
+             fps: float = 15.0, empty: int = 0, seed: int = 0):
     """Yield (frame (H, W, 3) uint8, mask (H, W) bool, background (H, W, 3) float32) per frame.
 
-    ``drift`` is the amplitude of a slow brightness change (0.1 = +-10 %); ``fps`` only travels
+    ``drift`` is the amplitude of a slow brightness change (0.1 = +-10 %); the first ``empty``
+    frames show the background alone (a live capture of the empty scene); ``fps`` only travels
     with the clip.
     """
     if width < 16 or height < 16 or frames < 2:
@@ -83,7 +84,7 @@ def generate(*, width: int = 320, height: int = 240, frames: int = 150, objects:
         background = np.clip(scene * light[t], 0, 255)
         image = scene * light[t]
         mask = np.zeros((height, width), bool)
-        for mover in movers:
+        for mover in movers if t >= empty else ():
             shape = mover.draw(t)
             image[shape] = mover.colour * light[t]
             mask |= shape

@@ -1,0 +1,224 @@
+"""Live: the camera's picture with its background replaced as you move (seed 002), streamed to the
+server and back with streamlit-webrtc; and a photo mode, two photos and no stream, for any host."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import streamlit as st
+
+from bgcore import live
+from bgcore.composite import backdrops, cover
+from bgcore.video import VideoError
+from ui import state
+
+# (Comments, not docstrings: Streamlit would write a page's bare strings on the page.)
+CONNECT_SECONDS = 20  # a connection still not up after this long has failed: say so and why
+STALL_SECONDS = 5  # a stream that sends no frame for this long has stopped
+VIEWS = {"colour": "Plain colour", "blur": "Blurred room", "picture": "Picture", "video": "Video (looped)",
+         "mask": "Mask"}
+PHOTO_VIEWS = ("colour", "blur", "picture")
+DEFAULT_COLOUR = "#00B140"  # chroma green: unmistakable where the background was replaced
+
+
+def hex_to_rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def ice_servers() -> list | None:
+    """``ice_servers`` from Streamlit's secrets (README: TURN for hosted apps), or None for
+    streamlit-webrtc's own choice (a public STUN server, or TURN from its environment variables)."""
+    try:
+        servers = st.secrets.get("ice_servers")
+    except FileNotFoundError:  # no secrets.toml at all
+        return None
+    return [dict(server) for server in servers] if servers else None
+
+
+def threshold_ui(auto: float | None, key: str) -> float | None:
+    """The automatic threshold (shown on the slider once known), or the slider's value."""
+    automatic = st.toggle("Automatic threshold", value=True, key=f"{key}.auto",
+                          help="Set from the empty scene: how much your camera's picture varies.")
+    st.session_state.setdefault(f"{key}.value", 20)
+    if automatic and auto is not None:
+        st.session_state[f"{key}.value"] = min(80, max(1, round(auto)))
+    st.slider("Threshold", 1, 80, key=f"{key}.value", disabled=automatic,
+              help="How different from the empty scene a pixel must be to count as you (0-255). "
+                   "Lower finds more, and more noise.")
+    return None if automatic else float(st.session_state[f"{key}.value"])
+
+
+def backdrop_ui(views, key: str) -> tuple[str, tuple, str | None]:
+    """What to put behind: the view, its colour and the path of an uploaded picture or video."""
+    view = st.radio("Behind you", views, format_func=VIEWS.get, horizontal=True, key=f"{key}.view")
+    colour = hex_to_rgb(st.color_picker("Colour", DEFAULT_COLOUR, key=f"{key}.colour")) \
+        if view == "colour" else hex_to_rgb(DEFAULT_COLOUR)
+    path = None
+    if view in ("picture", "video"):
+        types = state.IMAGE_TYPES if view == "picture" else state.VIDEO_TYPES
+        upload = st.file_uploader(f"Your {view}", type=list(types), key=f"{key}.{view}")
+        if upload is None:
+            st.caption(f"Upload a {view}; until then the plain colour shows.")
+        else:
+            path = state.store_upload(upload.name, upload.getvalue())
+            try:
+                next(backdrops(path, (64, 48)))  # read now, so a broken file is reported here
+            except VideoError as error:
+                st.error(f"{error} Try another file.", icon=":material/error:")
+                path = None
+    return view, colour, path
+
+
+def processor() -> live.LiveProcessor:
+    if "live.processor" not in st.session_state:
+        st.session_state["live.processor"] = live.LiveProcessor()
+    return st.session_state["live.processor"]
+
+
+def frame_callback(proc: live.LiveProcessor):
+    import av  # only where a stream runs: photo mode and the other pages do without
+
+    def callback(frame):
+        return av.VideoFrame.from_ndarray(proc(frame.to_ndarray(format="rgb24")), format="rgb24")
+
+    return callback
+
+
+def live_ui() -> None:
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+    proc = processor()
+    video, settings = st.columns([3, 2], gap="large")
+    with settings:
+        st.markdown("##### 1. The empty scene")
+        countdown = st.slider("Countdown (seconds)", 0, 10, 3, key="live.countdown",
+                              help="Time to step out of the picture after the click.")
+        label = "Capture again" if proc.reference else "Capture the empty scene"
+        capture = st.button(label, type="primary", icon=":material/photo_camera:", key="live.capture")
+        st.markdown("##### 2. Behind you")
+        view, colour, path = backdrop_ui(list(VIEWS), "live")
+        reference = proc.reference
+        threshold = threshold_ui(reference.auto_threshold if reference else None, "live.threshold")
+    with proc.lock:  # the stream's thread reads these between two frames
+        proc.view, proc.colour, proc.backdrop, proc.threshold = view, colour, path, threshold
+    with video:
+        servers = ice_servers()
+        context = webrtc_streamer(
+            key="live", mode=WebRtcMode.SENDRECV, video_frame_callback=frame_callback(proc),
+            rtc_configuration={"iceServers": servers} if servers else None,
+            media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
+            video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}})
+        if capture:
+            if context.state.playing:
+                proc.start_capture(countdown)
+            else:
+                st.warning("Start the camera first (START, above), then capture.", icon=":material/videocam:")
+        status_ui(context, proc)
+
+
+@st.fragment(run_every=1.0)
+def status_ui(context, proc: live.LiveProcessor) -> None:
+    """What the stream is doing, every second: connecting, failed, capturing, live. A new
+    reference reruns the page, so that the threshold slider shows its automatic value."""
+    now, playing, signalling = time.monotonic(), context.state.playing, context.state.signalling
+    since = st.session_state.setdefault("live.connecting", None)
+    if signalling and not playing and since is None:
+        st.session_state["live.connecting"] = since = now
+    if playing or not signalling:
+        st.session_state["live.connecting"] = None
+    if proc.captures != st.session_state.setdefault("live.captures", 0):
+        st.session_state["live.captures"] = proc.captures
+        st.rerun(scope="app")
+    if signalling and not playing and since is not None and now - since > CONNECT_SECONDS:
+        st.error("The connection to the server does not come up. Between different networks (a hosted "
+                 "app, a company network) WebRTC needs a TURN server: see *Live from the camera* in the "
+                 "README. Photo mode, above, works everywhere.", icon=":material/wifi_off:")
+    elif signalling and not playing:
+        st.info("Connecting the camera to the server...", icon=":material/sync:")
+    elif not playing:
+        st.info("Click **START** to share your camera (the browser asks first). Step out of the "
+                "picture, then **Capture the empty scene**.", icon=":material/videocam:")
+    elif proc.frames and now - proc.last_frame > STALL_SECONDS:
+        st.error("No picture has reached the server for a while: the connection has stopped. Click "
+                 "STOP, then START; on a hosted app, see *Live from the camera* in the README (TURN).",
+                 icon=":material/wifi_off:")
+    elif proc.capturing:
+        st.info("Capturing the empty scene: step out of the picture and keep still.", icon=":material/timer:")
+    elif proc.reference is None:
+        st.info("Step out of the picture and click **Capture the empty scene**.", icon=":material/person_off:")
+    else:
+        st.success(f"Live. Noise level of the empty scene: {proc.reference.noise:.1f} grey levels, "
+                   f"automatic threshold {proc.reference.auto_threshold:.0f}.", icon=":material/check_circle:")
+    if proc.error:
+        st.error(proc.error, icon=":material/error:")
+
+
+def decode(upload) -> np.ndarray | None:
+    if upload is None:
+        return None
+    image = cv2.imdecode(np.frombuffer(upload.getvalue(), np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        st.error(f"{upload.name} cannot be read as a picture: take it again.", icon=":material/error:")
+        return None
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def png(image: np.ndarray) -> bytes:
+    """RGB or RGBA uint8 as PNG bytes."""
+    code = cv2.COLOR_RGBA2BGRA if image.shape[-1] == 4 else cv2.COLOR_RGB2BGR
+    return cv2.imencode(".png", cv2.cvtColor(image, code))[1].tobytes()
+
+
+def photo_result(person, found, *, view="colour", colour=(0, 177, 64), picture=None):
+    """The cut-out (RGBA) and the composite (RGB) of the photo with the person, given its mask."""
+    if view == "blur":
+        backdrop = live.blurred(person)
+    elif view == "picture" and picture is not None:
+        backdrop = cover(picture, person.shape[1::-1])
+    else:
+        backdrop = live.plain(colour, person.shape[1::-1])
+    return live.cutout(person, found), live.composite(person, found, backdrop)
+
+
+def photo_ui() -> None:
+    st.caption("Two photos from the same spot: the scene without you, then with you. No stream: this "
+               "works on any host.")
+    first, second = st.columns(2, gap="medium")
+    with first:
+        empty = decode(st.camera_input("1. The empty scene (step aside)", key="photo.empty"))
+    with second:
+        person = decode(st.camera_input("2. With you in it", key="photo.person"))
+    view, colour, path = backdrop_ui(list(PHOTO_VIEWS), "photo")
+    if empty is None or person is None:
+        st.info("Take both photos to see the result.", icon=":material/photo_camera:")
+        return
+    try:
+        found, auto = live.photo_mask(empty, person)
+    except ValueError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    threshold = threshold_ui(auto, "photo.threshold")
+    if threshold is not None:
+        found, _ = live.photo_mask(empty, person, threshold=threshold)
+    picture = cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB) if path else None
+    cut, composed = photo_result(person, found, view=view, colour=colour, picture=picture)
+    left, right = st.columns(2, gap="medium")
+    with left:
+        st.image(cut, caption="Cut-out (transparent background)", width="stretch")
+        st.download_button("Cut-out (PNG)", png(cut), file_name="cutout.png", mime="image/png",
+                           icon=":material/download:", type="primary", width="stretch")
+    with right:
+        st.image(composed, caption=f"Over the {VIEWS[view].lower()}", width="stretch")
+        st.download_button("Composite (PNG)", png(composed), file_name="composite.png", mime="image/png",
+                           icon=":material/download:", width="stretch")
+
+
+st.title("Live")
+mode = st.radio("Mode", ["Live camera", "Photo"], horizontal=True, key="live.mode",
+                help="Live streams your camera to the server and back; Photo needs two photos and no stream.")
+if mode == "Live camera":
+    live_ui()
+else:
+    photo_ui()
