@@ -134,6 +134,9 @@ def test_live_stream_replaces_the_background_in_a_real_browser(tmp_path):
             around = np.ones((480, 640), bool)
             around[BLOCK[0].start - 20:BLOCK[0].stop + 20, BLOCK[1].start - 20:BLOCK[1].stop + 20] = False
             wait_for(page, video, lambda image: has_block(image) and near(image[around], GREEN) > 0.9, seconds=20)
+            # The bar on top stays (streamlit-webrtc's reruns once swapped it for a sidebar of file names).
+            assert page.get_by_test_id("stSidebarNav").count() == 0
+            page.get_by_role("link", name="Clip").first.wait_for()
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "5-live.png"))
             page.set_viewport_size({"width": 390, "height": 1600})  # a phone
