@@ -3,7 +3,7 @@
     python benchmarks/run.py [--data ../shared/data] [--out BENCHMARKS.md]   # about 15-20 min here
     python benchmarks/run.py --quick --out /tmp/BENCHMARKS.md                # well under a minute, for CI
 
-Calls the ``main(argv)`` of svd.py, kmeans.py, pipeline.py, memory.py, quality.py and startup.py and
+Calls the ``main(argv)`` of svd.py, kmeans.py, pipeline.py, memory.py, quality.py, startup.py and live.py and
 writes a Markdown table a comparison (what, reference, ours, ratio, target, met), the machine's
 facts and the command that regenerates the file. Each script runs its reference and ours in the same
 run on the same data. Quick mode runs small inputs once: it shows that the scripts work, its figures
@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_info
 from common import ROOT, absent, parser
 from bgcore.models import DEFAULT_METHOD, METHODS
 import kmeans
+import live
 import memory
 import pipeline
 import quality
@@ -175,9 +176,23 @@ def startup_section(args):
     return rows, ["Reference: importing the dependencies no run can do without; ours: `import bgcore`."]
 
 
+def live_section(args):
+    result = live.main(argv(args, "--cache", str(args.cache), data=False))
+    seed = result["runs"]["seed"]
+    rows = [row(f"{name}: mean per frame ({result['clip']})", f"{seed['mean_ms']:.1f} ms (seed 002)",
+                f"{run['mean_ms']:.1f} ms", f"{run['mean_ms'] / seed['mean_ms']:.1f}x",
+                f"≤ {result['target_ms']:g} ms", run["mean_ms"] <= result["target_ms"])
+            for name, run in result["runs"].items() if name != "seed"]
+    scores = ", ".join(f"{name} {run['f_measure']:.3f}" for name, run in result["runs"].items())
+    return rows, [f"F-measure on the clip (its light drifts): {scores}; 95th percentile per frame: "
+                  + ", ".join(f"{name} {run['p95_ms']:.1f} ms" for name, run in result["runs"].items())
+                  + f". Capturing the empty scene took {result['capture_ms']:.0f} ms."]
+
+
 SECTIONS = [("SVD background", svd, svd_section), ("K-means background", kmeans, kmeans_section),
             ("End to end against OpenCV", pipeline, pipeline_section), ("Memory", memory, memory_section),
-            ("Quality", quality, quality_section), ("Start-up", startup, startup_section)]
+            ("Quality", quality, quality_section), ("Start-up", startup, startup_section),
+            ("Live", live, live_section)]
 
 
 def table(rows) -> list[str]:
