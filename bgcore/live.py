@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from .composite import backdrops, cover
-from .masks import MaskOptions, difference, make_mask, shadows, to_working
+from .masks import MaskOptions, clean_mask, difference, shadows, threshold_mask, to_working
 from .models.base import AUTO_FACTOR
 from .models.mode import ModeBackground
 from .video import VideoError
@@ -106,7 +106,7 @@ def mask(frame: np.ndarray, reference: Reference, *, threshold: float | None = N
     work = to_working(frame, measure="rgb", scale=reference.scale)
     work *= _exposure(work, reference)
     distance, share = reference.model.difference_and_share(work)
-    found = make_mask(distance, options, threshold, weak=threshold * share)
+    found = clean_mask(threshold_mask(distance, threshold, weak=threshold * share), distance, options)
     if follow > 0:
         cv2.accumulateWeighted(work, reference.model.background_, follow, mask=(~found).astype(np.uint8))
     reference.last = found
@@ -193,7 +193,8 @@ def photo_mask(empty: np.ndarray, person: np.ndarray, *, threshold: float | None
     noise = float(np.percentile(distance, PAIR_QUANTILE)) / PAIR_SPREAD
     auto = max(MIN_THRESHOLD, AUTO_FACTOR * noise)
     distance[shadows(frame, background)[0]] = 0
-    return make_mask(distance, options, auto if threshold is None else float(threshold)), auto
+    found = threshold_mask(distance, auto if threshold is None else float(threshold))
+    return clean_mask(found, distance, options), auto
 
 
 class LiveProcessor:

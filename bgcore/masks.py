@@ -21,7 +21,7 @@ SHADE_CHROMA = 0.12
 """...with chromaticities within this, however uneven."""
 OUTLINE_SHARE = 0.3
 """A pixel on a mask's outline stays foreground when it differs from the background by at least
-this share of the mean difference of the object's inside next to it (see :func:`make_mask`)."""
+this share of the mean difference of the object's inside next to it (see :func:`clean_mask`)."""
 
 
 def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) -> np.ndarray:
@@ -90,7 +90,7 @@ def shadows(frame: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.n
 
     ``shade``: darker, with the same hue (``SHADE_RATIO``, ``SHADE_CHROMA``), evenly or not: the
     soft edge of a shadow beside the object that casts it, where the texture test fails. Too
-    uncertain to remove, but a region should not grow into it (hysteresis, :func:`make_mask`):
+    uncertain to remove, but a region should not grow into it (hysteresis, :func:`threshold_mask`):
     on bmc-video003 that growth put the walkers' shadows under their feet.
 
     Grey frames have no hue to compare: call it on colour only.
@@ -128,7 +128,7 @@ class MaskOptions:
     fill_holes : bool
         Fill regions enclosed by foreground.
     trim_outline : bool
-        Drop the halo of outline pixels an object only partly covers (:func:`make_mask`).
+        Drop the halo of outline pixels an object only partly covers (:func:`clean_mask`).
     min_area : int
         Foreground blobs smaller than this many pixels (working scale) are dropped.
     """
@@ -153,23 +153,34 @@ class MaskOptions:
         return float(auto if self.threshold == "auto" else self.threshold)
 
 
-def make_mask(diff: np.ndarray, options: MaskOptions, threshold: float, *,
-              weak: float | np.ndarray | None = None) -> np.ndarray:
-    """Threshold and clean a difference image (H, W) into a bool mask (H, W).
+def threshold_mask(diff: np.ndarray, threshold: float, *,
+                   weak: float | np.ndarray | None = None) -> np.ndarray:
+    """Where a difference image (H, W) crosses ``threshold``: a bool mask (H, W), before clean-up.
 
     With ``weak`` under ``threshold``, hysteresis (Canny's, for regions): a pixel over ``weak``
     is foreground when its connected region over ``weak`` reaches over ``threshold`` somewhere,
     so an object's faint parts (a white car's roof on a light road) join its strong ones, and
     faint specks on their own stay out. ``weak`` may be an array (H, W): per pixel, with
     ``threshold`` where a pixel must not join that way.
+
+    The threshold is the caller's choice (a model's ``auto_threshold_``, or
+    :meth:`MaskOptions.resolve_threshold`); :func:`clean_mask` then tidies the mask.
     """
-    mask = (diff > threshold).astype(np.uint8)
+    mask = diff > threshold
     if weak is not None and np.any(weak < threshold):
         count, labels = cv2.connectedComponents((diff > weak).astype(np.uint8), connectivity=8)
         keep = np.zeros(count, bool)
-        keep[labels[mask > 0]] = True
+        keep[labels[mask]] = True
         keep[0] = False
-        mask = keep[labels].astype(np.uint8)
+        mask = keep[labels]
+    return mask
+
+
+def clean_mask(mask: np.ndarray, diff: np.ndarray, options: MaskOptions) -> np.ndarray:
+    """The bool mask (H, W) of :func:`threshold_mask` after ``options``' clean-up (opening,
+    closing, holes filled, outlines trimmed against ``diff`` (H, W), small blobs dropped).
+    ``options.threshold`` plays no part here."""
+    mask = mask.astype(np.uint8)
     if options.opening:
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(options.opening))
     if options.closing:
@@ -193,7 +204,7 @@ def _trim_outline(mask: np.ndarray, diff: np.ndarray) -> np.ndarray:
     An outline pixel is part object, part background (the lens and the codec blur edges), so a
     threshold set by the noise takes an object with its halo; where the object covers less than
     about a third of the pixel, it is background (as hand-drawn truth has it). On the people of
-    bmc-video003 this takes F from 0.8995 to 0.9035.
+    bmc-video003 this takes F from 0.8995 to 0.903.
     """
     inside = cv2.erode(mask, np.ones((3, 3), np.uint8))
     inside_sum = cv2.blur(diff * inside, (7, 7))

@@ -1,8 +1,13 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from bgcore.masks import MaskOptions, difference, make_mask, noise_level, shadows, to_working
+from bgcore.masks import (MaskOptions, clean_mask, difference, noise_level, shadows, threshold_mask,
+                          to_working)
+
+OFF = MaskOptions(opening=0, closing=0, fill_holes=False, trim_outline=False, min_area=0)
 
 
 def test_to_working_grey_and_rgb():
@@ -45,20 +50,21 @@ def test_cleanup_removes_specks_fills_holes_drops_small_blobs():
     diff[20:25, 20:25] = 0        # a hole inside the object
     diff[50, 70] = 100            # a single-pixel speck
     diff[45:50, 50:55] = 100      # a 25-pixel blob, under min_area=30
-    mask = make_mask(diff, MaskOptions(opening=1, closing=0, min_area=30), threshold=10)
+    raw = threshold_mask(diff, 10)
+    assert np.array_equal(raw, diff > 10)
+    mask = clean_mask(raw, diff, MaskOptions(opening=1, closing=0, min_area=30))
     assert mask.dtype == bool
     assert mask[22, 22] and mask[10:40, 12:38].all()
     assert not mask[50, 70] and not mask[45:50, 50:55].any()
-    raw = make_mask(diff, MaskOptions(opening=0, closing=0, fill_holes=False, min_area=0), 10)
-    assert np.array_equal(raw, diff > 10)
+    assert np.array_equal(clean_mask(raw, diff, OFF), raw)
 
 
 def test_fill_holes_matches_scipy():
     rng = np.random.default_rng(3)
-    options = MaskOptions(opening=0, closing=0, trim_outline=False, min_area=0)
     for _ in range(20):
-        diff = (rng.random((40, 50)) < 0.5).astype(np.float32)
-        assert np.array_equal(make_mask(diff, options, 0.5), ndimage.binary_fill_holes(diff > 0.5))
+        mask = rng.random((40, 50)) < 0.5
+        filled = clean_mask(mask, mask.astype(np.float32), replace(OFF, fill_holes=True))
+        assert np.array_equal(filled, ndimage.binary_fill_holes(mask))
 
 
 def test_outline_pixels_an_object_barely_covers_are_trimmed():
@@ -66,11 +72,8 @@ def test_outline_pixels_an_object_barely_covers_are_trimmed():
     diff[10:30, 10:30] = 100   # an object...
     diff[9, 10:30] = 20        # ...a halo row it covers a fifth of...
     diff[30, 10:30] = 60       # ...and an edge row it covers more than half of
-    options = MaskOptions(opening=0, closing=0, fill_holes=False, min_area=0)
-    mask = make_mask(diff, options, 10)
+    mask = clean_mask(diff > 10, diff, replace(OFF, trim_outline=True))
     assert not mask[9].any() and mask[30, 12:28].all() and mask[10:30, 10:30].all()
-    assert np.array_equal(make_mask(diff, MaskOptions(opening=0, closing=0, fill_holes=False,
-                                                      trim_outline=False, min_area=0), 10), diff > 10)
 
 
 def test_hysteresis_keeps_faint_parts_of_strong_regions_only():
@@ -78,13 +81,12 @@ def test_hysteresis_keeps_faint_parts_of_strong_regions_only():
     diff[5:15, 5:15] = 12   # faint square...
     diff[8, 8] = 30         # ...with one strong pixel: kept whole
     diff[25:35, 25:35] = 12  # faint square alone: dropped
-    options = MaskOptions(opening=0, closing=0, fill_holes=False, min_area=0)
-    mask = make_mask(diff, options, 20, weak=10)
+    mask = threshold_mask(diff, 20, weak=10)
     assert mask[5:15, 5:15].all() and not mask[25:35, 25:35].any()
-    assert make_mask(diff, options, 20).sum() == 1
+    assert threshold_mask(diff, 20).sum() == 1
     per_pixel = np.full(diff.shape, 10.0)
     per_pixel[5:15, 10:15] = 20  # a right half that may not join: left out
-    mask = make_mask(diff, options, 20, weak=per_pixel)
+    mask = threshold_mask(diff, 20, weak=per_pixel)
     assert mask[5:15, 5:10].all() and not mask[5:15, 10:15].any()
 
 

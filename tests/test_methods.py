@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bgcore.masks import MaskOptions, make_mask, to_working
+from bgcore.masks import threshold_mask, to_working
 from bgcore.models import (KMeansBackground, MOG2Background, ReferenceBackground, RPCABackground)
 from bgcore.models.reference import SEED_THRESHOLDS
 from bgcore.pipeline import fit_clip
@@ -127,9 +127,8 @@ def test_reference_with_the_seed_thresholds_is_the_seed_mask(small):
     gray = cv2.cvtColor(diff.astype(np.uint8), cv2.COLOR_BGR2GRAY)
     gray[np.abs(gray) < 10] = 0
     seed = gray > 0
-    raw = MaskOptions(opening=0, closing=0, fill_holes=False, min_area=0)
     # The seed rounds its grey to whole levels; ours stays float: only ties at 9.5..10 differ.
-    ours = make_mask(model.difference(small[30]), raw, SEED_THRESHOLDS["threshold"] - 0.5)
+    ours = threshold_mask(model.difference(small[30]), SEED_THRESHOLDS["threshold"] - 0.5)
     assert np.mean(ours == seed) > 0.999
 
 

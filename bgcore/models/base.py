@@ -106,6 +106,6 @@ class BackgroundModel(Estimator):
 
     def difference_and_share(self, frame: np.ndarray) -> tuple[np.ndarray, float | np.ndarray]:
         """:meth:`difference`, and the share of the threshold over which a pixel joins a
-        foreground region it touches (hysteresis, :func:`bgcore.masks.make_mask`): a number,
+        foreground region it touches (hysteresis, :func:`bgcore.masks.threshold_mask`): a number,
         or per pixel (H, W); 1 for none."""
         return self.difference(frame), 1.0
