@@ -18,7 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .composite import backdrops, composite
-from .masks import MaskOptions, clean_mask, threshold_mask, to_working, working_size
+from .masks import MaskOptions, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
 from .video import TransparentWriter, VideoInfo, VideoWriter, probe, read_frames, selection
 
@@ -84,10 +84,7 @@ class FittedClip:
 
     def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions()) -> np.ndarray:
         """The bool mask (H, W) of a uint8 RGB frame (H, W, 3), at the frame's size."""
-        threshold = self.threshold(options)
-        difference, share = self.model.difference_and_share(self._working(frame))
-        mask = threshold_mask(difference, threshold, weak=threshold * share)
-        return upscale_mask(clean_mask(mask, difference, options), self.size)
+        return upscale_mask(self.model.mask(self._working(frame), options), self.size)
 
     def _working(self, frame):
         return to_working(frame, measure=self.measure, scale=self.scale)

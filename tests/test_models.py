@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bgcore.masks import MaskOptions, clean_mask, threshold_mask, to_working
+from bgcore.masks import to_working
 from bgcore.metrics import evaluate
 from bgcore.models import METHODS, MedianBackground, SVDBackground
 from bgcore.synthetic import make_clip
@@ -13,13 +13,7 @@ def working(clip):
 
 
 def f_measure(model, clip, frames):
-    threshold = model.auto_threshold_
-
-    def mask(frame):
-        difference, share = model.difference_and_share(frame)
-        return clean_mask(threshold_mask(difference, threshold, weak=threshold * share), difference, MaskOptions())
-
-    pairs = ((mask(f), m.astype(np.uint8) * 255) for f, m in zip(frames, clip.masks))
+    pairs = ((model.mask(f), m.astype(np.uint8) * 255) for f, m in zip(frames, clip.masks))
     return evaluate(pairs)["f_measure"]
 
 

@@ -109,3 +109,11 @@ class BackgroundModel(Estimator):
         foreground region it touches (hysteresis, :func:`bgcore.masks.threshold_mask`): a number,
         or per pixel (H, W); 1 for none."""
         return self.difference(frame), 1.0
+
+    def mask(self, frame: np.ndarray, options: masks.MaskOptions = masks.MaskOptions()) -> np.ndarray:
+        """Foreground (H, W) bool of ``frame`` (H, W, C) float32, as OpenCV's ``apply``: the
+        threshold ``options`` choose (``"auto"``: ``auto_threshold_``), then their clean-up."""
+        threshold = options.resolve_threshold(self.auto_threshold_)
+        difference, share = self.difference_and_share(frame)
+        found = masks.threshold_mask(difference, threshold, weak=threshold * share)
+        return masks.clean_mask(found, difference, options)
