@@ -17,5 +17,6 @@ st.navigation([
     st.Page(PAGES["method"], title="Method", icon=":material/tune:"),
     st.Page(PAGES["results"], title="Results", icon=":material/insights:"),
     st.Page(PAGES["export"], title="Export", icon=":material/download:"),
+    st.Page(PAGES["compare"], title="Compare", icon=":material/compare:"),
     st.Page(PAGES["live"], title="Live", icon=":material/videocam:"),
 ], position="top").run()

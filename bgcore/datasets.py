@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import csv
 import re
+import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import cv2
 import numpy as np
 
+from .masks import MaskOptions
 from .metrics import evaluate
-from .video import IMAGE_SUFFIXES, image_files
+from .video import IMAGE_SUFFIXES, image_files, read_frames
 
 LABELS = (0, 50, 85, 170, 255)
 """CDnet's label values; any other grey level in a mask is taken as 0 or 255 at 128."""
@@ -70,11 +72,15 @@ def shared_clips(data) -> list[Clip]:
     return clips
 
 
-def read_mask(path) -> np.ndarray:
-    """A ground-truth mask as CDnet labels (H, W) uint8; palette and colour images are read as grey."""
-    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+def read_mask(path, *, name: str | None = None) -> np.ndarray:
+    """A ground-truth mask as CDnet labels (H, W) uint8, from a file or from the bytes of one
+    (``name`` for messages); palette and colour images are read as grey."""
+    if isinstance(path, bytes):
+        mask = cv2.imdecode(np.frombuffer(path, np.uint8), cv2.IMREAD_GRAYSCALE)
+    else:
+        mask, name = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), str(path)
     if mask is None:
-        raise ValueError(f"{path}: cannot be read as a mask image.")
+        raise ValueError(f"{name}: cannot be read as a mask image.")
     other = ~np.isin(mask, LABELS)
     mask[other] = np.where(mask[other] >= 128, 255, 0)
     return mask
@@ -85,6 +91,45 @@ def score_masks(masks_dir, truth: dict[int, np.ndarray]) -> dict[str, float]:
     masks_dir = Path(masks_dir)
     return evaluate((cv2.imread(str(masks_dir / f"{index + 1:06d}.png"), cv2.IMREAD_GRAYSCALE) > 127,
                      mask) for index, mask in truth.items())
+
+
+def zip_truth(archive, *, max_masks: int = 10_000, max_bytes: int = 2**30) -> dict[int, np.ndarray]:
+    """True masks a user supplies as a zip of images, by 0-based frame index: each file's trailing
+    number is its frame's number, counted from 1 (``gt000001.png``, ``mask_1.png``, our own
+    ``000001.png``) or from 0 where a file is numbered 0. At most ``max_masks`` images and
+    ``max_bytes`` unpacked in all, counted while reading (a zip's sizes may lie)."""
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            entries = {_trailing_number(PurePosixPath(entry.filename)): entry for entry in bundle.infolist()
+                       if PurePosixPath(entry.filename).suffix.lower() in IMAGE_SUFFIXES}
+            entries.pop(None, None)
+            if not entries:
+                raise ValueError("no mask image whose name ends in a frame number (mask_0001.png).")
+            if len(entries) > max_masks:
+                raise ValueError(f"{len(entries)} masks: at most {max_masks}.")
+            first, left, truth = (0 if 0 in entries else 1), max_bytes, {}
+            for number, entry in sorted(entries.items()):
+                with bundle.open(entry) as member:
+                    data = member.read(left + 1)
+                left -= len(data)
+                if left < 0:
+                    raise ValueError(f"the masks unpack to over {max_bytes / 2**20:.0f} MB.")
+                truth[number - first] = read_mask(data, name=entry.filename)
+            return truth
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as error:
+        raise ValueError(f"not a zip of mask images ({error}).") from None
+
+
+def score_fitted(fitted, truth: dict[int, np.ndarray],
+                 options: MaskOptions = MaskOptions()) -> dict[str, float] | None:
+    """CDnet scores of a :class:`bgcore.FittedClip`'s masks on the frames ``truth`` annotates
+    (0-based frame indices of its source) among those it works on; None where none is."""
+    scored = [index for index in fitted.indices if index in truth]
+    if not scored:
+        return None
+    frames = read_frames(fitted.source, scored)
+    return evaluate((fitted.mask(frame, options), truth[index])
+                    for index, frame in zip(scored, frames))
 
 
 def _trailing_number(path: Path) -> int | None:

@@ -130,6 +130,11 @@ class _Mover:
         return canvas.astype(bool)
 
 
+def sample_truth() -> dict[int, np.ndarray]:
+    """The exact masks of :func:`write_sample`'s clip by frame index, uint8 0 or 255."""
+    return {index: mask.astype(np.uint8) * 255 for index, mask in enumerate(make_clip().masks)}
+
+
 def write_sample(path) -> Path:
     """The app's built-in sample: 10 s of 320x240 at 15 fps, five objects, written once."""
     path = Path(path)

@@ -8,6 +8,7 @@ threshold slider never decodes or fits again) and the folder of the latest expor
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ import streamlit as st
 import bgcore
 from bgcore import plots
 from bgcore.files import unpack_images, zip_files
-from bgcore.synthetic import write_sample
+from bgcore.datasets import score_fitted, zip_truth
+from bgcore.synthetic import sample_truth as synthetic_truth, write_sample
 from bgcore.video import write_preview
 
 VIDEO_TYPES = ("mp4", "mov", "avi", "mkv", "webm")
@@ -27,7 +29,8 @@ KNOWN_TYPES = VIDEO_TYPES + IMAGE_TYPES
 MAX_FRAMES = 3000
 """Frames the app processes in one go (two minutes at 25 fps): longer selections need a trim."""
 PREVIEW_SECONDS = 120
-KEPT_FITS = 3
+KEPT_FITS = 5
+"""Fits a session keeps: the four of a comparison and one more."""
 HISTOGRAM_FRAMES = 8
 
 
@@ -106,13 +109,48 @@ def load_upload(name: str, data: bytes) -> Clip:
     return _open(name, source, digest, folder)
 
 
+SAMPLE_NAME = "Sample clip"
+
+
+def is_sample(clip: Clip) -> bool:
+    return clip.name == SAMPLE_NAME  # an upload's name keeps its extension
+
+
+@dataclass(frozen=True)
+class Truth:
+    """True masks by 0-based frame index, and a key for caching scores against them."""
+
+    key: str
+    masks: dict
+
+
+@st.cache_resource(show_spinner=False)
+def sample_truth() -> Truth:
+    """The sample's exact masks (it is drawn, not filmed)."""
+    return Truth("sample", synthetic_truth())
+
+
+def truth_from_zip(name: str, data: bytes) -> Truth:
+    """A user's zip of true masks (:func:`bgcore.datasets.zip_truth`)."""
+    try:
+        return Truth(hashlib.sha256(data).hexdigest(), zip_truth(io.BytesIO(data)))
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
+@st.cache_data(max_entries=16, show_spinner="Scoring against the true masks…")
+def scores(fit_key: str, options: bgcore.MaskOptions, truth_key: str, _fit: Fit, _truth: Truth) -> dict | None:
+    """CDnet scores of a fit's masks against the truth, kept per fit, mask settings and truth."""
+    return score_fitted(_fit.fitted, _truth.masks, options)
+
+
 def load_sample() -> Clip:
     """The built-in sample clip, written once per server and shared read-only by the sessions."""
     source = _sample_path()
     digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     if st.session_state.clip is not None and st.session_state.clip.digest == digest:
         return st.session_state.clip
-    return _open("Sample clip", source, digest, _folder("clip"))
+    return _open(SAMPLE_NAME, source, digest, _folder("clip"))
 
 
 def _open(name: str, source, digest: str, folder: Path) -> Clip:

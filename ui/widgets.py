@@ -21,7 +21,7 @@ CLEANUP = {
 }
 MASK_DEFAULTS = {"mask.auto": True, "mask.threshold": 30, "mask.cleanup": "Medium"}
 PAGES = {"clip": "pages/upload.py", "method": "pages/method.py", "results": "pages/results.py",
-         "export": "pages/export.py", "live": "pages/live.py"}
+         "export": "pages/export.py", "compare": "pages/compare.py", "live": "pages/live.py"}
 
 
 def progress_ui():

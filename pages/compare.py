@@ -1,0 +1,89 @@
+"""Compare methods: two to four on the same clip, the same frame side by side with each one's time
+and, where the truth is known (the sample, or the user's own masks), its F-measure; one click then
+exports the chosen one."""
+
+import streamlit as st
+
+import bgcore
+from bgcore import plots
+from ui import state
+from ui.widgets import PAGES, STAGES, defaults, mask_options, method_label, require_clip_ui
+
+MOST = 4
+
+
+def methods_ui() -> list[str]:
+    names = list(bgcore.METHODS)
+    return st.multiselect("Methods to compare (two to four)", names, format_func=method_label,
+                          max_selections=MOST, **state.keep("compare.methods", names[:2]))
+
+
+def truth_ui(clip: state.Clip) -> state.Truth | None:
+    """The clip's ground truth by frame index: the sample's exact masks, or a zip of the user's."""
+    if state.is_sample(clip):
+        st.caption("The sample's true masks are known exactly: each method gets its F-measure "
+                   "(1 is perfect).")
+        return state.sample_truth()
+    upload = st.file_uploader("Your own true masks (optional): a zip of mask images, white on black, "
+                              "numbered like the frames (mask_0001.png is the first frame)",
+                              type=["zip"], key="compare.truth")
+    if upload is None:
+        return None
+    try:
+        return state.truth_from_zip(upload.name, upload.getvalue())
+    except ValueError as error:
+        st.error(f"{error}", icon=":material/error:")
+        return None
+
+
+def fits_ui(clip: state.Clip, names: list[str]) -> list[state.Fit] | None:
+    """Each method fitted with its defaults, after a click; from the session's store afterwards."""
+    done = st.session_state.get("compare.done") == (clip.digest, tuple(names))
+    if not done and not st.button("Compare", type="primary", icon=":material/compare:"):
+        return None
+    slot = st.empty()
+    fits = []
+    for number, name in enumerate(names):
+        def step(stage, fraction, number=number, name=name):
+            slot.progress(min(max((number + fraction) / len(names), 0.0), 1.0),
+                          text=f"{method_label(name)}: {STAGES.get(stage, stage).lower()}")
+        fits.append(state.fit(clip, method=name, params=defaults(bgcore.METHODS[name]), progress=step))
+    slot.empty()
+    st.session_state["compare.done"] = (clip.digest, tuple(names))
+    return fits
+
+
+def side_by_side_ui(clip: state.Clip, fits: list[state.Fit], truth: state.Truth | None) -> None:
+    options = mask_options()
+    indices = fits[0].fitted.indices
+    number = st.slider("Frame", 1, len(indices), **state.keep("compare.frame", len(indices) // 2 + 1))
+    frame = state.frame(clip.source, indices[min(number, len(indices)) - 1])
+    for column, fit in zip(st.columns(len(fits)), fits):
+        views = plots.frame_views(fit.fitted, frame, options)
+        with column.container(border=True):
+            st.markdown(f"**{method_label(fit.fitted.method)}**")
+            facts = [f"{sum(fit.fitted.seconds.values()):.1f} s to fit"]
+            if truth is not None:
+                scores = state.scores(fit.key, options, truth.key, fit, truth)
+                facts.append("no true mask in these frames" if scores is None
+                             else f"F-measure {scores['f_measure']:.3f}")
+            st.caption(" · ".join(facts))
+            st.image(views["Mask"], caption="Mask", width="stretch")
+            st.image(views["Foreground"], caption="Foreground", width="stretch")
+            if st.button("Export this one", key=f"compare.export.{fit.key}", icon=":material/download:",
+                         width="stretch"):
+                st.session_state.fit = fit
+                st.switch_page(PAGES["export"])
+
+
+clip = require_clip_ui()
+st.title("Compare methods")
+st.caption("Run several methods on the same clip and see the same frame side by side.")
+names = methods_ui()
+truth = truth_ui(clip)
+if len(names) < 2:
+    st.info("Pick at least two methods.", icon=":material/info:")
+    st.stop()
+fits = fits_ui(clip, names)
+if fits:
+    side_by_side_ui(clip, fits, truth)

@@ -1,0 +1,84 @@
+"""The Compare page: methods side by side on one clip, scored where the truth is known."""
+
+import io
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+
+import bgcore
+from bgcore.datasets import score_fitted, zip_truth
+from bgcore.synthetic import make_clip, sample_truth
+from test_app import click, open_app
+
+
+def test_two_methods_side_by_side_on_the_sample_with_their_f_measure():
+    app = open_app()
+    click(app, "Use the sample clip")
+    app.switch_page("pages/compare.py").run()
+    assert [m.label for m in app.multiselect] == ["Methods to compare (two to four)"]
+    app.multiselect[0].set_value(["mode", "svd"]).run()
+    assert not app.get("image")  # nothing runs before the click
+    click(app, "Compare")
+    captions = [c.value for c in app.caption]
+    scores = [float(c.rsplit("F-measure ", 1)[1]) for c in captions if "s to fit" in c]
+    assert len(scores) == 2 and all(0.8 < f <= 1 for f in scores), captions
+    images = [c for image in app.get("image") for c in image.captions]
+    assert images.count("Mask") == 2 and images.count("Foreground") == 2
+    # The results stay through a slider move, without fitting again.
+    fits = dict(app.session_state["fits"])
+    app.slider[0].set_value(3).run()
+    assert dict(app.session_state["fits"]).keys() == fits.keys() and len(app.get("image")) == 4
+    # One click exports the chosen one.
+    [button] = [b for b in app.button if b.key and b.key.startswith("compare.export.")][1:2]
+    button.click().run()
+    assert not app.exception and app.session_state["fit"].fitted.method == "svd"
+    assert [t.value for t in app.title] == ["Export"]
+
+
+def _zip(masks: dict[str, np.ndarray]) -> bytes:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as bundle:
+        for name, mask in masks.items():
+            bundle.writestr(name, cv2.imencode(".png", mask)[1].tobytes())
+    return data.getvalue()
+
+
+def test_a_zip_of_masks_is_matched_by_frame_number():
+    masks = sample_truth()
+    truth = zip_truth(io.BytesIO(_zip({f"gt/mask_{i + 1:04d}.png": masks[i] for i in (0, 9, 99)})))
+    assert sorted(truth) == [0, 9, 99] and np.array_equal(truth[99], masks[99])
+    assert sorted(zip_truth(io.BytesIO(_zip({"0.png": masks[0], "5.png": masks[5]})))) == [0, 5]
+    with pytest.raises(ValueError, match="no mask image"):
+        zip_truth(io.BytesIO(_zip({"notes.png.txt": masks[0]})))
+    with pytest.raises(ValueError, match="not a zip"):
+        zip_truth(io.BytesIO(b"PK\x03\x04 not really"))
+    with pytest.raises(ValueError, match="over"):
+        zip_truth(io.BytesIO(_zip({f"{i}.png": masks[i] for i in range(1, 4)})), max_bytes=500)
+
+
+def test_score_fitted_uses_the_annotated_frames_it_works_on(tmp_path):
+    clip = make_clip(frames=40)
+    source = clip.write(tmp_path / "clip.mp4")
+    fitted = bgcore.fit_clip(source, method="median")
+    truth = {i: clip.masks[i].astype(np.uint8) * 255 for i in (5, 20)}
+    assert score_fitted(fitted, truth)["f_measure"] > 0.9
+    assert score_fitted(fitted, {500: truth[5]}) is None
+
+
+def test_the_page_scores_an_uploaded_clip_against_a_zip_of_masks(tmp_path):
+    app = open_app()
+    clip = make_clip(frames=30)
+    app.file_uploader[0].set_value(("walk.mp4", clip.write(tmp_path / "walk.mp4").read_bytes(),
+                                    "video/mp4")).run()
+    app.switch_page("pages/compare.py").run()
+    app.multiselect[0].set_value(["median", "svd"]).run()
+    app.file_uploader(key="compare.truth").set_value(
+        ("truth.zip", _zip({f"{i + 1}.png": clip.masks[i].astype(np.uint8) * 255 for i in range(0, 30, 3)}),
+         "application/zip")).run()
+    click(app, "Compare")
+    scores = [float(c.value.rsplit("F-measure ", 1)[1]) for c in app.caption if "s to fit" in c.value]
+    assert len(scores) == 2 and scores[0] > 0.9  # median; svd's rank 1 does worse on 30 frames
+    app.file_uploader(key="compare.truth").set_value(("bad.zip", b"not a zip", "application/zip")).run()
+    assert any("bad.zip: not a zip" in e.value for e in app.error) and not app.exception
