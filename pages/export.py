@@ -1,33 +1,38 @@
 """Step 4, export: the videos play here first, then download; a composite over a new background
 when bgcore offers one."""
 
-import inspect
+import re
 from pathlib import Path
 
 import streamlit as st
 
-import bgcore
 from ui import state
 from ui.widgets import mask_options, method_label, progress_ui, require_fit_ui
-
-# bgcore.export(replacement=...) writes composite.mp4; the control shows only where it exists.
-CAN_COMPOSITE = "replacement" in inspect.signature(bgcore.export).parameters
 
 
 def replacement_ui() -> str | None:
     """An upload of a new background (image or video); returns its stored path."""
-    if not CAN_COMPOSITE:
-        return None
     upload = st.file_uploader("New background (optional): an image or a video to put behind the foreground",
                               type=list(state.KNOWN_TYPES), key="replacement")
     return state.store_upload(upload.name, upload.getvalue()) if upload else None
 
 
 def download_ui(out: Path, name: str, label: str, mime: str, *, primary: bool = False) -> None:
+    """A download of ``out / name``, saved as ``<clip>_<name>`` (walk_foreground.mp4), with its size."""
     path = out / name
-    st.download_button(f"{label} · {path.stat().st_size / 2**20:.1f} MB", path.read_bytes(), file_name=name,
-                       mime=mime, type="primary" if primary else "secondary", icon=":material/download:",
-                       width="stretch")
+    st.download_button(f"{label} · {file_size(path.stat().st_size)}", path.read_bytes(),
+                       file_name=f"{clip_stem()}_{name}", mime=mime, type="primary" if primary else "secondary",
+                       icon=":material/download:", width="stretch")
+
+
+def file_size(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 0.1 * 2**20 else f"{max(1, round(size / 2**10))} KB"
+
+
+def clip_stem() -> str:
+    """The clip's name without its extension, in characters every file system takes."""
+    stem = re.sub(r"[^\w-]+", "-", Path(st.session_state.clip.name).stem).strip("-")
+    return stem[:60] or "clip"
 
 
 def video_ui(out: Path, name: str, title: str, label: str, mime: str, *, primary: bool = False) -> None:

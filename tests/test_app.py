@@ -30,9 +30,13 @@ def downloads(monkeypatch):
 
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
 
-    def data(button) -> bytes:
-        return stores[-1].get_file(button.proto.url.rsplit("/", 1)[-1]).content
+    def stored(button):
+        return stores[-1].get_file(button.proto.url.rsplit("/", 1)[-1])
 
+    def data(button) -> bytes:
+        return stored(button).content
+
+    data.file_name = lambda button: stored(button).filename
     return data
 
 
@@ -91,6 +95,10 @@ def test_the_sample_reaches_a_downloaded_foreground_in_four_clicks(downloads, tm
     for label in ("Mask video (MP4)", "Transparent video (WebM)", "Background image (PNG)",
                   "Masks, one PNG a frame (ZIP)"):
         assert len(downloads(download(app, label))) > 1000, label
+    # Saved under the clip's name; small files in KB.
+    assert downloads.file_name(foreground) == "Sample-clip_foreground.mp4"
+    assert downloads.file_name(download(app, "Masks, one PNG")) == "Sample-clip_masks.zip"
+    assert download(app, "Background image (PNG)").label.endswith(" KB")
 
 
 def test_an_uploaded_video_shows_its_facts_preparation_and_cost(clip_path):
