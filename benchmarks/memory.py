@@ -23,6 +23,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from common import MAIN_METHODS, QUICK_CLIP, ROOT, parser, peak_rss, synthetic_video
+from bgcore.datasets import score_masks
 
 BUDGET_MB = 1000
 CLIPS = {"1080p": ("1080p, 30 fps, 60 s", dict(width=1920, height=1080, fps=30.0, frames=1800), 1),
@@ -44,16 +45,18 @@ def clip(cache: Path, options: dict, loops: int) -> Path:
     return looped
 
 
-def measure(source: Path, method: str) -> dict:
-    """Run the command line once; its peak RSS in MB, seconds and frame count."""
+def measure(source: Path, method: str, truth: dict | None = None) -> dict:
+    """Run the command line once; its peak RSS in MB, seconds and frame count, and with
+    ``truth`` (masks by frame index) the F-measure of the masks it wrote."""
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         peak_mb = peak_rss(["-m", "bgcore", str(source), "--out", out, "--method", method],
                            stderr=subprocess.DEVNULL, cwd=ROOT)
         seconds = time.perf_counter() - started
         report = json.loads((Path(out) / "report.json").read_text())
+        scores = score_masks(Path(out) / "masks", truth) if truth else {}
     return {"peak_mb": peak_mb, "ffmpeg_mb": report["peak_memory_ffmpeg_mb"],
-            "seconds": seconds, "frames": report["frame_count"]}
+            "seconds": seconds, "frames": report["frame_count"], "f_measure": scores.get("f_measure")}
 
 
 def main(argv=None) -> list[dict]:

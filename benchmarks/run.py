@@ -3,9 +3,9 @@
     python benchmarks/run.py [--data ../shared/data] [--out BENCHMARKS.md]   # about 15-20 min here
     python benchmarks/run.py --quick --out /tmp/BENCHMARKS.md                # well under a minute, for CI
 
-Calls the ``main(argv)`` of svd.py, kmeans.py, pipeline.py, memory.py, quality.py, startup.py and live.py and
-writes a Markdown table a comparison (what, reference, ours, ratio, target, met), the machine's
-facts and the command that regenerates the file. Each script runs its reference and ours in the same
+Calls the ``main(argv)`` of svd.py, kmeans.py, pipeline.py, memory.py, rpca.py, quality.py, startup.py
+and live.py and writes a Markdown table a comparison (what, reference, ours, ratio, target, met), the
+machine's facts and the command that regenerates the file. Each script runs its reference and ours in the same
 run on the same data. Quick mode runs small inputs once: it shows that the scripts work, its figures
 mean little. What needs ../shared/data is skipped, with a line saying so, where it is absent.
 """
@@ -34,6 +34,7 @@ import live
 import memory
 import pipeline
 import quality
+import rpca
 import startup
 import svd
 
@@ -125,6 +126,26 @@ def memory_section(args):
                   "clip is left to `python benchmarks/memory.py` (about half an hour)."]
 
 
+def rpca_section(args):
+    results = rpca.main(argv(args, "--cache", str(args.cache)))
+    rows = []
+    for r in results:
+        svd, ours = r["svd"], r["rpca"]
+        rows.append(row(f"whole run, {r['clip']} ({r['frames']} frames)", f"svd {svd['seconds']:.1f} s",
+                        f"{ours['seconds']:.1f} s", f"{r['ratio']:.2f}x svd's time", f"≤ {rpca.TIME_TARGET:g}x",
+                        r["ratio"] <= rpca.TIME_TARGET))
+        rows.append(row(f"peak RSS, {r['clip']}", f"svd {svd['peak_mb']:.0f} MB", f"{ours['peak_mb']:.0f} MB",
+                        f"{ours['peak_mb'] / svd['peak_mb']:.2f}x svd's", f"≤ {r['peak_target_mb']} MB",
+                        ours["peak_mb"] <= r["peak_target_mb"]))
+        if ours["f_measure"] is not None:
+            rows.append(row(f"F-measure, {r['clip']}", f"svd {svd['f_measure']:.3f}", f"{ours['f_measure']:.3f}",
+                            f"{ours['f_measure'] / svd['f_measure']:.2f}x", f"≥ {rpca.F_TARGET}",
+                            ours["f_measure"] >= rpca.F_TARGET))
+    notes = [] if args.quick or (args.data / rpca.BMC).exists() else [absent(args.data / rpca.BMC)]
+    return rows, notes + ["Each a fresh `python -m bgcore CLIP --method svd|rpca` with default settings and "
+                          "every output, svd then rpca on the same clip."]
+
+
 def quality_section(args):
     result = quality.main(argv(args, *(["--methods", *QUICK_QUALITY] if args.quick else [])))
     rows, results = [], result["rows"]
@@ -191,8 +212,8 @@ def live_section(args):
 
 SECTIONS = [("SVD background", svd, svd_section), ("K-means background", kmeans, kmeans_section),
             ("End to end against OpenCV", pipeline, pipeline_section), ("Memory", memory, memory_section),
-            ("Quality", quality, quality_section), ("Start-up", startup, startup_section),
-            ("Live", live, live_section)]
+            ("Robust PCA", rpca, rpca_section), ("Quality", quality, quality_section),
+            ("Start-up", startup, startup_section), ("Live", live, live_section)]
 
 
 def table(rows) -> list[str]:

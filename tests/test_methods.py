@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from bgcore.masks import threshold_mask, to_working
-from bgcore.models import (KMeansBackground, MOG2Background, ReferenceBackground, RPCABackground)
+from bgcore.models import (KMeansBackground, MOG2Background, ReferenceBackground, RPCABackground, rpca)
 from bgcore.models.reference import SEED_THRESHOLDS
 from bgcore.pipeline import fit_clip
 
@@ -24,6 +24,31 @@ def test_rpca_recovers_a_planted_low_rank_plus_sparse_matrix():
         assert np.abs(recovered - low_rank[t]).max() < 0.5
         planted = sparse[t] != 0
         assert np.abs(model.difference(frames[t]).ravel()[planted] - np.abs(sparse[t][planted])).max() < 0.5
+
+
+def test_rpca_pursued_on_a_coarse_grid_keeps_every_pixel_of_the_background(monkeypatch):
+    """A sample over PURSUIT_VALUES is pursued on every 2nd pixel of every 2nd row; the
+    background still has the detail of single pixels, and no ghost of what moved."""
+    rng = np.random.default_rng(2)
+    count, height, width = 40, 48, 64
+    plate = rng.uniform(40, 220, (height, width, 3)).astype(np.float32)  # texture a pixel wide
+    frames = plate + rng.normal(0, 2, (count, height, width, 3)).astype(np.float32)
+    truth = np.zeros((count, height, width), bool)
+    for t in range(count):  # a 12x12 square crossing the picture
+        left = 2 + t * (width - 16) // count
+        truth[t, 18:30, left:left + 12] = True
+    frames[truth] = 255
+    shapes = []
+    pursuit = RPCABackground._pursuit
+    monkeypatch.setattr(rpca, "PURSUIT_VALUES", count * height * width * 3 // 4)
+    monkeypatch.setattr(RPCABackground, "_pursuit",
+                        lambda self, matrix, progress: shapes.append(matrix.shape) or pursuit(self, matrix, progress))
+    model = RPCABackground().fit(frames)
+    assert shapes == [((height // 2) * (width // 2) * 3, count)]
+    for t in (0, 20, 39):
+        error = np.abs(model.background(frames[t]) - plate)
+        assert np.percentile(error, 99) < 3 and error.max() < 10
+        assert np.array_equal(model.difference(frames[t]) > model.auto_threshold_, truth[t])
 
 
 def test_rpca_reports_progress_and_names_bad_parameters():
