@@ -3,10 +3,10 @@
     python benchmarks/run.py [--data ../shared/data] [--out BENCHMARKS.md]   # about 15-20 min here
     python benchmarks/run.py --quick --out /tmp/BENCHMARKS.md                # well under a minute, for CI
 
-Calls the ``main(argv)`` of svd.py, kmeans.py, pipeline.py, memory.py, rpca.py, quality.py, startup.py
-and live.py and writes a Markdown table a comparison (what, reference, ours, ratio, target, met), the
-machine's facts and the command that regenerates the file. Each script runs its reference and ours in the same
-run on the same data. Quick mode runs small inputs once: it shows that the scripts work, its figures
+Calls the ``main(argv)`` of svd.py, kmeans.py, pipeline.py, memory.py, rpca.py, seek.py, quality.py,
+startup.py and live.py and writes a Markdown table a comparison (what, reference, ours, ratio, target,
+met), the machine's facts and the command that regenerates the file. Each script runs its reference
+and ours in the same run on the same data. Quick mode runs small inputs once: it shows that the scripts work, its figures
 mean little. What needs ../shared/data is skipped, with a line saying so, where it is absent.
 """
 
@@ -35,6 +35,7 @@ import memory
 import pipeline
 import quality
 import rpca
+import seek
 import startup
 import svd
 
@@ -146,6 +147,21 @@ def rpca_section(args):
                           "every output, svd then rpca on the same clip."]
 
 
+def seek_section(args):
+    results = seek.main(argv(args, "--cache", str(args.cache), data=False))
+    rows = []
+    for r in results:
+        reference = r["reference_seconds"]
+        rows.append(row(f"any frame by index, {r['clip']} ({r['frames']} frames)",
+                        "—" if reference is None else f"{reference:.1f} s (decode from the start, last frame)",
+                        f"slowest {r['seek_max']:.2f} s, median {r['seek_median']:.2f} s (probe once: "
+                        f"{r['probe_seconds']:.1f} s)",
+                        "—" if reference is None else f"{reference / r['seek_max']:.0f}x faster",
+                        f"≤ {seek.TARGET} s", r["seek_max"] <= seek.TARGET))
+    return rows, ["Ours: `open_video(clip)[i]` on ten frames spread over the clip; reference: "
+                  "`next(read_frames(clip, [last]))`, as the Results page did."]
+
+
 def quality_section(args):
     result = quality.main(argv(args, *(["--methods", *QUICK_QUALITY] if args.quick else [])))
     rows, results = [], result["rows"]
@@ -212,8 +228,9 @@ def live_section(args):
 
 SECTIONS = [("SVD background", svd, svd_section), ("K-means background", kmeans, kmeans_section),
             ("End to end against OpenCV", pipeline, pipeline_section), ("Memory", memory, memory_section),
-            ("Robust PCA", rpca, rpca_section), ("Quality", quality, quality_section),
-            ("Start-up", startup, startup_section), ("Live", live, live_section)]
+            ("Robust PCA", rpca, rpca_section), ("Frame by index", seek, seek_section),
+            ("Quality", quality, quality_section), ("Start-up", startup, startup_section),
+            ("Live", live, live_section)]
 
 
 def table(rows) -> list[str]:

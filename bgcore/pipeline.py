@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from .composite import backdrops, composite
 from .masks import MaskOptions, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
-from .video import TransparentWriter, VideoInfo, VideoWriter, probe, read_frames, selection
+from .video import TransparentWriter, Video, VideoInfo, VideoWriter, as_video, selection
 
 SAMPLE_BUDGET = 256 * 2**20
 """Bytes the float32 fitting sample may take."""
@@ -55,8 +55,7 @@ def plan_sample(info: VideoInfo, indices: range, *, channels: int, scale="auto",
 class FittedClip:
     """A background model fitted on a clip, with what is needed to apply it to any of its frames."""
 
-    source: str
-    info: VideoInfo
+    video: Video
     indices: range
     """The selected frames (after trim and frame-rate cap), as decoded-frame indices."""
     method: str
@@ -65,6 +64,14 @@ class FittedClip:
     scale: float
     model: BackgroundModel
     seconds: dict = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        return str(self.video.source)
+
+    @property
+    def info(self) -> VideoInfo:
+        return self.video.info
 
     @property
     def fps(self) -> float:
@@ -97,7 +104,8 @@ class FittedClip:
 def fit_clip(source, *, method: str = DEFAULT_METHOD, params: dict | None = None, measure: str = "rgb",
              start: float = 0.0, end: float | None = None, fps: float | None = None,
              scale="auto", progress=None) -> FittedClip:
-    """Probe ``source`` (a video file or an image folder), sample it and fit ``method`` on it.
+    """Probe ``source`` (a video file or an image folder; an opened :class:`~bgcore.video.Video`
+    is not probed again), sample it and fit ``method`` on it.
 
     ``progress(stage, fraction)`` is called as the work goes on (stages probe, sample, fit).
     """
@@ -108,7 +116,8 @@ def fit_clip(source, *, method: str = DEFAULT_METHOD, params: dict | None = None
     progress = progress or (lambda stage, fraction: None)
     timer = _Timer()
     progress("probe", 0.0)
-    info = probe(source)
+    video = as_video(source)
+    info = video.info
     indices = selection(info, start=start, end=end, fps=fps)
     scale, picked = plan_sample(info, indices, channels=1 if measure == "grey" else 3, scale=scale)
     picked, model_params = _sample_frame_params(METHODS[method], params or {}, indices, picked)
@@ -116,7 +125,7 @@ def fit_clip(source, *, method: str = DEFAULT_METHOD, params: dict | None = None
 
     height, width = working_size(info.height, info.width, scale)
     sample = None
-    for i, frame in enumerate(read_frames(source, picked, size=None if scale == 1 else (width, height))):
+    for i, frame in enumerate(video.frames(picked, size=None if scale == 1 else (width, height))):
         work = to_working(frame, measure=measure)
         if sample is None:  # filled in place: a list then np.stack would hold the sample twice
             sample = np.empty((len(picked), *work.shape), np.float32)
@@ -127,7 +136,7 @@ def fit_clip(source, *, method: str = DEFAULT_METHOD, params: dict | None = None
     model = METHODS[method](**model_params)
     model.fit(sample, progress=lambda fraction: progress("fit", fraction))
     timer.lap("fit")
-    return FittedClip(str(source), info, indices, method, dict(params or {}), measure, scale, model,
+    return FittedClip(video, indices, method, dict(params or {}), measure, scale, model,
                       timer.seconds)
 
 
@@ -178,7 +187,7 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
         # work cost more than they give, and much more when other jobs hold the cores (SVD's
         # apply took twice median's on a loaded machine, 0.2 ms more a frame on a quiet one).
         stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
-        for number, frame in enumerate(read_frames(fitted.source, fitted.indices), start=1):
+        for number, frame in enumerate(fitted.video.frames(fitted.indices), start=1):
             mask = fitted.mask(frame, mask_options)
             mask_image = mask.astype(np.uint8) * 255
             foreground_video.write(cv2.bitwise_and(frame, frame, mask=mask_image))

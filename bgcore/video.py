@@ -1,4 +1,5 @@
-"""Video in and out: probe, frame streams from files or image folders, H.264 and PNG writers.
+"""Video in and out: an opened video (:func:`open_video`: probed once, frames in order or one by
+index with a seek), frame streams from files or image folders, H.264 and PNG writers.
 
 Decoding runs the ffmpeg bundled in the imageio-ffmpeg wheel in a subprocess, not OpenCV's
 ``VideoCapture``: it reads every codec we accept, and a decoder crash on a hostile file ends
@@ -8,10 +9,14 @@ that subprocess, not ours (OpenCV aborts the whole process on ``../shared/data/h
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
+import subprocess
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -56,14 +61,95 @@ def probe(source, *, limits: Limits = LIMITS) -> VideoInfo:
 
     The header's size, duration and the file's bytes are checked against ``limits`` before
     anything is decoded; the frame count is then found by decoding (headers often overstate it).
+    :func:`open_video` does the same and keeps what it found, to seek.
     """
-    source = Path(source)
+    return open_video(source, limits=limits).info
+
+
+def open_video(source, *, limits: Limits = LIMITS) -> Video:
+    """A video file or a folder of images, probed once (:func:`probe`); use as a context manager
+    (``with open_video(path) as video:``), which stops the decoders of unfinished reads."""
+    return Video(source, limits=limits)
+
+
+def as_video(source) -> Video:
+    """``source`` as a :class:`Video`: one already opened as it is, a path opened (probed) now."""
+    return source if isinstance(source, Video) else open_video(source)
+
+
+class Video:
+    """An opened video: ``info`` (:class:`VideoInfo`), its frames in order (``for frame in video``,
+    :meth:`frames`) and one frame by index (``video[i]``, :meth:`frame`), found by a seek.
+
+    Frames are uint8 RGB arrays (H, W, 3), numbered as decoded (``info.frame_count`` of them).
+    """
+
+    def __init__(self, source, *, limits: Limits = LIMITS):
+        self.source = Path(source)
+        self.info, self._times = _probe(self.source, limits)
+        self._readers = weakref.WeakSet()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        """Stop the decoders of the reads not finished (the video can still be read after)."""
+        for reader in list(self._readers):
+            reader.close()
+
+    def __len__(self) -> int:
+        return self.info.frame_count
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return self.frames()
+
+    def frames(self, indices: Sequence[int] | None = None, *,
+               size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
+        """:func:`read_frames` of this video."""
+        reader = read_frames(self.source, indices, size=size)
+        self._readers.add(reader)
+        return reader
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.frame(index)
+
+    def frame(self, index: int) -> np.ndarray:
+        """Decoded frame ``index`` (0-based; negative counts from the end).
+
+        ffmpeg seeks to the last keyframe at or before the frame's timestamp (found by the probe)
+        and decodes from there, dropping what comes before the frame: the same frame as a decode
+        from the start, at the cost of a few frames, not of all those before it.
+        """
+        count = self.info.frame_count
+        if not -count <= index < count:
+            raise IndexError(f"frame {index}: the clip has {count} frames (0 to {count - 1}).")
+        index %= count
+        if self._times is None or index == 0:  # an image folder, or no timestamps to trust
+            return next(read_frames(self.source, [index]))
+        times, base = self._times
+        start = times[index] * base
+        after = (times[index - 1] + times[index]) / 2 * base
+        # -seek_timestamp: the time as the frames carry it (-copyts), not from the file's start.
+        seek = ["-seek_timestamp", "1", "-ss", f"{math.floor(start * 10**6) / 10**6:.6f}",
+                "-noaccurate_seek", "-copyts"]
+        reader, _ = _open(self.source, [f"select=gte(t\\,{float(after):.9f})"], seek, ["-frames:v", "1"])
+        try:
+            return np.frombuffer(next(reader), np.uint8).reshape(self.info.height, self.info.width, 3)
+        finally:
+            reader.close()
+
+
+def _probe(source: Path, limits: Limits) -> tuple[VideoInfo, tuple | None]:
+    """The facts of :func:`probe`, and each frame's timestamp (integers, time base) for a file."""
     if source.is_dir():
         files = image_files(source)
         first = read_image(files[0])
         info = VideoInfo(first.shape[1], first.shape[0], FOLDER_FPS, len(files))
         _check(info.width, info.height, info.duration, source.name, limits)
-        return info
+        return info, None
     reader, meta = _open(source)
     reader.close()
     if source.stat().st_size > limits.max_bytes:
@@ -71,16 +157,41 @@ def probe(source, *, limits: Limits = LIMITS) -> VideoInfo:
                          f"{limits.max_bytes / 2**20:.0f} MB limit. Trim or compress the clip first.")
     width, height = meta["size"]
     _check(width, height, meta.get("duration") or 0.0, source.name, limits)
-    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(source))
+    times = _frame_times(source)
+    frames = len(times[0])
     if frames == 0:
         raise VideoError(f"{source.name}: the file holds no video frames that can be decoded.")
     if frames > limits.max_frames:
         raise VideoError(f"{source.name}: {frames} frames is over the limit of {limits.max_frames}. "
                          "Trim the clip or lower its frame rate first.")
     fps = float(meta["fps"])
-    if seconds > 0 and abs(frames / seconds - fps) > 0.05 * fps:
-        fps = frames / seconds  # variable frame rate: the header's figure is not the average
-    return VideoInfo(width, height, fps, frames)
+    if frames > 1 and times[1] is not None:
+        seconds = float((times[0][-1] - times[0][0]) * times[1]) * frames / (frames - 1)
+        if seconds > 0 and abs(frames / seconds - fps) > 0.05 * fps:
+            fps = frames / seconds  # variable frame rate: the header's figure is not the average
+    return VideoInfo(width, height, fps, frames), times if _increasing(times[0]) else None
+
+
+def _frame_times(path: Path) -> tuple[list[int], Fraction | None]:
+    """Decode every frame once, as :func:`read_frames` does, and return their timestamps as the
+    file has them (integers in the stream's time base, and that time base in seconds; None for
+    a file without timestamps). ``-stats_enc_pre`` writes a line a frame; the count is the length."""
+    result = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-copyts", "-i", str(path),
+         "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "demux",
+         "-stats_enc_pre", "pipe:1", "-stats_enc_pre_fmt", "{pts} {tb}", "-f", "null", "-"],
+        capture_output=True, text=True)
+    if result.returncode != 0:
+        raise VideoError(f"{path.name}: {_reason(result.stderr)}")
+    lines = [line.split() for line in result.stdout.splitlines() if line.strip()]
+    try:
+        return [int(pts) for pts, _ in lines], Fraction(lines[0][1]) if lines else None
+    except ValueError:  # "N/A": a stream without timestamps (raw H.264...)
+        return [0] * len(lines), None
+
+
+def _increasing(times: list[int]) -> bool:
+    return all(a < b for a, b in zip(times, times[1:]))
 
 
 def _check(width, height, seconds, name, limits: Limits) -> None:
@@ -185,7 +296,7 @@ def read_image(path: Path) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def _open(path: Path, filters=()):
+def _open(path: Path, filters=(), input_params=(), output_params=()):
     if not path.is_file():
         raise VideoError(f"{path}: no such file.")
     if path.stat().st_size == 0:
@@ -193,8 +304,8 @@ def _open(path: Path, filters=()):
     # passthrough: every decoded frame once, as counted; by default ffmpeg would duplicate or drop
     # frames of a variable-frame-rate clip to reach a constant rate.
     vf = ["-vf", ",".join(filters)] if filters else []
-    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24",
-                                        output_params=["-fps_mode", "passthrough", *vf])
+    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", input_params=list(input_params),
+                                        output_params=["-fps_mode", "passthrough", *vf, *output_params])
     try:
         with _resize_expected():
             meta = next(reader)
@@ -316,14 +427,16 @@ def read_alpha(path) -> Iterator[np.ndarray]:
 
 
 def write_preview(source, path, *, width: int = 480, seconds: float = 60.0) -> Path:
-    """A small H.264 MP4 of the first ``seconds`` of ``source`` that any browser plays
-    (AVI, MKV, MPEG-4 Part 2 or image folders do not play in a browser as they are)."""
-    info = probe(source)
+    """A small H.264 MP4 of the first ``seconds`` of ``source`` (a path or an opened
+    :class:`Video`) that any browser plays (AVI, MKV, MPEG-4 Part 2 or image folders do not play
+    in a browser as they are)."""
+    video = as_video(source)
+    info = video.info
     scale = min(1.0, width / info.width)
     size = (max(2, round(info.width * scale)), max(2, round(info.height * scale)))
     count = min(info.frame_count, max(1, round(seconds * info.fps)))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with VideoWriter(path, *size, info.fps) as writer:
-        for frame in read_frames(source, range(count)):
+        for frame in video.frames(range(count)):
             writer.write(frame if scale == 1 else cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
     return Path(path)

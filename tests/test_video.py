@@ -1,12 +1,15 @@
 import logging
+import re
+import subprocess
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
 
 import cv2
-from bgcore.video import VideoError, VideoWriter, image_files, probe, read_frames, selection
+from bgcore.video import VideoError, VideoWriter, image_files, open_video, probe, read_frames, selection
 from conftest import shared
+from media import H264, make_testsrc
 
 
 def moving_square(count, width=64, height=48):
@@ -179,3 +182,48 @@ def test_reading_scaled_frames_drops_only_the_expected_size_warning(clip_path, c
     assert [frame.shape for frame in frames] == [(120, 160, 3)] * 3
     assert [record.getMessage() for record in caplog.records] == ["We had to kill ffmpeg to stop it."]
     assert logger.filters == [] and logger.level == logging.NOTSET
+
+
+def decoded_by(command: list[str]) -> int:
+    """How many frames the ffmpeg ``command`` (one that pipes raw frames out) decodes, by its own
+    count: the same command, its output thrown away, with -v verbose."""
+    muxer = command.index("image2pipe")
+    result = subprocess.run([command[0], "-v", "verbose", *command[1:muxer], "null", *command[muxer + 1:]],
+                            capture_output=True, text=True, check=True)
+    return int(re.search(r"(\d+) frames decoded", result.stderr).group(1))
+
+
+def test_a_frame_by_index_is_the_decoded_frame_found_by_a_seek(tmp_path, monkeypatch):
+    path = make_testsrc(tmp_path / "clip.mp4", rate=15, seconds=20, extra=(*H264, "-g", "30"))
+    with open_video(path) as video:
+        frames = list(video)
+        assert len(video) == len(frames) == 300
+        started = []
+        popen = subprocess.Popen
+        monkeypatch.setattr(subprocess, "Popen", lambda args, **kw: started.append(args) or popen(args, **kw))
+        for index in (1, 29, 30, 157, 299, -2):
+            started.clear()
+            assert np.array_equal(video[index], frames[index])
+            # A keyframe every 30 frames: a seek decodes the up to 30 frames before the one asked
+            # for, and a few after it (the decoder's delay), not all before it.
+            assert len(started) == 1 and decoded_by(started[0]) <= 40
+        with pytest.raises(IndexError, match="300 frames"):
+            video.frame(300)
+
+
+@pytest.mark.parametrize("clip", ["bmc-video003/Video_003.avi", "lrslibrary-small/escalator.avi"])
+def test_a_seek_finds_the_frame_where_the_timestamps_skip(clip):
+    """AVI files whose timestamps start late and skip (escalator: 2, 3, 5, 6...): a frame found by
+    its time from the frame rate would be off by one or more."""
+    with open_video(shared(clip)) as video:
+        frames = list(video.frames(range(0, len(video), 37)))
+        for index, frame in zip(range(0, len(video), 37), frames):
+            assert np.array_equal(video[index], frame), index
+
+
+def test_an_opened_video_stops_unfinished_reads_on_close(clip_path):
+    with open_video(clip_path) as video:
+        reader = iter(video)
+        next(reader)
+    assert reader.gi_frame is None  # closed: its ffmpeg ended
+    assert video[3].shape == (video.info.height, video.info.width, 3)  # still readable after

@@ -36,13 +36,18 @@ HISTOGRAM_FRAMES = 8
 
 @dataclass(frozen=True)
 class Clip:
-    """A video ready to work on: ``source`` (a file or a folder of images) in the session's folder."""
+    """A video ready to work on: ``source`` (a file or a folder of images) in the session's folder,
+    opened (probed) once as ``video``."""
 
     name: str
     source: str
     digest: str
-    info: bgcore.VideoInfo
+    video: bgcore.Video
     preview: str
+
+    @property
+    def info(self) -> bgcore.VideoInfo:
+        return self.video.info
 
 
 @dataclass(frozen=True)
@@ -154,10 +159,10 @@ def load_sample() -> Clip:
 
 
 def _open(name: str, source, digest: str, folder: Path) -> Clip:
-    info = bgcore.probe(source)  # checks bgcore.limits.LIMITS before decoding
-    bgcore.selection(info)  # at least 2 frames
-    preview = write_preview(source, folder / "preview.mp4", seconds=PREVIEW_SECONDS)
-    clip = Clip(name, str(source), digest, info, str(preview))
+    video = bgcore.open_video(source)  # the one probe; checks bgcore.limits.LIMITS before decoding
+    bgcore.selection(video.info)  # at least 2 frames
+    preview = write_preview(video, folder / "preview.mp4", seconds=PREVIEW_SECONDS)
+    clip = Clip(name, str(source), digest, video, str(preview))
     st.session_state.clip = clip
     st.session_state.fit = st.session_state.export = None
     return clip
@@ -198,7 +203,7 @@ def fit(clip: Clip, *, method: str, params: dict, progress=None) -> Fit:
                          .encode()).hexdigest()[:16]
     fits = st.session_state.fits
     if key not in fits:
-        fits[key] = bgcore.fit_clip(clip.source, method=method, params=params, progress=progress,
+        fits[key] = bgcore.fit_clip(clip.video, method=method, params=params, progress=progress,
                                     **chosen)
         for old in list(fits)[:-KEPT_FITS]:
             del fits[old]
@@ -211,18 +216,24 @@ def current_fit() -> Fit | None:
     return st.session_state.fit
 
 
+def frame(clip: Clip, index: int):
+    """Decoded frame ``index`` of the clip, uint8 RGB, found by a seek; cached so that a slider
+    elsewhere does not decode it again."""
+    return _frame(clip.video, clip.digest, index)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def frame(source: str, index: int):
-    """One decoded frame, uint8 RGB; cached so that a slider elsewhere does not decode it again."""
-    return next(bgcore.read_frames(source, [index]))
+def _frame(_video: bgcore.Video, digest: str, index: int):
+    return _video.frame(index)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def differences(_fitted: bgcore.FittedClip, key: str):
-    """Differences to the background on a few frames spread over the clip (for the histogram)."""
+    """Differences to the background on a few frames spread over the clip (for the histogram),
+    each found by a seek."""
     indices = _fitted.indices
     picked = sorted({indices[i] for i in range(0, len(indices), max(1, len(indices) // HISTOGRAM_FRAMES))})
-    return plots.differences(_fitted, bgcore.read_frames(_fitted.source, picked[:HISTOGRAM_FRAMES]))
+    return plots.differences(_fitted, (_fitted.video.frame(i) for i in picked[:HISTOGRAM_FRAMES]))
 
 
 @st.cache_resource(show_spinner="Drawing the picture…")

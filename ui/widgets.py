@@ -86,7 +86,7 @@ def _frame_ui(param, default, key: str, clip: state.Clip):
     indices = state.selected(clip)
     number = st.slider(param.label, 1, len(indices), **state.keep(key, 1))
     number = min(number, len(indices))
-    st.image(state.frame(clip.source, indices[number - 1]), caption=f"Frame {number}", width="stretch")
+    st.image(state.frame(clip, indices[number - 1]), caption=f"Frame {number}", width="stretch")
     return number - 1
 
 

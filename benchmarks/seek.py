@@ -1,0 +1,68 @@
+"""One frame by index, as the Results page's slider asks for it: a seek against a decode from the start.
+
+    python benchmarks/seek.py                  # synthetic 720p 30 s, 1080p 60 s and 1080p 10 min (~10 min)
+    python benchmarks/seek.py --clips 720p     # one clip
+    python benchmarks/seek.py --quick          # the 160x120 2 s clip, for CI
+
+Ours: ``open_video(clip)[i]`` (ffmpeg seeks to the keyframe before frame i, decodes from there) on
+ten frames spread over the clip, the last included; the slowest counts. Reference: what the page
+did before, ``next(read_frames(clip, [i]))`` (a decode from the start) for the last frame, the
+slowest case, on the same clip in the same run. The probe (:func:`bgcore.probe`: one decode of
+the whole clip, once per upload) is shown beside. The clips are H.264 from libx264 with its
+default keyframe interval (250 frames): a seek decodes at most that many frames.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from statistics import median
+
+import numpy as np
+
+import memory
+from common import QUICK_CLIP, parser
+from bgcore.video import open_video, read_frames
+
+TARGET = 0.5
+"""Seconds any frame may take to show."""
+CLIPS = {"720p": ("720p, 30 fps, 30 s", dict(width=1280, height=720, fps=30.0, frames=900), 1),
+         "1080p": memory.CLIPS["1080p"],
+         "1080p-10min": ("1080p, 30 fps, 10 min", memory.CLIPS["1080p"][1], 10),
+         "quick": ("160x120, 30 fps, 2 s", QUICK_CLIP, 1)}
+"""name: (what, options of bgcore.synthetic.generate, times the clip is looped)."""
+REFERENCE_FRAMES = 3600
+"""The decode from the start is timed on clips of at most this many frames (it takes minutes beyond)."""
+
+
+def timed(function, *args):
+    started = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - started
+
+
+def main(argv=None) -> list[dict]:
+    options = parser(__doc__, quick="one small clip, for CI", cache=True)
+    options.add_argument("--clips", nargs="+", default=["720p", "1080p", "1080p-10min"],
+                         choices=[name for name in CLIPS if name != "quick"])
+    args = options.parse_args(argv)
+    rows = []
+    print("| clip | frames | probe s | seek s, slowest of 10 | median | decode from the start s (last frame) |"
+          "\n|---|---|---|---|---|---|")
+    for key in ["quick"] if args.quick else args.clips:
+        name, settings, loops = CLIPS[key]
+        source = memory.clip(args.cache, settings, loops)
+        video, probe_seconds = timed(open_video, source)
+        last = len(video) - 1
+        seconds = [timed(video.frame, int(i))[1] for i in np.linspace(1, last, 10)]
+        reference = timed(lambda: next(read_frames(source, [last])))[1] if len(video) <= REFERENCE_FRAMES else None
+        rows.append({"clip": name, "frames": len(video), "probe_seconds": probe_seconds,
+                     "seek_max": max(seconds), "seek_median": median(seconds), "reference_seconds": reference})
+        shown = "—" if reference is None else f"{reference:.1f}"
+        print(f"| {name} | {len(video)} | {probe_seconds:.1f} | {max(seconds):.2f} | {median(seconds):.2f} | "
+              f"{shown} |", flush=True)
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(0 if all(row["seek_max"] <= TARGET for row in main()) else 1)
