@@ -1,5 +1,6 @@
 """The app's pages through streamlit's AppTest: the sample path, uploads, methods, downloads, errors."""
 
+import subprocess
 import zipfile
 
 import numpy as np
@@ -181,28 +182,47 @@ def sample_fitted_with_median() -> AppTest:
     return click(app, "Remove background")
 
 
-def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch):
+@pytest.fixture
+def ffmpeg_runs(monkeypatch):
+    """The command lines of the ffmpeg processes started from now on (decoders, encoders, probes)."""
+    started = []
+    popen = subprocess.Popen
+
+    def spy(args, **kwargs):
+        started.append([str(arg) for arg in args])
+        return popen(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    return started
+
+
+def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch, ffmpeg_runs):
     app = sample_fitted_with_median()
-    calls = {"fit": 0, "read": 0}
-    fit_clip, read_frames = bgcore.fit_clip, bgcore.read_frames
-
-    def counting(name, function):
-        def wrapper(*args, **kwargs):
-            calls[name] += 1
-            return function(*args, **kwargs)
-        return wrapper
-
-    monkeypatch.setattr(bgcore, "fit_clip", counting("fit", fit_clip))
-    monkeypatch.setattr(bgcore, "read_frames", counting("read", read_frames))
+    fits = []
+    fit_clip = bgcore.fit_clip
+    monkeypatch.setattr(bgcore, "fit_clip", lambda *args, **kwargs: fits.append(args) or fit_clip(*args, **kwargs))
+    ffmpeg_runs.clear()
     mask = _image(app, "Mask")
     app.toggle(key="widget.mask.auto").set_value(False).run()
     app.slider(key="widget.mask.threshold").set_value(5).run()
     app.select_slider(key="widget.mask.cleanup").set_value("Off").run()
-    assert (_image(app, "Mask") != mask) and calls == {"fit": 0, "read": 0}
+    assert (_image(app, "Mask") != mask) and not fits and not ffmpeg_runs
     app.switch_page("pages/method.py").run()
     assert app.slider(key="widget.mask.threshold").value == 5  # kept while away
     click(app, "Remove background")
-    assert calls["fit"] == 0 and titles(app) == ["Results"]
+    assert not fits and titles(app) == ["Results"]
+
+
+def test_an_upload_is_probed_once_on_its_way_to_the_results(clip_path, ffmpeg_runs):
+    """The probe decodes the whole clip to count its frames (42 s under load for a long one): the
+    upload's check, its preview and the fit share one."""
+    app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
+    click(app, "Next: choose a method")
+    click(app, "Remove background")
+    assert titles(app) == ["Results"]
+    probes = [command for command in ffmpeg_runs
+              if "-stats_enc_pre" in command and command[command.index("-i") + 1].endswith("upload.mp4")]
+    assert len(probes) == 1
 
 
 def test_every_method_is_offered_with_its_summary():
