@@ -13,10 +13,11 @@ import numpy as np
 
 from .base import BackgroundModel, Param
 
-PURSUIT_VALUES = 16 * 2**20
-"""Values (frames x pixels x channels) the pursuit works on at most, 64 MB a float32 matrix: a
+PURSUIT_VALUES = 12 * 2**20
+"""Values (frames x pixels x channels) the pursuit works on at most, 48 MB a float32 matrix: a
 larger sample is subsampled in space for the pursuit (every 2nd pixel of every 2nd row...), then
-its components are taken back to the full working scale in one pass (see ``RPCABackground``)."""
+its components are taken back to the full working scale in one pass (see ``RPCABackground``).
+bmc-video003's 199 x 320x240 go every 2nd pixel; a 1080p clip's 92 x 640x360, every 3rd."""
 OVERSAMPLE = 10
 """Extra random directions of the randomized SVD (Halko et al. 2011 suggest 5 to 10)."""
 TRIM = 3.0
