@@ -57,7 +57,7 @@ def side_by_side_ui(clip: state.Clip, fits: list[state.Fit], truth: state.Truth 
     options = mask_options()
     indices = fits[0].fitted.indices
     number = st.slider("Frame", 1, len(indices), **state.keep("compare.frame", len(indices) // 2 + 1))
-    frame = state.frame(clip.source, indices[min(number, len(indices)) - 1])
+    frame = state.frame(clip, indices[min(number, len(indices)) - 1])
     for column, fit in zip(st.columns(len(fits)), fits):
         views = plots.frame_views(fit.fitted, frame, options)
         with column.container(border=True):
