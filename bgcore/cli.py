@@ -3,22 +3,44 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from contextlib import closing
+from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from .masks import MaskOptions
+from .composite import MAX_FEATHER, backdrops
+from .limits import LIMITS
+from .masks import MAX_RADIUS, MaskOptions
 from .models import DEFAULT_METHOD, METHODS
-from .pipeline import run
+from .pipeline import MIN_SCALE, check_out_dir, run
 from .files import unpack_images
-from .video import VideoError
+from .video import VideoError, check_image
+
+MAX_FPS = 1000.0
 
 
-def _threshold(text: str):
-    return text if text == "auto" else float(text)
+def _number(low: float, high: float, *, whole: bool = False, auto: bool = False):
+    """An argparse type: a finite number from ``low`` to ``high`` (nan and inf fail the bounds)."""
+    def parse(text: str):
+        if auto and text == "auto":
+            return text
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high or (whole and value != int(value)):
+            kind = "a whole number" if whole else "a number"
+            raise argparse.ArgumentTypeError(f"{text}: use {kind} from {low:g} to {high:g}"
+                                             + (" or auto" if auto else ""))
+        return int(value) if whole else value
+    return parse
 
 
-def _scale(text: str):
-    return text if text == "auto" else float(text)
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        """One line, as for every other error (argparse would print the usage first)."""
+        self.exit(2, f"error: {message} (see --help).\n")
 
 
 def _value(text: str):
@@ -56,7 +78,7 @@ def _flag(name: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m bgcore",
         description="Remove the static background of a video. Writes foreground.mp4, mask.mp4, "
                     "background.png, masks/000001.png... and report.json into --out.")
@@ -72,58 +94,97 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", default=None, metavar="PATH",
                    help="also write composite.mp4: the foreground over this image or video "
                         "(looped or cut to the clip's length, resized to its size)")
-    p.add_argument("--feather", type=float, default=1.5,
-                   help="with --replace: blur of the mask edge in pixels, 0 for a hard edge "
-                        "(default: %(default)s)")
-    p.add_argument("--threshold", type=_threshold, default="auto",
-                   help="difference (0-255) above which a pixel is foreground, or 'auto' "
+    p.add_argument("--feather", type=_number(0, MAX_FEATHER), default=1.5,
+                   help=f"with --replace: blur of the mask edge in pixels, 0 for a hard edge, at most "
+                        f"{MAX_FEATHER:g} (default: %(default)s)")
+    p.add_argument("--threshold", type=_number(0, 255, auto=True), default="auto",
+                   help="difference (0 to 255) above which a pixel is foreground, or 'auto' "
                         "(from the clip's own noise and each pixel's variation; default)")
     p.add_argument("--measure", choices=["rgb", "grey"], default="rgb",
                    help="colour distance or grey-level difference (default: %(default)s)")
-    p.add_argument("--opening", type=int, default=MaskOptions.opening,
-                   help="radius in pixels of the opening that removes specks (default: %(default)s)")
-    p.add_argument("--closing", type=int, default=MaskOptions.closing,
-                   help="radius in pixels of the closing that joins parts (default: %(default)s)")
-    p.add_argument("--min-area", type=int, default=MaskOptions.min_area,
+    p.add_argument("--opening", type=_number(0, MAX_RADIUS, whole=True), default=MaskOptions.opening,
+                   help=f"radius in pixels (0 to {MAX_RADIUS}) of the opening that removes specks "
+                        "(default: %(default)s)")
+    p.add_argument("--closing", type=_number(0, MAX_RADIUS, whole=True), default=MaskOptions.closing,
+                   help=f"radius in pixels (0 to {MAX_RADIUS}) of the closing that joins parts "
+                        "(default: %(default)s)")
+    p.add_argument("--min-area", type=_number(0, LIMITS.max_pixels, whole=True), default=MaskOptions.min_area,
                    help="drop foreground blobs under this many pixels (default: %(default)s)")
     p.add_argument("--no-fill", action="store_true", help="do not fill holes in the mask")
     p.add_argument("--no-trim", action="store_true",
                    help="keep the outline pixels an object only partly covers")
-    p.add_argument("--scale", type=_scale, default="auto",
-                   help="working scale in (0, 1] for fitting, or 'auto' to fit a 256 MB budget "
-                        "(default); outputs keep the input's size")
-    p.add_argument("--fps", type=float, default=None,
-                   help="keep about this many frames a second (every n-th frame; default: all)")
-    p.add_argument("--start", type=float, default=0.0, help="start at this second (default: 0)")
-    p.add_argument("--end", type=float, default=None, help="stop at this second (default: the end)")
+    p.add_argument("--scale", type=_number(MIN_SCALE, 1, auto=True), default="auto",
+                   help=f"working scale from {MIN_SCALE} to 1 for fitting, or 'auto' to fit a 256 MB "
+                        "budget (default); outputs keep the input's size")
+    p.add_argument("--fps", type=_number(0.01, MAX_FPS), default=None,
+                   help=f"keep about this many frames a second, 0.01 to {MAX_FPS:g} (every n-th frame; "
+                        "default: all)")
+    p.add_argument("--start", type=_number(0, LIMITS.max_seconds), default=0.0,
+                   help="start at this second (default: 0)")
+    p.add_argument("--end", type=_number(0, LIMITS.max_seconds), default=None,
+                   help="stop at this second (default: the end)")
+    p.epilog = (f"Limits: clips up to {LIMITS.max_seconds / 60:g} minutes, {LIMITS.max_frames:,} frames, "
+                f"{LIMITS.max_pixels / 1e6:.1f} megapixels a frame (images too) and "
+                f"{LIMITS.max_bytes / 2**30:g} GiB (a zip: unpacked).")
     return p
 
 
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
+    # SIGTERM as an exception: the finally blocks run, ending our ffmpeg children and removing
+    # the temporary files (by default the process would die at once and leave both behind).
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        with TemporaryDirectory() as scratch:
-            zipped = args.input.lower().endswith(".zip")
-            report = _run(unpack_images(args.input, scratch) if zipped else args.input, args)
+        options, params = _check(args)  # every parameter, before any work
+        with TemporaryDirectory(prefix="bgcore-") as scratch:
+            source = unpack_images(args.input, scratch) if _zipped(args.input) else args.input
+            report = run(source, args.out, method=args.method, params=params, mask_options=options,
+                         measure=args.measure, start=args.start, end=args.end, fps=args.fps,
+                         scale=args.scale, replacement=args.replace, feather=args.feather,
+                         progress=_Progress())
     except (VideoError, ValueError, OSError) as error:
         print(f"\nerror: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nstopped: nothing was written to --out.", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(f"\n{report['frame_count']} frames written to {args.out}", file=sys.stderr)
     return 0
 
 
-def _run(source, args) -> dict:
+def _stop(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _zipped(path: str) -> bool:
+    return path.lower().endswith(".zip")
+
+
+def _check(args) -> tuple[MaskOptions, dict]:
+    """The mask options and method parameters; raises ValueError for a bad one or a bad file."""
+    source = Path(args.input)
+    if not source.exists():
+        raise VideoError(f"{source}: no such file.")
+    if not (source.is_file() or source.is_dir()):
+        raise VideoError(f"{source}: not a regular file or a folder.")
+    if args.end is not None and args.end <= args.start:
+        raise ValueError(f"--end {args.end:g}: must be after --start ({args.start:g}).")
     options = MaskOptions(threshold=args.threshold, opening=args.opening, closing=args.closing,
                           fill_holes=not args.no_fill, trim_outline=not args.no_trim,
                           min_area=args.min_area)
-    return run(source, args.out, method=args.method, params=_params_for(args), mask_options=options,
-               measure=args.measure, start=args.start, end=args.end, fps=args.fps,
-               scale=args.scale, replacement=args.replace, feather=args.feather,
-               progress=_Progress())
+    params = _params_for(args)
+    check_out_dir(args.out, args.input, args.replace, params.get("reference_image"))
+    if args.replace is not None:
+        with closing(backdrops(args.replace, (2, 2), role="--replace")):  # raises now for a bad file
+            pass
+    return options, params
 
 
 def _params_for(args) -> dict:
-    """The method parameters given on the command line; one meant for another method is an error."""
+    """The method parameters given on the command line, checked against their documented values;
+    one meant for another method is an error."""
     params = {}
     for name, (param, methods) in _method_params().items():
         value = getattr(args, name)
@@ -131,8 +192,25 @@ def _params_for(args) -> dict:
             continue
         if args.method not in methods:
             raise ValueError(f"{_flag(name)} applies to {', '.join(methods)}, not {args.method}.")
+        _check_param(param, value)
         params[name] = value
     return params
+
+
+def _check_param(param, value) -> None:
+    flag, whole = _flag(param.name), False
+    if param.kind == "image":
+        check_image(value, name=f"{flag} {value}")
+        return
+    if param.kind == "frame":
+        ok = value == "auto" or (isinstance(value, int) and value >= 0)
+    elif param.choices:
+        ok = value in param.choices
+    else:
+        whole = isinstance(param.low, int) and isinstance(param.high, int)
+        ok = (isinstance(value, int) or not whole and isinstance(value, float)) and param.low <= value <= param.high
+    if not ok:
+        raise ValueError(f"{flag}={value}: use {'a whole number from ' if whole else ''}{_values(param)}.")
 
 
 class _Progress:

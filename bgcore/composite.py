@@ -13,21 +13,28 @@ import numpy as np
 
 from .video import IMAGE_SUFFIXES, VideoError, read_image, read_frames
 
+MAX_FEATHER = 50.0
+"""The widest feather in pixels: a wider blur only fades the foreground away (and takes long)."""
 
-def backdrops(path, size, *, cover: bool = False) -> Iterator[np.ndarray]:
+
+def backdrops(path, size, *, cover: bool = False, role: str = "replacement") -> Iterator[np.ndarray]:
     """Endless uint8 RGB frames (height, width, 3) of an image or a video at ``size`` (width, height).
 
     An image repeats; a video is streamed and starts over at its end, so that it is looped
-    when shorter than the clip and cut when longer. The file is checked at once. ``cover``
-    keeps the shape: scaled to cover ``size``, the overflow cut evenly from both sides
-    (:func:`cover`); otherwise stretched to it, as the seed.
+    when shorter than the clip and cut when longer. The file is checked at once; messages
+    name it as ``role`` (a parameter's name). ``cover`` keeps the shape: scaled to cover
+    ``size``, the overflow cut evenly from both sides (:func:`cover`); otherwise stretched to
+    it, as the seed.
     """
     path = Path(path)
     if not path.is_file():
-        raise VideoError(f"replacement {path}: no such file.")
+        raise VideoError(f"{role} {path}: no such file (or not a regular file).")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return _repeat(_fit_to(read_image(path), size, cover))
-    next(read_frames(path), None)  # raises VideoError now if the file is not a video
+        return _repeat(_fit_to(read_image(path, role=role), size, cover))
+    try:
+        next(read_frames(path), None)  # raises VideoError now if the file is not a video
+    except VideoError as error:
+        raise VideoError(f"{role} {error}") from None
     return _loop(path, size, cover)
 
 
@@ -73,10 +80,14 @@ def composite(frame: np.ndarray, mask: np.ndarray, backdrop: np.ndarray, *,
     an alpha channel; 0 keeps the hard edge. A pixel or two hides the staircase of a mask
     computed at a lower working scale and the halo of a slightly generous one.
     """
-    if feather < 0:
-        raise ValueError(f"feather={feather}: must not be negative.")
+    check_feather(feather)
     alpha = mask.astype(np.float32)
     if feather > 0:
         alpha = cv2.GaussianBlur(alpha, (0, 0), feather)
     alpha = alpha[..., None]
     return (alpha * frame + (1 - alpha) * backdrop).round().astype(np.uint8)
+
+
+def check_feather(feather: float) -> None:
+    if not (isinstance(feather, (int, float)) and 0 <= feather <= MAX_FEATHER):
+        raise ValueError(f"feather={feather}: use a number of pixels from 0 to {MAX_FEATHER:g}.")

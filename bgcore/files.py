@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from .limits import LIMITS, Limits
-from .video import IMAGE_SUFFIXES, VideoError, _natural_key
+from .video import IMAGE_SUFFIXES, VideoError, _natural_key, check_image
 
 
 def unpack_images(archive, folder, *, limits: Limits = LIMITS) -> Path:
@@ -14,9 +14,12 @@ def unpack_images(archive, folder, *, limits: Limits = LIMITS) -> Path:
 
     The names inside the zip only decide the order: no path is built from them, so an entry like
     ``../../x`` cannot write outside ``folder``. At most ``limits.max_frames`` images and
-    ``limits.max_bytes`` unpacked, checked before anything is written: a small zip must not
-    fill the disk. Raises VideoError for anything that is not a zip of images.
+    ``limits.max_bytes`` unpacked: the sizes the zip states are checked first, then the bytes
+    really unpacked as they stream to disk (a zip can understate them), and each image's size in
+    pixels from its header. Raises VideoError for anything that is not a zip of images.
     """
+    if not Path(archive).is_file():  # a FIFO named x.zip would block the read for good
+        raise VideoError(f"{archive}: no such file (or not a regular file).")
     try:
         with zipfile.ZipFile(archive) as bundle:
             entries = [entry for entry in bundle.infolist() if _is_image(entry)]
@@ -25,18 +28,38 @@ def unpack_images(archive, folder, *, limits: Limits = LIMITS) -> Path:
                                  "in a zip, or upload a video file.")
             if (len(entries) > limits.max_frames
                     or sum(entry.file_size for entry in entries) > limits.max_bytes):
-                raise VideoError(f"The zip holds {len(entries)} images, too many to unpack here: keep at "
-                                 f"most {limits.max_frames} images and {limits.max_bytes // 2**20} MB.")
+                raise VideoError(_too_big(len(entries), limits))
             entries.sort(key=lambda entry: _natural_key(entry.filename))
             folder = Path(folder)
             folder.mkdir(parents=True, exist_ok=True)
+            unpacked = 0
+            # No image within the pixel limit takes more (8 bytes a pixel: 16-bit RGBA, stored raw).
+            largest = limits.max_pixels * 8 + 2**20
             for number, entry in enumerate(entries, start=1):
-                suffix = PurePosixPath(entry.filename).suffix.lower()
-                (folder / f"{number:06d}{suffix}").write_bytes(bundle.read(entry))
-    except (zipfile.BadZipFile, EOFError) as error:
+                path = folder / f"{number:06d}{PurePosixPath(entry.filename).suffix.lower()}"
+                with bundle.open(entry) as packed, open(path, "wb") as image:
+                    size = 0
+                    while chunk := packed.read(2**20):
+                        size += len(chunk)
+                        unpacked += len(chunk)
+                        if unpacked > limits.max_bytes:
+                            raise VideoError(_too_big(len(entries), limits))
+                        if size > largest:
+                            raise VideoError(f"{entry.filename} (in the zip): over {largest // 2**20} MB "
+                                             "unpacked, more than an image within the limits takes. "
+                                             "Zip the frames of one clip, each under 4K.")
+                        image.write(chunk)
+                check_image(path, limits=limits, name=f"{entry.filename} (in the zip)")
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as error:
+        # RuntimeError: encrypted; NotImplementedError: a compression zipfile does not read
         raise VideoError(f"The file is not a readable zip ({error}). Zip the images again, or upload a "
                          "video file.") from None
     return folder
+
+
+def _too_big(count: int, limits: Limits) -> str:
+    return (f"The zip holds {count} images, too many to unpack here: keep at most "
+            f"{limits.max_frames} images and {limits.max_bytes // 2**20} MB unpacked.")
 
 
 def zip_files(files, archive) -> Path:

@@ -22,6 +22,9 @@ SHADE_CHROMA = 0.12
 OUTLINE_SHARE = 0.3
 """A pixel on a mask's outline stays foreground when it differs from the background by at least
 this share of the mean difference of the object's inside next to it (see :func:`clean_mask`)."""
+MAX_RADIUS = 50
+"""The largest opening or closing radius in pixels: a wider one takes seconds a frame (5000 never
+ends) and leaves no shape to find."""
 
 
 def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) -> np.ndarray:
@@ -144,9 +147,11 @@ class MaskOptions:
         if self.threshold != "auto" and not (isinstance(self.threshold, (int, float))
                                              and 0 <= self.threshold <= 255):
             raise ValueError(f"threshold={self.threshold!r}: use a number from 0 to 255 or 'auto'.")
-        for name in ("opening", "closing", "min_area"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name}={getattr(self, name)}: must not be negative.")
+        for name in ("opening", "closing"):
+            if not 0 <= getattr(self, name) <= MAX_RADIUS:
+                raise ValueError(f"{name}={getattr(self, name)}: use a radius from 0 to {MAX_RADIUS} pixels.")
+        if not 0 <= self.min_area:
+            raise ValueError(f"min_area={self.min_area}: must not be negative.")
 
     def resolve_threshold(self, auto: float) -> float:
         """The threshold in grey levels, given the model's automatic one."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import math
 import resource
+import shutil
+import tempfile
 import time
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
@@ -17,10 +19,10 @@ import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .composite import backdrops, composite
+from .composite import backdrops, check_feather, composite
 from .masks import MaskOptions, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
-from .video import TransparentWriter, Video, VideoInfo, VideoWriter, as_video, selection
+from .video import TransparentWriter, Video, VideoInfo, VideoWriter, as_video, disk_state, selection
 
 SAMPLE_BUDGET = 256 * 2**20
 """Bytes the float32 fitting sample may take."""
@@ -28,6 +30,12 @@ MAX_SAMPLE = 200
 """Frames in the fitting sample at most, evenly spaced over the selected frames."""
 MIN_SAMPLE = 50
 """Frames the fitting sample keeps before the working scale is reduced to fit the budget."""
+MIN_SCALE = 0.01
+"""The smallest working scale: below it a frame shrinks to a few pixels and nothing is found."""
+OUTPUTS = ("foreground.mp4", "mask.mp4", "foreground.webm", "composite.mp4", "background.png", "masks",
+           "report.json")
+"""What :func:`export` may write into its folder. An export replaces all of them, so that no file
+of an earlier run stays beside a later run's (an extra mask PNG, an old composite)."""
 
 
 def plan_sample(info: VideoInfo, indices: range, *, channels: int, scale="auto",
@@ -44,8 +52,8 @@ def plan_sample(info: VideoInfo, indices: range, *, channels: int, scale="auto",
         while min(len(indices), min_frames) * frame_bytes > budget * factor**2:
             factor += 1
         scale = 1 / factor
-    elif not (isinstance(scale, (int, float)) and 0 < scale <= 1):
-        raise ValueError(f"scale={scale}: use a number in (0, 1] or 'auto'.")
+    elif not (isinstance(scale, (int, float)) and MIN_SCALE <= scale <= 1):
+        raise ValueError(f"scale={scale}: use a number from {MIN_SCALE} to 1 or 'auto'.")
     height, width = working_size(info.height, info.width, scale)
     count = max(2, min(len(indices), max_frames, budget // (width * height * channels * 4)))
     return scale, indices[::math.ceil(len(indices) / count)]
@@ -169,40 +177,57 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
     """
     progress = progress or (lambda stage, fraction: None)
     out_dir = Path(out_dir)
-    (out_dir / "masks").mkdir(parents=True, exist_ok=True)
+    check_out_dir(out_dir, fitted.source, replacement, fitted.params.get("reference_image"))
+    check_feather(feather)
     timer = _Timer()
     width, height = fitted.size
-    cv2.imwrite(str(out_dir / "background.png"), cv2.cvtColor(fitted.background_image(), cv2.COLOR_RGB2BGR))
     with ExitStack() as stack:
-        foreground_video = stack.enter_context(
-            VideoWriter(out_dir / "foreground.mp4", width, height, fitted.fps))
-        mask_video = stack.enter_context(VideoWriter(out_dir / "mask.mp4", width, height, fitted.fps))
-        alpha_video = (stack.enter_context(TransparentWriter(out_dir / "foreground.webm", width, height,
-                                                             fitted.fps)) if transparent else None)
-        if replacement is not None:
-            backdrop = stack.enter_context(closing(backdrops(replacement, (width, height))))
-            composite_video = stack.enter_context(
-                VideoWriter(out_dir / "composite.mp4", width, height, fitted.fps))
+        # Everything is checked before the first output is started (the replacement is opened
+        # here), and written into a fresh folder beside out_dir, moved in once complete: a run
+        # stopped halfway leaves no cut-short video among the outputs of an earlier one.
+        backdrop = (stack.enter_context(closing(backdrops(replacement, (width, height))))
+                    if replacement is not None else None)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.resolve().name}-partial-",
+                                        dir=out_dir.resolve().parent))
+        stack.callback(shutil.rmtree, staging, ignore_errors=True)
+        (staging / "masks").mkdir()
+        write_image(staging / "background.png", fitted.background_image())
+        writers = ExitStack()
+        foreground_video = writers.enter_context(
+            VideoWriter(staging / "foreground.mp4", width, height, fitted.fps))
+        mask_video = writers.enter_context(VideoWriter(staging / "mask.mp4", width, height, fitted.fps))
+        alpha_video = (writers.enter_context(TransparentWriter(staging / "foreground.webm", width, height,
+                                                               fitted.fps)) if transparent else None)
+        composite_video = (writers.enter_context(VideoWriter(staging / "composite.mp4", width, height,
+                                                             fitted.fps)) if backdrop else None)
         # A frame's products are too small to share between threads: BLAS threads waiting for
         # work cost more than they give, and much more when other jobs hold the cores (SVD's
         # apply took twice median's on a loaded machine, 0.2 ms more a frame on a quiet one).
-        stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
-        for number, frame in enumerate(fitted.video.frames(fitted.indices), start=1):
-            mask = fitted.mask(frame, mask_options)
-            mask_image = mask.astype(np.uint8) * 255
-            foreground_video.write(cv2.bitwise_and(frame, frame, mask=mask_image))
-            if replacement is not None:
-                composite_video.write(composite(frame, mask, next(backdrop), feather=feather))
-            mask_video.write(mask_image)
-            if alpha_video:
-                alpha_video.write(np.dstack([frame, mask_image]))
-            if mask_pngs:
-                cv2.imwrite(str(out_dir / "masks" / f"{number:06d}.png"), mask_image)
-            progress("apply", number / len(fitted.indices))
-    timer.lap("apply")
+        with writers, threadpool_limits(limits=1, user_api="blas"):
+            for number, frame in enumerate(fitted.video.frames(fitted.indices), start=1):
+                mask = fitted.mask(frame, mask_options)
+                mask_image = mask.astype(np.uint8) * 255
+                foreground_video.write(cv2.bitwise_and(frame, frame, mask=mask_image))
+                if composite_video:
+                    composite_video.write(composite(frame, mask, next(backdrop), feather=feather))
+                mask_video.write(mask_image)
+                if alpha_video:
+                    alpha_video.write(np.dstack([frame, mask_image]))
+                if mask_pngs:
+                    write_image(staging / "masks" / f"{number:06d}.png", mask_image)
+                progress("apply", number / len(fitted.indices))
+        timer.lap("apply")
+        report = _report(fitted, mask_options, replacement, feather, number, timer)
+        (staging / "report.json").write_text(json.dumps(report, indent=2))
+        _move_in(staging, out_dir)
+    return report
+
+
+def _report(fitted: FittedClip, mask_options: MaskOptions, replacement, feather, number, timer) -> dict:
 
     info = fitted.info
-    report = {
+    return {
         "method": fitted.method,
         "parameters": {**fitted.params, "measure": fitted.measure, "scale": round(fitted.scale, 4),
                        "mask": {**vars(mask_options),
@@ -221,8 +246,38 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
         # The ffmpeg decoders and encoders run as child processes: the largest of them.
         "peak_memory_ffmpeg_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2))
-    return report
+
+
+def _move_in(staging: Path, out_dir: Path) -> None:
+    """Replace the outputs in ``out_dir`` with those finished in ``staging``; other files stay."""
+    for name in OUTPUTS:
+        old = out_dir / name
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        elif old.exists() or old.is_symlink():
+            old.unlink()
+    for path in staging.iterdir():
+        shutil.move(path, out_dir / path.name)
+
+
+def check_out_dir(out_dir, *inputs) -> None:
+    """Refuse an output folder that is or holds one of ``inputs`` (paths or None), or whose
+    outputs would replace it: they would overwrite it, or land among the images of an image
+    folder as frames of its clip. An input in a subfolder of its own is fine."""
+    out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out_dir}: a file of that name is there; choose a folder for the outputs.")
+    for path in filter(None, inputs):
+        path = Path(path).resolve()
+        if out in (path, path.parent) or any(out / name in (path, *path.parents) for name in OUTPUTS):
+            raise ValueError(f"--out {out_dir}: the folder holds the input {path}, which the outputs "
+                             "would overwrite or mix with. Choose another folder for the outputs.")
+
+
+def write_image(path: Path, image: np.ndarray) -> None:
+    """Write a uint8 RGB or grey image; cv2.imwrite reports a failure only by returning False."""
+    if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image):
+        raise OSError(f"{path}: could not be written ({disk_state(path)}).")
 
 
 def run(source, out_dir, *, method: str = DEFAULT_METHOD, params: dict | None = None,
@@ -231,6 +286,8 @@ def run(source, out_dir, *, method: str = DEFAULT_METHOD, params: dict | None = 
         scale="auto", progress=None, **outputs) -> dict:
     """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`,
     which takes ``outputs`` (mask_pngs, transparent, replacement, feather)."""
+    check_out_dir(out_dir, source, outputs.get("replacement"), (params or {}).get("reference_image"))
+    check_feather(outputs.get("feather", 1.5))
     fitted = fit_clip(source, method=method, params=params, measure=measure, start=start, end=end,
                       fps=fps, scale=scale, progress=progress)
     return export(fitted, out_dir, mask_options=mask_options, progress=progress, **outputs)

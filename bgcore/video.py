@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import subprocess
 import weakref
 from contextlib import contextmanager
@@ -157,28 +158,37 @@ def _probe(source: Path, limits: Limits) -> tuple[VideoInfo, tuple | None]:
                          f"{limits.max_bytes / 2**20:.0f} MB limit. Trim or compress the clip first.")
     width, height = meta["size"]
     _check(width, height, meta.get("duration") or 0.0, source.name, limits)
-    times = _frame_times(source)
+    # A header may state no duration (a raw stream) or a false one: the limits hold while counting.
+    # Counting packets first is quick and refuses an overlong clip without decoding it.
+    fps = float(meta["fps"])
+    _count_packets(source, limits, fps)
+    times = _frame_times(source, limits)
     frames = len(times[0])
     if frames == 0:
         raise VideoError(f"{source.name}: the file holds no video frames that can be decoded.")
     if frames > limits.max_frames:
         raise VideoError(f"{source.name}: {frames} frames is over the limit of {limits.max_frames}. "
                          "Trim the clip or lower its frame rate first.")
-    fps = float(meta["fps"])
     if frames > 1 and times[1] is not None:
         seconds = float((times[0][-1] - times[0][0]) * times[1]) * frames / (frames - 1)
+        if seconds > limits.max_seconds:
+            raise VideoError(f"{source.name}: the clip runs over the limit of {limits.max_seconds / 60:.0f} "
+                             "minutes. Trim the clip first.")
         if seconds > 0 and abs(frames / seconds - fps) > 0.05 * fps:
             fps = frames / seconds  # variable frame rate: the header's figure is not the average
     return VideoInfo(width, height, fps, frames), times if _increasing(times[0]) else None
 
 
-def _frame_times(path: Path) -> tuple[list[int], Fraction | None]:
+def _frame_times(path: Path, limits: Limits) -> tuple[list[int], Fraction | None]:
     """Decode every frame once, as :func:`read_frames` does, and return their timestamps as the
     file has them (integers in the stream's time base, and that time base in seconds; None for
-    a file without timestamps). ``-stats_enc_pre`` writes a line a frame; the count is the length."""
+    a file without timestamps). ``-stats_enc_pre`` writes a line a frame; the count is the length.
+    Decoding stops one frame past ``limits.max_frames``."""
+    # subprocess.run kills ffmpeg if anything (Ctrl-C, SIGTERM turned into SystemExit) stops us.
     result = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-copyts", "-i", str(path),
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-copyts", "-i", _url(path),
          "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "demux",
+         "-frames:v", str(limits.max_frames + 1),
          "-stats_enc_pre", "pipe:1", "-stats_enc_pre_fmt", "{pts} {tb}", "-f", "null", "-"],
         capture_output=True, text=True)
     if result.returncode != 0:
@@ -203,6 +213,45 @@ def _check(width, height, seconds, name, limits: Limits) -> None:
                          f"{limits.max_seconds / 60:.0f} minutes. Trim the clip first.")
 
 
+def _count_packets(path: Path, limits: Limits, fps: float) -> None:
+    """Count the packets of the first video stream (no decoding: quick), stopping past ``limits``
+    (frames, duration) with a VideoError. A stream without timestamps (raw H.264) gets its
+    seconds from ``fps``."""
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-i", _url(path), "-map", "0:v:0", "-c", "copy",
+               "-frames:v", str(limits.max_frames + 1), "-t", str(limits.max_seconds + 1), "-f", "null", "-"]
+    result = subprocess.run(command, capture_output=True)
+    stats = re.findall(rb"frame=\s*(\d+).*?time=\s*(\S+)", result.stderr)
+    if result.returncode != 0 or not stats:
+        raise VideoError(f"{path.name}: {_reason(result.stderr.decode(errors='replace'))}")
+    frames, time = int(stats[-1][0]), stats[-1][1].decode()
+    if re.fullmatch(r"\d+:\d+:[\d.]+", time):
+        hours, minutes, seconds = map(float, time.split(":"))
+        seconds += 60 * minutes + 3600 * hours
+    else:  # N/A
+        seconds = frames / fps if fps > 0 else 0.0
+    if frames > limits.max_frames:
+        raise VideoError(f"{path.name}: more than {limits.max_frames} frames is over the limit. Trim the "
+                         "clip or lower its frame rate first.")
+    if seconds > limits.max_seconds:
+        raise VideoError(f"{path.name}: the clip runs over the limit of {limits.max_seconds / 60:.0f} "
+                         "minutes. Trim the clip first.")
+
+
+def _url(path) -> str:
+    """A path for ffmpeg that it cannot take for a protocol (``concat:a.mp4``, ``pipe:1``)."""
+    return "file:" + str(path)
+
+
+def disk_state(path) -> str:
+    """Why writing under ``path`` may have failed, for a message: a full disk or else the folder."""
+    try:
+        if shutil.disk_usage(Path(path).parent).free < 2**20:
+            return "the disk is full: free some space or choose another folder"
+    except OSError:
+        pass
+    return "does the folder exist and may it be written to? Is the disk full?"
+
+
 def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
               fps: float | None = None) -> range:
     """Indices of the decoded frames kept by a trim (seconds) and a frame-rate cap.
@@ -210,10 +259,10 @@ def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
     Subsampling keeps every n-th frame, n = round(source fps / fps), so the kept
     frames are evenly spaced and their number is known before decoding.
     """
-    if start < 0 or (end is not None and end <= start):
-        raise ValueError(f"start={start}, end={end}: need 0 <= start < end.")
-    if fps is not None and fps <= 0:
-        raise ValueError(f"fps={fps}: must be positive.")
+    if not (0 <= start < math.inf) or (end is not None and not (start < end < math.inf)):
+        raise ValueError(f"start={start}, end={end}: need 0 <= start < end, in seconds.")
+    if fps is not None and not (0 < fps < math.inf):
+        raise ValueError(f"fps={fps}: must be a positive number.")
     first = round(start * info.fps)
     last = info.frame_count if end is None else min(info.frame_count, round(end * info.fps))
     step = 1 if fps is None else max(1, round(info.fps / fps))
@@ -279,7 +328,8 @@ def _read_folder(folder: Path, indices, size) -> Iterator[np.ndarray]:
 
 def image_files(folder: Path) -> list[Path]:
     """Image files in ``folder`` in natural order (``2.png`` before ``10.png``)."""
-    files = [p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+    # Regular files only: a FIFO named 4.png would block the read for good.
+    files = [p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
     if not files:
         raise VideoError(f"{folder}: the folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
     return sorted(files, key=lambda path: _natural_key(path.name))
@@ -289,22 +339,53 @@ def _natural_key(name: str):
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def read_image(path: Path) -> np.ndarray:
+def read_image(path, *, limits: Limits = LIMITS, role: str = "") -> np.ndarray:
+    """An image file as uint8 RGB (H, W, 3). Its size is read from its header and checked against
+    ``limits.max_pixels`` before it is decoded: a 2 KB PNG can claim 20000 x 20000 pixels (1.2 GB).
+    ``role`` names the file in messages (a parameter such as "--replace")."""
+    name = f"{role} {Path(path).name}" if role else Path(path).name
+    check_image(path, limits=limits, name=name)
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
-        raise VideoError(f"{path.name}: cannot be read as an image.")
+        raise VideoError(f"{name}: cannot be read as an image.")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def check_image(path, *, limits: Limits = LIMITS, name: str | None = None) -> None:
+    """Check that ``path`` is a regular image file within ``limits.max_pixels``, from its header
+    alone; raises VideoError naming it ``name`` (by default, its file name)."""
+    path = Path(path)
+    name = name or path.name
+    if not path.is_file():
+        raise VideoError(f"{name}: no such file (or not a regular file).")
+    width, height = _image_size(path, name)
+    if width * height > limits.max_pixels:
+        raise VideoError(f"{name}: an image of {width}x{height} is over the limit of "
+                         f"{limits.max_pixels / 1e6:.1f} megapixels (4K). Downscale it first.")
+
+
+def _image_size(path: Path, name: str) -> tuple[int, int]:
+    """(width, height) from an image file's header, without decoding it."""
+    from PIL import Image  # here: importing bgcore stays quick
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours
+        return 2**16, 2**16
+    except (OSError, ValueError, SyntaxError):  # Pillow's "cannot identify", broken headers
+        raise VideoError(f"{name}: cannot be read as an image.") from None
 
 
 def _open(path: Path, filters=(), input_params=(), output_params=()):
     if not path.is_file():
-        raise VideoError(f"{path}: no such file.")
+        raise VideoError(f"{path}: not a regular file." if path.exists() else f"{path}: no such file.")
     if path.stat().st_size == 0:
         raise VideoError(f"{path.name}: the file is empty.")
     # passthrough: every decoded frame once, as counted; by default ffmpeg would duplicate or drop
     # frames of a variable-frame-rate clip to reach a constant rate.
     vf = ["-vf", ",".join(filters)] if filters else []
-    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24", input_params=list(input_params),
+    reader = imageio_ffmpeg.read_frames(_url(path), pix_fmt="rgb24", input_params=list(input_params),
                                         output_params=["-fps_mode", "passthrough", *vf, *output_params])
     try:
         with _resize_expected():
@@ -370,12 +451,16 @@ class VideoWriter:
             raise ValueError(f"frame of size {frame.shape[1::-1]} sent to a {self._size} writer")
         if self._writer is None:
             self._writer = self._start("gray" if frame.ndim == 2 else _RGB_FORMATS[frame.shape[2]])
-        self._writer.send(np.ascontiguousarray(frame))
+        try:
+            self._writer.send(np.ascontiguousarray(frame))
+        except OSError:  # imageio-ffmpeg's "Broken pipe" and the whole ffmpeg command
+            self._writer = None
+            raise OSError(f"{self.path}: the video could not be written ({disk_state(self.path)}).") from None
         self.frame_count += 1
 
     def _start(self, pix_fmt_in: str):
         writer = imageio_ffmpeg.write_frames(
-            str(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuv420p",
+            _url(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuv420p",
             fps=self._args["fps"], codec="libx264", quality=None, macro_block_size=1,
             output_params=["-crf", str(self._args["crf"]), "-preset", "veryfast",
                            "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-movflags", "+faststart"])
@@ -389,8 +474,7 @@ class VideoWriter:
             # ffmpeg that cannot create the file (no such folder, no space) says nothing back
             # through imageio-ffmpeg: check for the file.
             if not self.path.is_file() or self.path.stat().st_size == 0:
-                raise OSError(f"{self.path}: the video could not be written (does the folder exist, "
-                              "is the disk full?).")
+                raise OSError(f"{self.path}: the video could not be written ({disk_state(self.path)}).")
 
 
 class TransparentWriter(VideoWriter):
@@ -403,7 +487,7 @@ class TransparentWriter(VideoWriter):
     def _start(self, pix_fmt_in: str):
         # realtime / cpu-used 8: about 400 frames/s at 320x240 here, against a few with VP9's defaults.
         writer = imageio_ffmpeg.write_frames(
-            str(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuva420p",
+            _url(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuva420p",
             fps=self._args["fps"], codec="libvpx-vp9", quality=None, macro_block_size=1,
             output_params=["-crf", str(self._args["crf"]), "-b:v", "0", "-deadline", "realtime",
                            "-cpu-used", "8", "-row-mt", "1", "-auto-alt-ref", "0"])
@@ -416,7 +500,7 @@ def read_alpha(path) -> Iterator[np.ndarray]:
 
     ffmpeg's native VP9 decoder drops alpha; libvpx-vp9 keeps it.
     """
-    reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgba", bits_per_pixel=32,
+    reader = imageio_ffmpeg.read_frames(_url(path), pix_fmt="rgba", bits_per_pixel=32,
                                         input_params=["-c:v", "libvpx-vp9"])
     try:
         width, height = next(reader)["size"]
@@ -438,5 +522,7 @@ def write_preview(source, path, *, width: int = 480, seconds: float = 60.0) -> P
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with VideoWriter(path, *size, info.fps) as writer:
         for frame in video.frames(range(count)):
-            writer.write(frame if scale == 1 else cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
+            # resized whenever the sizes differ: a 1x1 clip becomes 2x2, the least yuv420p takes
+            writer.write(frame if frame.shape[1::-1] == size else
+                         cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
     return Path(path)

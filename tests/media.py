@@ -1,11 +1,19 @@
-"""Odd and broken files for the robustness tests, made with the ffmpeg of imageio-ffmpeg.
+"""The bad-input catalogue: odd, broken and hostile files and parameters for the robustness tests,
+made with the ffmpeg of imageio-ffmpeg.
 
 ``CASES`` maps a case to (file name, maker, expected): expected is None when the file must go
 through, else a piece of the message the user must see. The command line and the app are both
-tested over every case.
+tested over every case. ``CLI_CASES`` are inputs only the command line can be given (folders,
+FIFOs), ``ARGUMENTS`` its bad parameters: (arguments, expected), the arguments made from a folder
+to put files in and the input clip, the expected message naming the parameter.
 """
 
+import os
+import shutil
+import struct
 import subprocess
+import zipfile
+import zlib
 
 import imageio_ffmpeg
 
@@ -48,6 +56,49 @@ def _rotated(path):
     return path
 
 
+def png_header(width: int, height: int) -> bytes:
+    """A tiny PNG file that states ``width`` x ``height``: decoding it would take width*height*3 bytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 100_000)) + chunk(b"IEND", b""))
+
+
+def _zipped(entries: dict):
+    """A zip of ``entries`` (name -> bytes), deflated."""
+    def make(path):
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for name, data in entries.items():
+                bundle.writestr(name, data)
+        return path
+    return make
+
+
+def fifo(path):
+    os.mkfifo(path)
+    return path
+
+
+def _raw_h264(path):
+    """A raw H.264 stream (no container: no duration in any header) of 15 min 1 s at 25 fps."""
+    ffmpeg("-f", "lavfi", "-i", "color=size=16x16:rate=25:duration=901", "-c:v", "libx264", "-preset",
+           "ultrafast", "-pix_fmt", "yuv420p", "-f", "h264", path)
+    return path
+
+
+def _image_folder(size, count=8, *, extra=None):
+    """A folder of ``count`` numbered PNGs, and ``extra(folder)`` to add something to it."""
+    def make(folder):
+        folder.mkdir()
+        for i in range(1, count + 1):
+            ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate=1", "-vf", f"trim=start_frame={i}",
+                   "-frames:v", "1", folder / f"{i}.png")
+        if extra:
+            extra(folder)
+        return folder
+    return make
+
+
 CASES = {
     "zero bytes": ("clip.mp4", _written(b""), "empty"),
     "text named .mp4": ("clip.mp4", _written(b"this is text, not a video\n" * 20), "not a video"),
@@ -71,12 +122,64 @@ CASES = {
     "name with spaces": ("my holiday clip.mp4", make_testsrc, None),
     "non-ASCII name": ("Été à Zürich – 日本.mp4", make_testsrc, None),
     "name with path parts": ("../../x.mp4", make_testsrc, None),
+    "name like an ffmpeg protocol": ("concat:clip.mp4", make_testsrc, None),
+    "Markdown in the name": ("**bold** :red[red] [link](x.html) $x^2$.mp4", make_testsrc, None),
+    "1x1 video": ("dot.mkv", lambda p: make_testsrc(p, size="1x1", extra=("-c:v", "ffv1", "-pix_fmt", "yuv444p")),
+                  None),
+    "raw H.264 stream over 15 minutes": ("raw.mp4", _raw_h264, "over the limit of 15 minutes"),
+    "zip of two 20000x20000 PNGs": ("huge.zip", _zipped({"1.png": png_header(20000, 20000),
+                                                        "2.png": png_header(20000, 20000)}), "megapixels"),
+    "zip entry of 100 MB of zeros": ("zeros.zip", _zipped({"1.png": b"\0" * 100_000_000}), "MB unpacked"),
+}
+
+CLI_CASES = {
+    "FIFO as the input": ("clip.mp4", fifo, "not a regular file"),
+    "image folder with a FIFO named 4.png": (
+        "frames", _image_folder("64x48", extra=lambda folder: fifo(folder / "40.png")), None),
+    "image folder with a 20000x20000 PNG": (
+        "frames", _image_folder("64x48", extra=lambda folder: (folder / "5.png").write_bytes(png_header(20000, 20000))),
+        "megapixels"),
+}
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+ARGUMENTS = {
+    "--start inf": (lambda folder, clip: ["--start", "inf"], "--start"),
+    "--end nan": (lambda folder, clip: ["--end", "nan"], "--end"),
+    "--fps nan": (lambda folder, clip: ["--fps", "nan"], "--fps"),
+    "--end before --start": (lambda folder, clip: ["--start", "1", "--end", "0.5"], "--end"),
+    "--opening 100000": (lambda folder, clip: ["--opening", "100000"], "--opening"),
+    "--closing 5000": (lambda folder, clip: ["--closing", "5000"], "--closing"),
+    "--feather 1e9": (lambda folder, clip: ["--feather", "1e9"], "--feather"),
+    "--feather nan": (lambda folder, clip: ["--feather", "nan"], "--feather"),
+    "--threshold nan": (lambda folder, clip: ["--threshold", "nan"], "--threshold"),
+    "--scale 1e-9": (lambda folder, clip: ["--scale", "1e-9"], "--scale"),
+    "--max-iter 1e9": (lambda folder, clip: ["--method", "rpca", "--max-iter", "1e9"], "--max-iter"),
+    "--rank 11": (lambda folder, clip: ["--method", "svd", "--rank", "11"], "--rank"),
+    "--reference-image a FIFO": (lambda folder, clip: ["--method", "reference", "--reference-image",
+                                                       fifo(folder / "4.png")], "--reference-image"),
+    "--reference-image of 20000x20000": (lambda folder, clip: [
+        "--method", "reference", "--reference-image", _write(folder / "big.png", png_header(20000, 20000))],
+        "megapixels"),
+    "--replace of 20000x20000": (lambda folder, clip: [
+        "--replace", _write(folder / "big.png", png_header(20000, 20000))], "megapixels"),
+    "--replace a FIFO": (lambda folder, clip: ["--replace", fifo(folder / "4.png")], "--replace"),
+    "--replace named like a protocol": (lambda folder, clip: [
+        "--replace", shutil.copy(clip, folder / "concat:clip.mp4").name], None),
+    "--out the input's folder": (lambda folder, clip: ["--out", clip.parent], "--out"),
+    "--out the input itself": (lambda folder, clip: ["--out", clip], "--out"),
+    "--out pipe:1": (lambda folder, clip: ["--out", "pipe:1"], None),
 }
 
 
 def make_case(case: str, folder):
-    """The file of ``case`` in ``folder`` (a name with path parts is made under its last part)."""
-    name, make, expected = CASES[case]
+    """The file of ``case`` (of CASES or CLI_CASES) in ``folder`` (a name with path parts is made
+    under its last part)."""
+    name, make, expected = {**CASES, **CLI_CASES}[case]
     folder.mkdir(parents=True, exist_ok=True)
     path = make(folder / name.rsplit("/", 1)[-1])
     return name, path, expected

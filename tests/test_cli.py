@@ -109,8 +109,8 @@ def test_help_documents_every_option():
     (["--method", "svd", "--k", "3"], "--k applies to kmeans"),
     (["--method", "kmeans", "--k", "7"], "k=7"),
     (["--method", "reference", "--reference", "999"], "reference=999"),
-    (["--method", "reference", "--channel-threshold", "lots"], "channel_threshold"),
-    (["--method", "mog2", "--learning-rate", "fast"], "learning_rate"),
+    (["--method", "reference", "--channel-threshold", "lots"], "--channel-threshold"),
+    (["--method", "mog2", "--learning-rate", "fast"], "--learning-rate"),
     (["--replace", "missing.png"], "no such file"),
 ])
 def test_bad_method_values_exit_2_with_one_line(clip_path, tmp_path, args, message):

@@ -1,8 +1,11 @@
 """Bad, odd and hostile input: each case works correctly or ends with a message that says what to do."""
 
+import os
 import subprocess
 import sys
+import time
 import zipfile
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -12,7 +15,9 @@ from bgcore import VideoError, probe, read_frames, run
 from bgcore.files import unpack_images
 from bgcore.limits import Limits
 from conftest import shared
-from media import CASES, ffmpeg, make_case, make_testsrc
+from media import ARGUMENTS, CASES, CLI_CASES, ffmpeg, make_case, make_testsrc
+
+ROOT = Path(__file__).resolve().parents[1]
 
 def run_ok(source, out):
     report = run(source, out, method="median")
@@ -125,16 +130,104 @@ def test_hostile_clip_that_aborts_opencv_is_read_safely(tmp_path):
     assert run_ok(source, tmp_path / "out")["frame_count"] == probe(source).frame_count
 
 
-@pytest.mark.parametrize("case", list(CASES))
+def bgcore(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "bgcore", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+
+
+def assert_one_line_error(result, expected):
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 2 and last.startswith("error:") and expected in last, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("case", [*CASES, *CLI_CASES])
 def test_every_case_on_the_command_line(case, tmp_path):
     name, path, expected = make_case(case, tmp_path / "in")
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "bgcore", str(path), "--out", str(out), "--method", "median"],
-                            capture_output=True, text=True, timeout=300)
+    # The input by its bare name, as typed in its folder: an absolute path would hide a name that
+    # ffmpeg takes for a protocol (concat:clip.mp4).
+    result = bgcore(path.name, "--out", out, "--method", "median", cwd=path.parent)
     if expected is None:
         assert result.returncode == 0, result.stderr
         assert probe(out / "mask.mp4").frame_count == probe(path).frame_count
     else:
-        last = result.stderr.strip().splitlines()[-1]
-        assert result.returncode == 2 and last.startswith("error:") and expected in last
-        assert "Traceback" not in result.stderr
+        assert_one_line_error(result, expected)
+        assert not out.exists()
+
+
+@pytest.mark.parametrize("case", list(ARGUMENTS))
+def test_every_bad_parameter_on_the_command_line(case, tmp_path):
+    make_arguments, expected = ARGUMENTS[case]
+    (tmp_path / "in").mkdir()
+    clip = make_testsrc(tmp_path / "in" / "clip.mp4", seconds=1)
+    folder = tmp_path / "files"
+    folder.mkdir()
+    result = bgcore(clip, "--out", tmp_path / "out", "--method", "median", *make_arguments(folder, clip), cwd=folder)
+    if expected is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert_one_line_error(result, expected)
+        assert not (tmp_path / "out").exists()
+    assert clip.is_file() and probe(clip).frame_count == 15  # the input is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["files", "in"], ["files", "in", "out"])
+
+
+def test_a_rerun_replaces_every_output_of_the_earlier_run_and_keeps_other_files(tmp_path):
+    clip = make_testsrc(tmp_path / "clip.mp4", seconds=2)
+    out = tmp_path / "out"
+    assert bgcore(clip, "--out", out, "--method", "median", "--replace", clip).returncode == 0
+    (out / "notes.txt").write_text("mine")
+    assert bgcore(clip, "--out", out, "--method", "median", "--end", "1").returncode == 0
+    assert len(list((out / "masks").iterdir())) == probe(out / "mask.mp4").frame_count == 15
+    assert not (out / "composite.mp4").exists() and (out / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out"]  # no staging folder left
+
+
+def ffmpeg_processes(text: str) -> list:
+    """The command lines of running processes that mention ``text`` and ffmpeg."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "ffmpeg" in command and text in command:
+            found.append(command)
+    return found
+
+
+@pytest.mark.parametrize("stage, zipped", [("sample", False), ("apply", False), ("sample", True)])
+def test_sigterm_leaves_the_earlier_outputs_whole_and_no_ffmpeg_or_temporary_files(stage, zipped, tmp_path):
+    clip = make_testsrc(tmp_path / "clip.mp4", size="640x480", seconds=20)
+    out = tmp_path / "out"
+    assert bgcore(clip, "--out", out, "--method", "median", "--end", "1").returncode == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    source = clip
+    if zipped:
+        source = tmp_path / "frames.zip"
+        folder = tmp_path / "frames"
+        folder.mkdir()
+        ffmpeg("-i", clip, "-frames:v", "200", folder / "%04d.png")
+        with zipfile.ZipFile(source, "w") as bundle:
+            for png in sorted(folder.iterdir()):
+                bundle.write(png, png.name)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    child = subprocess.Popen([sys.executable, "-m", "bgcore", str(source), "--out", str(out), "--method", "median",
+                              "--scale", "1"], stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)})
+    seen = ""
+    while f"{stage}:" not in seen:
+        character = child.stderr.read(1)
+        assert character, seen
+        seen += character
+    child.terminate()
+    assert child.wait(timeout=30) == 128 + 15
+    deadline = time.monotonic() + 5
+    while ffmpeg_processes(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not ffmpeg_processes(str(tmp_path))
+    assert list(scratch.iterdir()) == []
+    assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
+    assert not [path for path in tmp_path.iterdir() if "partial" in path.name]

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from .. import masks
-from ..video import VideoError
+from ..video import read_image
 from .base import BackgroundModel, Param
 from .median import temporal_median
 
@@ -114,9 +114,6 @@ class ReferenceBackground(BackgroundModel):
 
 def _load(path, shape) -> np.ndarray:
     """An image file as float32 (H, W, C) for frames of ``shape`` (H, W, C)."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise VideoError(f"reference_image={str(path)!r}: cannot be read as an image.")
-    image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    image = read_image(path, role="reference_image")
     image = cv2.resize(image, shape[1::-1], interpolation=cv2.INTER_AREA).astype(np.float32)
     return masks.luma(image)[..., None] if shape[-1] == 1 else image
