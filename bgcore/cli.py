@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 from contextlib import closing
@@ -143,6 +144,8 @@ def main(argv=None) -> int:
                          scale=args.scale, replacement=args.replace, feather=args.feather,
                          progress=_Progress())
     except (VideoError, ValueError, OSError) as error:
+        if getattr(error, "errno", None) == errno.ENOSPC:
+            error = f"{error.filename or args.out}: the disk is full. Free some space or choose another --out."
         print(f"\nerror: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

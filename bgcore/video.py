@@ -461,7 +461,7 @@ class VideoWriter:
     def _start(self, pix_fmt_in: str):
         writer = imageio_ffmpeg.write_frames(
             _url(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuv420p",
-            fps=self._args["fps"], codec="libx264", quality=None, macro_block_size=1,
+            fps=self._args["fps"], codec="libx264", quality=None, macro_block_size=1, ffmpeg_log_level="fatal",
             output_params=["-crf", str(self._args["crf"]), "-preset", "veryfast",
                            "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-movflags", "+faststart"])
         writer.send(None)
@@ -488,7 +488,7 @@ class TransparentWriter(VideoWriter):
         # realtime / cpu-used 8: about 400 frames/s at 320x240 here, against a few with VP9's defaults.
         writer = imageio_ffmpeg.write_frames(
             _url(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuva420p",
-            fps=self._args["fps"], codec="libvpx-vp9", quality=None, macro_block_size=1,
+            fps=self._args["fps"], codec="libvpx-vp9", quality=None, macro_block_size=1, ffmpeg_log_level="fatal",
             output_params=["-crf", str(self._args["crf"]), "-b:v", "0", "-deadline", "realtime",
                            "-cpu-used", "8", "-row-mt", "1", "-auto-alt-ref", "0"])
         writer.send(None)

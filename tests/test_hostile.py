@@ -231,3 +231,19 @@ def test_sigterm_leaves_the_earlier_outputs_whole_and_no_ffmpeg_or_temporary_fil
     assert list(scratch.iterdir()) == []
     assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
     assert not [path for path in tmp_path.iterdir() if "partial" in path.name]
+
+
+def test_a_full_disk_is_named(tmp_path):
+    """--out on a 200 KB tmpfs, mounted in a mount namespace of the test's own (unshare -rm)."""
+    clip = make_testsrc(tmp_path / "clip.mp4", size="640x480", seconds=10)
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0:
+        pytest.skip("unshare -rm (a mount namespace for a small tmpfs) is not allowed here")
+    script = (f"mount -t tmpfs -o size=200k tmpfs {disk} && {sys.executable} -m bgcore {clip} "
+              f"--out {disk}/out --method median; echo rc=$?; ls -A {disk}/out")
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and "the disk is full" in last and "Traceback" not in result.stderr
+    assert result.stdout.split() == ["rc=2"]  # and nothing cut short in --out
