@@ -4,7 +4,7 @@ import streamlit as st
 
 from bgcore.estimate import estimate
 from ui import state
-from ui.widgets import PAGES
+from ui.widgets import PAGES, plain
 
 FRAME_RATES = (30, 25, 20, 15, 10, 5)
 SCALES = ("auto", 1.0, 0.75, 0.5, 0.25)
@@ -41,7 +41,7 @@ def source_ui() -> None:
     except ValueError as error:
         st.session_state.upload_error = str(error)
     if upload is not None and st.session_state.get("upload_error"):
-        st.error(st.session_state.upload_error, icon=":material/error:")
+        st.error(plain(st.session_state.upload_error), icon=":material/error:")  # it may name the file
 
 
 def prepare_ui(clip: state.Clip) -> dict:
@@ -64,7 +64,7 @@ def prepare_ui(clip: state.Clip) -> dict:
 
 def clip_ui(clip: state.Clip) -> None:
     """Preview, facts, preparation with its cost, and the way on."""
-    st.subheader(clip.name)
+    st.subheader(plain(clip.name), anchor=False)
     preview, facts = st.columns([3, 2], gap="large")
     preview.video(clip.preview)
     if clip.info.duration > state.PREVIEW_SECONDS:

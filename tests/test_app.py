@@ -1,7 +1,11 @@
 """The app's pages through streamlit's AppTest: the sample path, uploads, methods, downloads, errors."""
 
+import os
+import shutil
 import subprocess
+import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +17,7 @@ import bgcore
 from bgcore.models import BackgroundModel, Param
 from conftest import shared
 from ui.widgets import method_label
-from media import CASES, make_case
+from media import CASES, make_case, make_testsrc
 from ui import state
 
 TIMEOUT = 180
@@ -325,3 +329,63 @@ def _png(image) -> bytes:
 def _image(app, caption):
     """The media URL of the image with ``caption``: it changes when the picture does."""
     return next(image.proto.imgs[0].url for image in app.get("image") if caption in image.captions)
+
+
+def test_a_second_upload_shows_its_own_frames_not_the_first_ones(tmp_path):
+    first = make_testsrc(tmp_path / "first.mp4", size="160x120")
+    second = make_testsrc(tmp_path / "second.mp4", size="320x240", source="testsrc2")
+    app = upload(open_app(), "clip.mp4", first.read_bytes())
+    click(app, "Next: choose a method")
+    app.radio[0].set_value("median").run()
+    click(app, "Remove background")
+    app.switch_page("pages/upload.py").run()
+    upload(app, "clip.mp4", second.read_bytes())  # the same name, as when a user uploads a new cut
+    app.switch_page("pages/method.py").run()  # AppTest runs the page it last switched to
+    click(app, "Remove background")  # the frame views of a 320x240 clip (a traceback if 160x120 came)
+    assert titles(app) == ["Results"]
+    assert state.frame(app.session_state["clip"], 0).shape == (240, 320, 3)
+
+
+def test_a_bad_upload_after_a_good_one_keeps_the_good_clip(clip_path):
+    app = upload(open_app(), "good.mp4", clip_path.read_bytes())
+    good = app.session_state["clip"]
+    upload(app, "bad.mp4", b"not a video at all")
+    assert len(app.error) == 1 and "not a video that can be decoded" in app.error[0].value
+    assert app.session_state["clip"] == good and Path(good.preview).is_file() and Path(good.source).is_file()
+    click(app, "Next: choose a method")
+    click(app, "Remove background")
+    assert titles(app) == ["Results"]
+
+
+def test_the_sample_is_made_again_when_it_went_missing():
+    Path(state._sample_path()).unlink()
+    app = click(open_app(), "Use the sample clip")
+    assert titles(app) == ["Choose a method"] or app.session_state["clip"].name == "Sample clip"
+    assert Path(app.session_state["clip"].source).is_file()
+
+
+def test_markdown_in_an_upload_name_is_shown_as_text(clip_path):
+    name = "**bold** :red[red] [link](x.html).mp4"
+    app = upload(open_app(), name, clip_path.read_bytes())
+    [title] = app.subheader
+    assert title.value == r"\*\*bold\*\* \:red\[red\] \[link\]\(x\.html\)\.mp4"
+
+
+def test_idle_sessions_lose_their_files_and_come_back_to_a_fresh_start(clip_path):
+    app = upload(open_app(), "good.mp4", clip_path.read_bytes())
+    workdir = app.session_state["workdir"]
+    folder = Path(workdir.name)
+    other = folder.parent / "session-other"
+    other.mkdir()
+    assert state.sweep(folder.parent) == []
+    old = time.time() - state.SESSION_IDLE - 1
+    os.utime(folder, (old, old))
+    assert state.sweep(folder.parent) == [folder] and other.is_dir()
+    shutil.rmtree(other)
+    # The user comes back. (AppTest runs app.py, where state.init is, on its first run only:
+    # a new AppTest holding the old session's state stands for the next run.)
+    back = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    back.session_state["workdir"], back.session_state["clip"] = workdir, app.session_state["clip"]
+    back.run()
+    assert not back.exception and back.session_state["clip"] is None
+    assert Path(back.session_state["workdir"].name).is_dir()

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 import tempfile
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,13 +62,63 @@ class Fit:
     fitted: bgcore.FittedClip
 
 
+SESSION_IDLE = 3600
+"""Seconds after its last run that a session's files (clip, preview, exports) are removed: Streamlit
+forgets a closed session only when another one connects, so with nobody visiting they would stay."""
+SWEEP_EVERY = 600
+"""Seconds between two looks for idle sessions' files."""
+
+
 def init() -> None:
-    """Session defaults; the temporary folder goes when the session does (its finaliser runs)."""
+    """Session defaults. The session's temporary folder goes when the session does (its finaliser
+    runs) or after SESSION_IDLE seconds without a run, whichever comes first."""
+    _sweeper()
+    workdir = st.session_state.get("workdir")
+    if workdir is not None and not Path(workdir.name).is_dir():
+        st.toast("This session was idle for over an hour, so its clip was removed: upload it again.")
+        for key in ("workdir", "clip", "fits", "fit", "export", "upload_id"):
+            st.session_state.pop(key, None)
     if "workdir" not in st.session_state:
-        st.session_state.workdir = tempfile.TemporaryDirectory(prefix="bgremove-")
+        st.session_state.workdir = tempfile.TemporaryDirectory(prefix="session-", dir=_sessions_folder(),
+                                                               ignore_cleanup_errors=True)
+    os.utime(st.session_state.workdir.name)  # its last run, for sweep()
     for key, default in (("clip", None), ("fits", {}), ("fit", None), ("export", None)):
         if key not in st.session_state:
             st.session_state[key] = default
+
+
+@st.cache_resource(show_spinner=False)
+def _sessions_folder() -> str:
+    return tempfile.mkdtemp(prefix="bgremove-sessions-")
+
+
+def sweep(folder, idle: float = SESSION_IDLE) -> list:
+    """Remove the session folders in ``folder`` whose last run is over ``idle`` seconds ago;
+    returns their paths."""
+    removed = []
+    for session in Path(folder).iterdir():
+        try:
+            if time.time() - session.stat().st_mtime > idle:
+                shutil.rmtree(session, ignore_errors=True)
+                removed.append(session)
+        except FileNotFoundError:  # its session ended meanwhile
+            pass
+    return removed
+
+
+@st.cache_resource(show_spinner=False)
+def _sweeper() -> threading.Thread:
+    """One thread a server, sweeping the session folders every SWEEP_EVERY seconds."""
+    folder = _sessions_folder()
+
+    def loop():
+        while True:
+            time.sleep(SWEEP_EVERY)
+            sweep(folder)
+
+    thread = threading.Thread(target=loop, name="bgremove-sweeper", daemon=True)
+    thread.start()
+    return thread
 
 
 def keep(name: str, default) -> dict:
@@ -94,7 +148,8 @@ def _folder(name: str) -> Path:
 def load_upload(name: str, data: bytes) -> Clip:
     """Store an uploaded video or zip of images under a name of our own and open it.
 
-    Raises bgcore.VideoError (a ValueError) with a message for the user.
+    Raises bgcore.VideoError (a ValueError) with a message for the user; the session's clip
+    is then the one it had before.
     """
     if not data:
         raise bgcore.VideoError(f"{name} is empty (0 bytes). Upload the file again, or another one.")
@@ -102,16 +157,17 @@ def load_upload(name: str, data: bytes) -> Clip:
     current = st.session_state.clip
     if current is not None and current.digest == digest:
         return current
-    folder = _folder("clip")
-    suffix = Path(name).suffix.lower().lstrip(".")
-    if suffix == "zip":
-        (folder / "upload.zip").write_bytes(data)
-        source = unpack_images(folder / "upload.zip", folder / "frames")
-    else:
-        # ffmpeg reads the content, not the name: the suffix only has to be one it knows.
-        source = folder / f"upload.{suffix if suffix in VIDEO_TYPES else 'bin'}"
-        source.write_bytes(data)
-    return _open(name, source, digest, folder)
+    with _clip_folder(digest) as folder:
+        suffix = Path(name).suffix.lower().lstrip(".")
+        if suffix == "zip":
+            (folder / "upload.zip").write_bytes(data)
+            source = unpack_images(folder / "upload.zip", folder / "frames")
+            (folder / "upload.zip").unlink()
+        else:
+            # ffmpeg reads the content, not the name: the suffix only has to be one it knows.
+            source = folder / f"upload.{suffix if suffix in VIDEO_TYPES else 'bin'}"
+            source.write_bytes(data)
+        return _open(name, source, digest, folder)
 
 
 SAMPLE_NAME = "Sample clip"
@@ -150,12 +206,32 @@ def scores(fit_key: str, options: bgcore.MaskOptions, truth_key: str, _fit: Fit,
 
 
 def load_sample() -> Clip:
-    """The built-in sample clip, written once per server and shared read-only by the sessions."""
+    """The built-in sample clip, written once per server start and shared read-only by the sessions."""
     source = _sample_path()
     digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     if st.session_state.clip is not None and st.session_state.clip.digest == digest:
         return st.session_state.clip
-    return _open(SAMPLE_NAME, source, digest, _folder("clip"))
+    with _clip_folder(digest) as folder:
+        return _open(SAMPLE_NAME, source, digest, folder)
+
+
+@contextmanager
+def _clip_folder(digest: str):
+    """A folder for a new clip, named after its content, so that every cache keyed on a path
+    (a frame, a preview) is keyed on the content. If the clip fails its checks, its folder
+    goes and the session keeps its clip; else the previous clip's folder goes."""
+    clips = Path(st.session_state.workdir.name) / "clips"
+    folder = clips / digest[:16]
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    for old in clips.iterdir():
+        if old != folder:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _open(name: str, source, digest: str, folder: Path) -> Clip:
@@ -168,9 +244,19 @@ def _open(name: str, source, digest: str, folder: Path) -> Clip:
     return clip
 
 
-@st.cache_resource(show_spinner=False)
 def _sample_path() -> str:
-    return str(write_sample(Path(tempfile.gettempdir()) / "bgremove-sample" / "sample.mp4"))
+    """The sample clip, written again if something removed it."""
+    path = _sample_folder() / "sample.mp4"
+    if not path.is_file():
+        write_sample(path)
+    return str(path)
+
+
+@st.cache_resource(show_spinner=False)
+def _sample_folder() -> Path:
+    # A fresh folder per server start, only ours may write in (mkdtemp: mode 0700, a random name):
+    # at a fixed shared path, a file planted there would be served to everyone.
+    return Path(tempfile.mkdtemp(prefix="bgremove-sample-"))
 
 
 def prep(clip: Clip) -> dict:

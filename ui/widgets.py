@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import re
+import string
 
 import streamlit as st
 
@@ -139,7 +141,13 @@ def require_fit_ui() -> state.Fit:
     return fit
 
 
+def plain(text: str) -> str:
+    """``text`` (a file name) as Markdown that shows it as it is: bold, colours, links and
+    formulas in an upload's name stay characters (Markdown lets a backslash escape any ASCII punctuation)."""
+    return re.sub(f"([{re.escape(string.punctuation)}])", r"\\\1", text)
+
+
 def clip_caption(clip: state.Clip) -> str:
     info = clip.info
-    return (f"{clip.name} · {info.width}×{info.height} · {info.fps:g} fps · {info.frame_count} frames · "
+    return (f"{plain(clip.name)} · {info.width}×{info.height} · {info.fps:g} fps · {info.frame_count} frames · "
             f"{info.duration:.1f} s")
