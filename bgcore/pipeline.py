@@ -225,7 +225,6 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
 
 
 def _report(fitted: FittedClip, mask_options: MaskOptions, replacement, feather, number, timer) -> dict:
-
     info = fitted.info
     return {
         "method": fitted.method,

@@ -1,0 +1,178 @@
+"""Peak memory of the app's server: one session, then three at once, each in its own browser.
+
+    PYTHONPATH=$PWD python benchmarks/server_memory.py           # real clips from ../shared/data (~3 min)
+    PYTHONPATH=$PWD python benchmarks/server_memory.py --quick   # the synthetic sample, for CI
+
+Each session uploads a clip, removes its background with the default method and waits for the
+Results page, as a person would, in Debian's chromium driven by Playwright. The server is started
+afresh for each measure (``streamlit run app.py``); its resident memory and that of its children
+(the ffmpeg decoders and encoders) are read from /proc ten times a second. The reference, measured
+in the same run, is one session on the first clip: the table gives each figure's ratio to it.
+Streamlit Community Cloud's smallest app has 690 MB for the server and its children.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from bgcore.synthetic import write_sample
+from common import CACHE, ROOT, absent, parser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CLIPS = ("road-640x360/video.avi", "bmc-video003/Video_003.avi", "lrslibrary-small/escalator.avi")
+CLOUD_MB = 690
+SLOW_MS = 600_000
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB, 0 once it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    """All descendants of a process, from the parent ids in /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, stack = [], [pid]
+    while stack:
+        kids = parents.get(stack.pop(), [])
+        found += kids
+        stack += kids
+    return found
+
+
+class Peak:
+    """The peak memory of a process alone and with its descendants, sampled in a thread."""
+
+    def __init__(self, pid: int):
+        self.pid, self.server, self.ffmpeg, self.total = pid, 0.0, 0.0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self):
+        while not self._stop.wait(0.1):
+            server, ffmpeg = rss_mb(self.pid), sum(map(rss_mb, children(self.pid)))
+            self.server, self.ffmpeg = max(self.server, server), max(self.ffmpeg, ffmpeg)
+            self.total = max(self.total, server + ffmpeg)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+@contextmanager
+def serve():
+    """A fresh server on a free local port: (its URL, its pid)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("streamlit did not start") from None
+                time.sleep(0.3)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def session(url: str, clip: Path, errors: list) -> None:
+    """One person, in a browser of their own: upload, Next, Remove background, the Results page.
+    (Playwright's sync API belongs to the thread that started it: one a session, so that they overlap.)"""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(url)
+            page.locator("input[type=file]").first.set_input_files(str(clip))
+            page.get_by_role("button", name="Next: choose a method").click(timeout=SLOW_MS)
+            page.get_by_role("button", name="Remove background").click(timeout=SLOW_MS)
+            page.get_by_text("The background plate").wait_for(timeout=SLOW_MS)
+        except Exception as error:  # reported at the end, not lost in a thread
+            errors.append(f"{clip.name}: {error}")
+        finally:
+            browser.close()
+
+
+def measure(clips: list[Path]) -> dict:
+    """A fresh server, one browser session per clip, all at once; the peaks in MB and the seconds."""
+    errors = []
+    with serve() as (url, pid):
+        time.sleep(2)  # settled
+        idle = rss_mb(pid)
+        started = time.perf_counter()
+        with Peak(pid) as peak:
+            threads = [threading.Thread(target=session, args=(url, clip, errors)) for clip in clips]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    if errors:
+        raise RuntimeError("; ".join(errors))
+    return {"idle": idle, "server": peak.server, "ffmpeg": peak.ffmpeg, "total": peak.total,
+            "seconds": time.perf_counter() - started}
+
+
+def main(argv=None) -> dict:
+    options = parser(__doc__, quick="the synthetic sample in each session, for CI", data=True).parse_args(argv)
+    if options.quick:
+        clips = [write_sample(CACHE / "sample.mp4")] * 3
+    else:
+        clips = [options.data / clip for clip in CLIPS]
+        missing = [clip for clip in clips if not clip.exists()]
+        if missing:
+            print(absent(missing[0]))
+            return {}
+    one = measure(clips[:1])
+    three = measure(clips)
+    print("| measure | server MB | its ffmpeg children MB | together MB | seconds | ratio to one session |")
+    print("|---|---|---|---|---|---|")
+    print(f"| idle server | {one['idle']:.0f} | | | | |")
+    for what, peak in ((f"one session: {clips[0].name} (reference)", one),
+                       (f"three at once: {', '.join(clip.name for clip in clips)}", three)):
+        print(f"| {what} | {peak['server']:.0f} | {peak['ffmpeg']:.0f} | {peak['total']:.0f} | "
+              f"{peak['seconds']:.1f} | {peak['total'] / one['total']:.2f} |")
+    print(f"\nStreamlit Community Cloud's smallest app: {CLOUD_MB} MB; three sessions at once take "
+          f"{three['total'] / CLOUD_MB:.0%} of it, one session {one['total'] / CLOUD_MB:.0%}.")
+    return {"one": one, "three": three}
+
+
+if __name__ == "__main__":
+    main()
