@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
+import re
+import shutil
 import signal
 import sys
+import tempfile
 from contextlib import closing
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -137,7 +141,8 @@ def main(argv=None) -> int:
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
         options, params = _check(args)  # every parameter, before any work
-        with TemporaryDirectory(prefix="bgcore-") as scratch:
+        _remove_orphaned_scratch()
+        with TemporaryDirectory(prefix=f"bgcore-{os.getpid()}-") as scratch:
             source = unpack_images(args.input, scratch) if _zipped(args.input) else args.input
             report = run(source, args.out, method=args.method, params=params, mask_options=options,
                          measure=args.measure, start=args.start, end=args.end, fps=args.fps,
@@ -161,6 +166,25 @@ def _stop(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def _remove_orphaned_scratch() -> None:
+    """Remove the temporary folders (an unpacked zip) of runs killed outright (SIGKILL, a power
+    cut), which no finally block could clean: ``bgcore-<pid>-...`` whose process is gone."""
+    for folder in Path(tempfile.gettempdir()).glob("bgcore-*-*"):
+        found = re.fullmatch(r"bgcore-(\d+)-\w+", folder.name)
+        if found and folder.is_dir() and not _running(int(found[1])):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def _zipped(path: str) -> bool:
     return path.lower().endswith(".zip")
 
@@ -171,7 +195,8 @@ def _check(args) -> tuple[MaskOptions, dict]:
     if not source.exists():
         raise VideoError(f"{source}: no such file.")
     if not (source.is_file() or source.is_dir()):
-        raise VideoError(f"{source}: not a regular file or a folder.")
+        raise VideoError(f"{source}: not a regular file or a folder. Give a video file, a folder of "
+                         "images or a zip of images.")
     if args.end is not None and args.end <= args.start:
         raise ValueError(f"--end {args.end:g}: must be after --start ({args.start:g}).")
     options = MaskOptions(threshold=args.threshold, opening=args.opening, closing=args.closing,

@@ -28,7 +28,8 @@ def backdrops(path, size, *, cover: bool = False, role: str = "replacement") -> 
     """
     path = Path(path)
     if not path.is_file():
-        raise VideoError(f"{role} {path}: no such file (or not a regular file).")
+        raise VideoError(f"{role} {path}: no such file (or not a regular file). Give an image or "
+                         "a video file.")
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return _repeat(_fit_to(read_image(path, role=role), size, cover))
     try:

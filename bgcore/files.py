@@ -19,7 +19,7 @@ def unpack_images(archive, folder, *, limits: Limits = LIMITS) -> Path:
     pixels from its header. Raises VideoError for anything that is not a zip of images.
     """
     if not Path(archive).is_file():  # a FIFO named x.zip would block the read for good
-        raise VideoError(f"{archive}: no such file (or not a regular file).")
+        raise VideoError(f"{archive}: no such file (or not a regular file). Give a zip file.")
     try:
         with zipfile.ZipFile(archive) as bundle:
             entries = [entry for entry in bundle.infolist() if _is_image(entry)]

@@ -357,7 +357,7 @@ def check_image(path, *, limits: Limits = LIMITS, name: str | None = None) -> No
     path = Path(path)
     name = name or path.name
     if not path.is_file():
-        raise VideoError(f"{name}: no such file (or not a regular file).")
+        raise VideoError(f"{name}: no such file (or not a regular file). Give an image file.")
     width, height = _image_size(path, name)
     if width * height > limits.max_pixels:
         raise VideoError(f"{name}: an image of {width}x{height} is over the limit of "
@@ -379,7 +379,8 @@ def _image_size(path: Path, name: str) -> tuple[int, int]:
 
 def _open(path: Path, filters=(), input_params=(), output_params=()):
     if not path.is_file():
-        raise VideoError(f"{path}: not a regular file." if path.exists() else f"{path}: no such file.")
+        raise VideoError(f"{path}: not a regular file (a pipe, a device?). Give a video file." if path.exists()
+                         else f"{path}: no such file.")
     if path.stat().st_size == 0:
         raise VideoError(f"{path.name}: the file is empty.")
     # passthrough: every decoded frame once, as counted; by default ffmpeg would duplicate or drop

@@ -247,3 +247,19 @@ def test_a_full_disk_is_named(tmp_path):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and "the disk is full" in last and "Traceback" not in result.stderr
     assert result.stdout.split() == ["rc=2"]  # and nothing cut short in --out
+
+
+def test_the_next_run_removes_what_a_killed_run_left_in_tmpdir(tmp_path):
+    scratch = tmp_path / "tmp"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = scratch / f"bgcore-{gone.pid}-abc123"  # as a run killed with SIGKILL leaves it
+    (left / "frames").mkdir(parents=True)
+    (left / "frames" / "000001.png").write_bytes(b"unpacked")
+    alive = scratch / f"bgcore-{os.getpid()}-def456"  # a run still going
+    alive.mkdir()
+    mine = scratch / "bgcore-bench"  # not a run's
+    mine.mkdir()
+    clip = make_testsrc(tmp_path / "clip.mp4", seconds=1)
+    assert bgcore(clip, "--out", tmp_path / "out", "--method", "median", env={"TMPDIR": str(scratch)}).returncode == 0
+    assert sorted(path.name for path in scratch.iterdir()) == sorted([alive.name, mine.name])
