@@ -17,7 +17,7 @@ import bgcore
 from bgcore.models import BackgroundModel, Param
 from conftest import shared
 from ui.widgets import method_label
-from media import CASES, make_case, make_testsrc
+from media import CASES, make_case, make_testsrc, png_header
 from ui import state
 
 TIMEOUT = 180
@@ -389,3 +389,23 @@ def test_idle_sessions_lose_their_files_and_come_back_to_a_fresh_start(clip_path
     back.run()
     assert not back.exception and back.session_state["clip"] is None
     assert Path(back.session_state["workdir"].name).is_dir()
+
+
+def test_a_bad_new_background_gets_a_message_and_the_export_comes_back_without_it():
+    app = sample_fitted_with_median()
+    app.switch_page("pages/export.py").run()
+    assert not app.exception and download(app, "Foreground video (MP4)")
+    huge = png_header(20000, 20000)  # 2 KB that would decode to 1.2 GB
+    app.file_uploader(key="replacement").set_value(("huge.png", huge, "image/png")).run()
+    assert not app.exception and len(app.error) == 1 and "megapixels" in app.error[0].value
+    app.file_uploader(key="replacement").set_value(None).run()
+    assert not app.exception and not app.error and download(app, "Foreground video (MP4)")
+
+
+def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
+    app = click(open_app(), "Use the sample clip")
+    app.radio[0].set_value("reference").run()
+    huge = png_header(20000, 20000)
+    app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", huge, "image/png")).run()
+    click(app, "Remove background")
+    assert len(app.error) == 1 and "megapixels" in app.error[0].value

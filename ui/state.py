@@ -341,6 +341,7 @@ def export(fit: Fit, *, mask_options: bgcore.MaskOptions, replacement: str | Non
     latest = st.session_state.export
     if latest is not None and latest[0] == key:
         return latest[1]
+    st.session_state.export = None  # its folder is emptied now: a failed export must not leave it named
     out = _folder("export")
     extra = {"replacement": replacement} if replacement else {}
     bgcore.export(fit.fitted, out, mask_options=mask_options, transparent=True, progress=progress, **extra)
