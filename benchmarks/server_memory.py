@@ -31,6 +31,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 CLIPS = ("road-640x360/video.avi", "bmc-video003/Video_003.avi", "lrslibrary-small/escalator.avi")
 CLOUD_MB = 690
 SLOW_MS = 600_000
+LOG = CACHE / "server_memory.log"
+"""The latest server's output, for when a session fails."""
 
 
 def rss_mb(pid: int) -> float:
@@ -87,13 +89,14 @@ class Peak:
 @contextmanager
 def serve():
     """A fresh server on a free local port: (its URL, its pid)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=ROOT, stdout=LOG.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -126,7 +129,9 @@ def session(url: str, clip: Path, errors: list) -> None:
             page.get_by_role("button", name="Remove background").click(timeout=SLOW_MS)
             page.get_by_text("The background plate").wait_for(timeout=SLOW_MS)
         except Exception as error:  # reported at the end, not lost in a thread
-            errors.append(f"{clip.name}: {error}")
+            shot = CACHE / f"server_memory-{clip.stem}.png"
+            page.screenshot(path=str(shot))
+            errors.append(f"{clip.name}: {str(error).splitlines()[0]} (the page: {shot})")
         finally:
             browser.close()
 
@@ -145,7 +150,7 @@ def measure(clips: list[Path]) -> dict:
             for thread in threads:
                 thread.join()
     if errors:
-        raise RuntimeError("; ".join(errors))
+        raise RuntimeError(f"{'; '.join(errors)} (the server's output: {LOG})")
     return {"idle": idle, "server": peak.server, "ffmpeg": peak.ffmpeg, "total": peak.total,
             "seconds": time.perf_counter() - started}
 
