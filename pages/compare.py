@@ -7,7 +7,7 @@ import streamlit as st
 import bgcore
 from bgcore import plots
 from ui import state
-from ui.widgets import PAGES, STAGES, defaults, mask_options, method_label, require_clip_ui
+from ui.widgets import PAGES, STAGES, defaults, mask_options, method_label, plain, require_clip_ui
 
 MOST = 4
 
@@ -30,10 +30,17 @@ def truth_ui(clip: state.Clip) -> state.Truth | None:
     if upload is None:
         return None
     try:
-        return state.truth_from_zip(upload.name, upload.getvalue())
+        truth = state.truth_from_zip(upload.name, upload.getvalue())
     except ValueError as error:
-        st.error(f"{error}", icon=":material/error:")
+        st.error(plain(str(error)), icon=":material/error:")
         return None
+    size = (clip.info.height, clip.info.width)
+    wrong = next((mask.shape for mask in truth.masks.values() if mask.shape != size), None)
+    if wrong is not None:
+        st.error(f"{plain(upload.name)}: masks of {wrong[1]}×{wrong[0]} for a clip of {size[1]}×{size[0]}: "
+                 "give masks of the clip's own size.", icon=":material/error:")
+        return None
+    return truth
 
 
 def fits_ui(clip: state.Clip, names: list[str]) -> list[state.Fit] | None:
@@ -41,7 +48,7 @@ def fits_ui(clip: state.Clip, names: list[str]) -> list[state.Fit] | None:
     done = st.session_state.get("compare.done") == (clip.digest, tuple(names))
     if not done and not st.button("Compare", type="primary", icon=":material/compare:"):
         return None
-    slot = st.empty()
+    slot, current = st.empty(), st.session_state.fit
     fits = []
     for number, name in enumerate(names):
         def step(stage, fraction, number=number, name=name):
@@ -49,6 +56,7 @@ def fits_ui(clip: state.Clip, names: list[str]) -> list[state.Fit] | None:
                           text=f"{method_label(name)}: {STAGES.get(stage, stage).lower()}")
         fits.append(state.fit(clip, method=name, params=defaults(bgcore.METHODS[name]), progress=step))
     slot.empty()
+    st.session_state.fit = current  # comparing is not choosing: Results and Export keep theirs
     st.session_state["compare.done"] = (clip.digest, tuple(names))
     return fits
 

@@ -21,6 +21,7 @@ def test_two_methods_side_by_side_on_the_sample_with_their_f_measure():
     app.multiselect[0].set_value(["mode", "svd"]).run()
     assert not app.get("image")  # nothing runs before the click
     click(app, "Compare")
+    assert app.session_state["fit"] is None  # comparing is not choosing: Export has nothing yet
     captions = [c.value for c in app.caption]
     scores = [float(c.rsplit("F-measure ", 1)[1]) for c in captions if "s to fit" in c]
     assert len(scores) == 2 and all(0.8 < f <= 1 for f in scores), captions
@@ -81,4 +82,7 @@ def test_the_page_scores_an_uploaded_clip_against_a_zip_of_masks(tmp_path):
     scores = [float(c.value.rsplit("F-measure ", 1)[1]) for c in app.caption if "s to fit" in c.value]
     assert len(scores) == 2 and scores[0] > 0.9  # median; svd's rank 1 does worse on 30 frames
     app.file_uploader(key="compare.truth").set_value(("bad.zip", b"not a zip", "application/zip")).run()
-    assert any("bad.zip: not a zip" in e.value for e in app.error) and not app.exception
+    assert any(e.value.startswith(r"bad\.zip\: not a zip") for e in app.error) and not app.exception
+    small = _zip({"1.png": np.zeros((10, 10), np.uint8)})
+    app.file_uploader(key="compare.truth").set_value(("small.zip", small, "application/zip")).run()
+    assert any("masks of 10×10 for a clip of 320×240" in e.value for e in app.error) and not app.exception

@@ -191,8 +191,9 @@ def sample_truth() -> Truth:
     return Truth("sample", synthetic_truth())
 
 
+@st.cache_data(max_entries=2, show_spinner="Reading the true masks…")
 def truth_from_zip(name: str, data: bytes) -> Truth:
-    """A user's zip of true masks (:func:`bgcore.datasets.zip_truth`)."""
+    """A user's zip of true masks (:func:`bgcore.datasets.zip_truth`), read once."""
     try:
         return Truth(hashlib.sha256(data).hexdigest(), zip_truth(io.BytesIO(data)))
     except ValueError as error:
