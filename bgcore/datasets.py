@@ -10,8 +10,10 @@ the frame they annotate, so :func:`bgcore.metrics.evaluate` scores any of them t
 from __future__ import annotations
 
 import csv
+import io
 import re
 import zipfile
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -20,7 +22,7 @@ import numpy as np
 
 from .masks import MaskOptions
 from .metrics import evaluate
-from .video import IMAGE_SUFFIXES, image_files, read_frames
+from .video import IMAGE_SUFFIXES, VideoError, _image_size, image_files
 
 LABELS = (0, 50, 85, 170, 255)
 """CDnet's label values; any other grey level in a mask is taken as 0 or 255 at 128."""
@@ -93,11 +95,13 @@ def score_masks(masks_dir, truth: dict[int, np.ndarray]) -> dict[str, float]:
                      mask) for index, mask in truth.items())
 
 
-def zip_truth(archive, *, max_masks: int = 10_000, max_bytes: int = 2**30) -> dict[int, np.ndarray]:
+def zip_truth(archive, *, max_masks: int = 10_000, max_bytes: int = 2**28,
+              max_pixels: int = 2**29) -> dict[int, np.ndarray]:
     """True masks a user supplies as a zip of images, by 0-based frame index: each file's trailing
     number is its frame's number, counted from 1 (``gt000001.png``, ``mask_1.png``, our own
-    ``000001.png``) or from 0 where a file is numbered 0. At most ``max_masks`` images and
-    ``max_bytes`` unpacked in all, counted while reading (a zip's sizes may lie)."""
+    ``000001.png``) or from 0 where a file is numbered 0. At most ``max_masks`` images,
+    ``max_bytes`` unpacked (counted while reading: a zip's sizes may lie) and ``max_pixels``
+    decoded in all, each mask's size read from its header before it is decoded."""
     try:
         with zipfile.ZipFile(archive) as bundle:
             entries = {_trailing_number(PurePosixPath(entry.filename)): entry for entry in bundle.infolist()
@@ -107,17 +111,23 @@ def zip_truth(archive, *, max_masks: int = 10_000, max_bytes: int = 2**30) -> di
                 raise ValueError("no mask image whose name ends in a frame number (mask_0001.png).")
             if len(entries) > max_masks:
                 raise ValueError(f"{len(entries)} masks: at most {max_masks}.")
-            first, left, truth = (0 if 0 in entries else 1), max_bytes, {}
+            first, left, pixels, truth = (0 if 0 in entries else 1), max_bytes, max_pixels, {}
             for number, entry in sorted(entries.items()):
                 with bundle.open(entry) as member:
                     data = member.read(left + 1)
                 left -= len(data)
                 if left < 0:
                     raise ValueError(f"the masks unpack to over {max_bytes / 2**20:.0f} MB.")
+                width, height = _image_size(io.BytesIO(data), entry.filename)
+                pixels -= width * height
+                if pixels < 0:
+                    raise ValueError(f"the masks hold over {max_pixels / 1e6:.0f} megapixels in all.")
                 truth[number - first] = read_mask(data, name=entry.filename)
             return truth
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as error:
         raise ValueError(f"not a zip of mask images ({error}).") from None
+    except VideoError as error:  # a header that is no image's
+        raise ValueError(str(error)) from None
 
 
 def score_fitted(fitted, truth: dict[int, np.ndarray],
@@ -127,9 +137,9 @@ def score_fitted(fitted, truth: dict[int, np.ndarray],
     scored = [index for index in fitted.indices if index in truth]
     if not scored:
         return None
-    frames = read_frames(fitted.source, scored)
-    return evaluate((fitted.mask(frame, options), truth[index])
-                    for index, frame in zip(scored, frames))
+    with closing(fitted.video.frames(scored)) as frames:  # its decoder ends here, even on an error
+        return evaluate((fitted.mask(frame, options), truth[index])
+                        for index, frame in zip(scored, frames))
 
 
 def _trailing_number(path: Path) -> int | None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
-from .composite import backdrops, cover
+from .composite import backdrops
 from .masks import MaskOptions, clean_mask, difference, shadows, threshold_mask, to_working
 from .models.base import AUTO_FACTOR
 from .models.mode import ModeBackground
@@ -105,8 +105,7 @@ def mask(frame: np.ndarray, reference: Reference, *, threshold: float | None = N
     threshold = reference.auto_threshold if threshold is None else float(threshold)
     work = to_working(frame, measure="rgb", scale=reference.scale)
     work *= _exposure(work, reference)
-    distance, share = reference.model.difference_and_share(work)
-    found = clean_mask(threshold_mask(distance, threshold, weak=threshold * share), distance, options)
+    found = reference.model.mask(work, replace(options, threshold=threshold))
     if follow > 0:
         cv2.accumulateWeighted(work, reference.model.background_, follow, mask=(~found).astype(np.uint8))
     reference.last = found
@@ -272,8 +271,9 @@ class LiveProcessor:
         elif self.view in ("picture", "video") and self.backdrop is not None:
             try:
                 backdrop = self._backdrop(size)
-            except VideoError as error:  # a file that broke halfway: say so, show the colour
-                self.error, self.backdrop = str(error), None
+            except (VideoError, StopIteration) as error:  # broke halfway: say so, show the colour
+                self.error = str(error) or "the background video ended early: choose it again."
+                self.backdrop, self._backdrops = None, (None, None)  # not the dead reader again
                 return self._show(frame, found)
         else:
             if self._plain.shape[1::-1] != size or tuple(self._plain[0, 0]) != tuple(self.colour):

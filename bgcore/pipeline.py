@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import resource
 import shutil
 import tempfile
@@ -183,13 +184,13 @@ def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptio
     width, height = fitted.size
     with ExitStack() as stack:
         # Everything is checked before the first output is started (the replacement is opened
-        # here), and written into a fresh folder beside out_dir, moved in once complete: a run
-        # stopped halfway leaves no cut-short video among the outputs of an earlier one.
+        # here), and written into a fresh hidden folder in out_dir (a parent may not be
+        # writable), moved in once complete: a run stopped halfway leaves no cut-short video
+        # among the outputs of an earlier one.
         backdrop = (stack.enter_context(closing(backdrops(replacement, (width, height))))
                     if replacement is not None else None)
         out_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.resolve().name}-partial-",
-                                        dir=out_dir.resolve().parent))
+        staging = Path(tempfile.mkdtemp(prefix=".bgcore-partial-", dir=out_dir))
         stack.callback(shutil.rmtree, staging, ignore_errors=True)
         (staging / "masks").mkdir()
         write_image(staging / "background.png", fitted.background_image())
@@ -248,15 +249,24 @@ def _report(fitted: FittedClip, mask_options: MaskOptions, replacement, feather,
 
 
 def _move_in(staging: Path, out_dir: Path) -> None:
-    """Replace the outputs in ``out_dir`` with those finished in ``staging``; other files stay."""
+    """Replace the outputs in ``out_dir`` (every name of ``OUTPUTS``) with those finished in
+    ``staging``; other files stay, in ``masks/`` too: only PNGs named as ours (000001.png...)
+    are an earlier run's."""
     for name in OUTPUTS:
         old = out_dir / name
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old)
+        if name == "masks" and old.is_dir() and not old.is_symlink():
+            for png in old.iterdir():
+                if re.fullmatch(r"\d{6}\.png", png.name) and not png.is_dir():
+                    png.unlink()
         elif old.exists() or old.is_symlink():
             old.unlink()
     for path in staging.iterdir():
-        shutil.move(path, out_dir / path.name)
+        target = out_dir / path.name
+        if path.is_dir() and target.is_dir():
+            for inner in path.iterdir():
+                inner.replace(target / inner.name)
+        else:
+            path.replace(target)
 
 
 def check_out_dir(out_dir, *inputs) -> None:

@@ -38,11 +38,12 @@ def test_two_methods_side_by_side_on_the_sample_with_their_f_measure():
     assert [t.value for t in app.title] == ["Export"]
 
 
-def _zip(masks: dict[str, np.ndarray]) -> bytes:
+def _zip(masks: dict) -> bytes:
+    """A zip of masks (H, W) uint8 as PNGs, or of bytes as they are."""
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w") as bundle:
         for name, mask in masks.items():
-            bundle.writestr(name, cv2.imencode(".png", mask)[1].tobytes())
+            bundle.writestr(name, mask if isinstance(mask, bytes) else cv2.imencode(".png", mask)[1].tobytes())
     return data.getvalue()
 
 
@@ -57,6 +58,11 @@ def test_a_zip_of_masks_is_matched_by_frame_number():
         zip_truth(io.BytesIO(b"PK\x03\x04 not really"))
     with pytest.raises(ValueError, match="over"):
         zip_truth(io.BytesIO(_zip({f"{i}.png": masks[i] for i in range(1, 4)})), max_bytes=500)
+    # Sizes come from the headers before anything is decoded.
+    with pytest.raises(ValueError, match="over 0 megapixels"):
+        zip_truth(io.BytesIO(_zip({"1.png": masks[1]})), max_pixels=1000)
+    with pytest.raises(ValueError, match="1.png: cannot be read as an image"):
+        zip_truth(io.BytesIO(_zip({"1.png": b"garbage"})))
 
 
 def test_score_fitted_uses_the_annotated_frames_it_works_on(tmp_path):

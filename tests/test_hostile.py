@@ -178,10 +178,13 @@ def test_a_rerun_replaces_every_output_of_the_earlier_run_and_keeps_other_files(
     out = tmp_path / "out"
     assert bgcore(clip, "--out", out, "--method", "median", "--replace", clip).returncode == 0
     (out / "notes.txt").write_text("mine")
+    (out / "masks" / "drawn-by-hand.png").write_bytes(b"mine")  # not named as ours: it stays
     assert bgcore(clip, "--out", out, "--method", "median", "--end", "1").returncode == 0
-    assert len(list((out / "masks").iterdir())) == probe(out / "mask.mp4").frame_count == 15
+    assert len(list((out / "masks").glob("0*.png"))) == probe(out / "mask.mp4").frame_count == 15
     assert not (out / "composite.mp4").exists() and (out / "notes.txt").read_text() == "mine"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out"]  # no staging folder left
+    assert (out / "masks" / "drawn-by-hand.png").read_bytes() == b"mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out"]
+    assert not [p for p in out.iterdir() if "partial" in p.name]  # no staging folder left
 
 
 def ffmpeg_processes(text: str) -> list:
@@ -230,7 +233,7 @@ def test_sigterm_leaves_the_earlier_outputs_whole_and_no_ffmpeg_or_temporary_fil
     assert not ffmpeg_processes(str(tmp_path))
     assert list(scratch.iterdir()) == []
     assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
-    assert not [path for path in tmp_path.iterdir() if "partial" in path.name]
+    assert not [path for path in [*tmp_path.iterdir(), *out.iterdir()] if "partial" in path.name]
 
 
 def test_a_full_disk_is_named(tmp_path):
