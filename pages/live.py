@@ -11,8 +11,9 @@ import streamlit as st
 
 from bgcore import live
 from bgcore.composite import backdrops, cover
-from bgcore.video import VideoError
+from bgcore.video import VideoError, read_image
 from ui import state
+from ui.widgets import plain
 
 # (Comments, not docstrings: Streamlit would write a page's bare strings on the page.)
 CONNECT_SECONDS = 20  # a connection still not up after this long has failed: say so and why
@@ -202,7 +203,11 @@ def photo_ui() -> None:
     threshold = threshold_ui(auto, "photo.threshold")
     if threshold is not None:
         found, _ = live.photo_mask(empty, person, threshold=threshold)
-    picture = cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB) if path else None
+    try:
+        picture = read_image(path, role="the picture") if path else None  # its size checked first
+    except VideoError as error:
+        st.error(plain(str(error)), icon=":material/error:")
+        return
     cut, composed = photo_result(person, found, view=view, colour=colour, picture=picture)
     left, right = st.columns(2, gap="medium")
     with left:
