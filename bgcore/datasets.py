@@ -22,7 +22,7 @@ import numpy as np
 
 from .masks import MaskOptions
 from .metrics import evaluate
-from .video import IMAGE_SUFFIXES, VideoError, _image_size, image_files
+from .video import IMAGE_SUFFIXES, VideoError, image_size, image_files
 
 LABELS = (0, 50, 85, 170, 255)
 """CDnet's label values; any other grey level in a mask is taken as 0 or 255 at 128."""
@@ -118,7 +118,7 @@ def zip_truth(archive, *, max_masks: int = 10_000, max_bytes: int = 2**28,
                 left -= len(data)
                 if left < 0:
                     raise ValueError(f"the masks unpack to over {max_bytes / 2**20:.0f} MB.")
-                width, height = _image_size(io.BytesIO(data), entry.filename)
+                width, height = image_size(io.BytesIO(data), entry.filename)
                 pixels -= width * height
                 if pixels < 0:
                     raise ValueError(f"the masks hold over {max_pixels / 1e6:.0f} megapixels in all.")

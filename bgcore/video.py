@@ -358,14 +358,15 @@ def check_image(path, *, limits: Limits = LIMITS, name: str | None = None) -> No
     name = name or path.name
     if not path.is_file():
         raise VideoError(f"{name}: no such file (or not a regular file). Give an image file.")
-    width, height = _image_size(path, name)
+    width, height = image_size(path, name)
     if width * height > limits.max_pixels:
         raise VideoError(f"{name}: an image of {width}x{height} is over the limit of "
                          f"{limits.max_pixels / 1e6:.1f} megapixels (4K). Downscale it first.")
 
 
-def _image_size(path: Path, name: str) -> tuple[int, int]:
-    """(width, height) from an image file's header, without decoding it."""
+def image_size(path, name: str) -> tuple[int, int]:
+    """(width, height) from an image file's header (a path or a file object), without decoding it;
+    raises VideoError naming it ``name``."""
     from PIL import Image  # here: importing bgcore stays quick
 
     try:

@@ -43,7 +43,7 @@ def video_ui(out: Path, name: str, title: str, label: str, mime: str, *, primary
 
 fit = require_fit_ui()
 st.title("Export")
-st.caption(f"{method_label(fit.fitted.method)} background, {len(fit.fitted.indices):,} frames at "
+st.caption(f"{method_label(fit.fitted.method)} · {len(fit.fitted.indices):,} frames at "
            f"{fit.fitted.fps:g} fps, {fit.fitted.size[0]}×{fit.fitted.size[1]}.")
 slot, progress = progress_ui()
 videos = st.columns(3, gap="medium")
