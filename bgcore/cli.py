@@ -63,19 +63,9 @@ def _method_params() -> dict:
     """Each method parameter's name -> (its Param, the methods that take it)."""
     found = {}
     for method, cls in METHODS.items():
-        for param in cls.params:
+        for param in (param for param in cls.params if param.shown):
             found.setdefault(param.name, (param, []))[1].append(method)
     return found
-
-
-def _values(param) -> str:
-    if param.kind == "frame":
-        return "a frame number from 0, or auto"
-    if param.kind == "image":
-        return "an image file"
-    if param.choices:
-        return " | ".join(map(str, param.choices))
-    return f"{param.low:g} to {param.high:g}"
 
 
 def _flag(name: str) -> str:
@@ -84,7 +74,9 @@ def _flag(name: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="python -m bgcore",
+        # "bgcore" as the console script, "python -m bgcore" run as a module (argparse would say
+        # "__main__.py").
+        prog="python -m bgcore" if Path(sys.argv[0]).name == "__main__.py" else "bgcore",
         description="Remove the static background of a video. Writes foreground.mp4, mask.mp4, "
                     "background.png, masks/000001.png... and report.json into --out.")
     p.add_argument("input", help="a video file (mp4, mov, avi, mkv, webm), a folder of images or a "
@@ -93,8 +85,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
                    help="background model (default: %(default)s)")
     for name, (param, methods) in _method_params().items():
+        values = "an image file" if param.kind == "image" else param.values()
         p.add_argument(_flag(name), type=_value, default=None, metavar=name.upper(),
-                       help=f"{', '.join(methods)}: {param.help} ({_values(param)}; "
+                       help=f"{', '.join(methods)}: {param.help} ({values}; "
                             "default: the method's)")
     p.add_argument("--replace", default=None, metavar="PATH",
                    help="also write composite.mp4: the foreground over this image or video "
@@ -220,25 +213,12 @@ def _params_for(args) -> dict:
             continue
         if args.method not in methods:
             raise ValueError(f"{_flag(name)} applies to {', '.join(methods)}, not {args.method}.")
-        _check_param(param, value)
+        if param.kind == "image":  # a path here; the pipeline reads the picture
+            check_image(value, name=f"{_flag(name)} {value}")
+        else:
+            param.check(value, name=_flag(name))
         params[name] = value
     return params
-
-
-def _check_param(param, value) -> None:
-    flag, whole = _flag(param.name), False
-    if param.kind == "image":
-        check_image(value, name=f"{flag} {value}")
-        return
-    if param.kind == "frame":
-        ok = value == "auto" or (isinstance(value, int) and value >= 0)
-    elif param.choices:
-        ok = value in param.choices
-    else:
-        whole = isinstance(param.low, int) and isinstance(param.high, int)
-        ok = (isinstance(value, int) or not whole and isinstance(value, float)) and param.low <= value <= param.high
-    if not ok:
-        raise ValueError(f"{flag}={value}: use {'a whole number from ' if whole else ''}{_values(param)}.")
 
 
 class _Progress:

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from .composite import backdrops, check_feather, composite
 from .masks import MaskOptions, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
-from .video import TransparentWriter, Video, VideoInfo, VideoWriter, as_video, disk_state, selection
+from .video import TransparentWriter, Video, VideoInfo, VideoWriter, as_video, disk_state, read_image, selection
 
 SAMPLE_BUDGET = 256 * 2**20
 """Bytes the float32 fitting sample may take."""
@@ -67,6 +67,8 @@ class FittedClip:
     video: Video
     indices: range
     """The selected frames (after trim and frame-rate cap), as decoded-frame indices."""
+    sampled: list[int]
+    """The decoded-frame indices of the sample the model was fitted on, in its order."""
     method: str
     params: dict
     measure: str
@@ -129,7 +131,7 @@ def fit_clip(source, *, method: str = DEFAULT_METHOD, params: dict | None = None
     info = video.info
     indices = selection(info, start=start, end=end, fps=fps)
     scale, picked = plan_sample(info, indices, channels=1 if measure == "grey" else 3, scale=scale)
-    picked, model_params = _sample_frame_params(METHODS[method], params or {}, indices, picked)
+    picked, model_params = _model_params(METHODS[method], params or {}, indices, picked)
     timer.lap("probe")
 
     height, width = working_size(info.height, info.width, scale)
@@ -145,22 +147,24 @@ def fit_clip(source, *, method: str = DEFAULT_METHOD, params: dict | None = None
     model = METHODS[method](**model_params)
     model.fit(sample, progress=lambda fraction: progress("fit", fraction))
     timer.lap("fit")
-    return FittedClip(video, indices, method, dict(params or {}), measure, scale, model,
+    return FittedClip(video, indices, list(picked), method, dict(params or {}), measure, scale, model,
                       timer.seconds)
 
 
-def _sample_frame_params(cls, params: dict, indices: range, picked: list):
-    """Parameters of kind "frame" name a frame of the selection; the model sees only the sample.
-    Adds each such frame to the sample and passes the model its position there."""
+def _model_params(cls, params: dict, indices: range, picked: list):
+    """The model's parameters from the caller's. Parameters of kind "image" may be a file, read
+    here. Those of kind "frame" name a frame of the selection, and the model sees only the sample:
+    each such frame is added to the sample and the model gets its position there."""
     model_params = dict(params)
     for param in cls.params:
-        number = params.get(param.name)
-        if param.kind != "frame" or not isinstance(number, (int, np.integer)):
-            continue
-        if not 0 <= number < len(indices):
-            raise ValueError(f"{param.name}={number}: use a frame number from 0 to {len(indices) - 1}.")
-        picked = sorted(set(picked) | {indices[number]})
-        model_params[param.name] = picked.index(indices[number])
+        value = params.get(param.name)
+        if param.kind == "image" and isinstance(value, (str, Path)):
+            model_params[param.name] = read_image(value, role=param.name)
+        elif param.kind == "frame" and isinstance(value, (int, np.integer)):
+            if not 0 <= value < len(indices):
+                raise ValueError(f"{param.name}={value}: use a frame number from 0 to {len(indices) - 1}.")
+            picked = sorted(set(picked) | {indices[value]})
+            model_params[param.name] = picked.index(indices[value])
     return picked, model_params
 
 

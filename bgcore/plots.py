@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .masks import MaskOptions, to_working
-from .pipeline import FittedClip, plan_sample, to_display
+from .pipeline import FittedClip, to_display
 
 SHOWN_ELSEWHERE = {"background_", "noise_", "auto_threshold_", "spread_", "singular_values_", "components_", "weights_", "total_energy_"}
 """Learned attributes that have their own pictures, or none worth one."""
@@ -55,10 +55,7 @@ def component_weights(fitted: FittedClip, count: int = 4) -> dict | None:
     weights = getattr(fitted.model, "weights_", None)
     if weights is None:
         return None
-    channels = 1 if fitted.measure == "grey" else 3
-    _, picked = plan_sample(fitted.info, fitted.indices, channels=channels, scale=fitted.scale)
-    frames = np.asarray(picked) if len(picked) == weights.shape[1] else np.arange(weights.shape[1])
-    return {"seconds": frames / fitted.info.fps, "weights": weights[:count].T}
+    return {"seconds": np.asarray(fitted.sampled) / fitted.info.fps, "weights": weights[:count].T}
 
 
 def differences(fitted: FittedClip, frames) -> np.ndarray:

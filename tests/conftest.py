@@ -1,8 +1,13 @@
+import io
+import os
+import subprocess
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 from threadpoolctl import threadpool_limits
 
+from bgcore.cli import main
 from bgcore.synthetic import make_clip
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -14,6 +19,27 @@ def shared(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: the shared research clips are not on this machine")
     return path
+
+
+def bgcore(*args, cwd=None, check=False) -> subprocess.CompletedProcess:
+    """``python -m bgcore ARGS`` run in this process (``cli.main``), from folder ``cwd``: its exit
+    code, standard output and error. A traceback fails the test that called it. Tests of signals
+    and of a fresh process's environment start a real one instead."""
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    try:
+        os.chdir(cwd or here)
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main([str(arg) for arg in args])
+            except SystemExit as stop:  # argparse's --help and its errors
+                code = stop.code
+    finally:
+        os.chdir(here)
+    result = subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+    if check:
+        assert code == 0, result.stderr
+    return result
 
 
 @pytest.fixture(scope="session")

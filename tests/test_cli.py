@@ -1,7 +1,4 @@
 import json
-import os
-import subprocess
-import sys
 
 import cv2
 import imageio_ffmpeg
@@ -11,17 +8,7 @@ import pytest
 from bgcore.datasets import bmc_truth, score_masks
 from bgcore.metrics import evaluate
 from bgcore.video import probe
-from conftest import shared
-
-
-def bgcore(*args, check=True):
-    # One BLAS thread, as in conftest.py: two spin against each other on the shared machine.
-    result = subprocess.run([sys.executable, "-m", "bgcore", *map(str, args)],
-                            capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+from conftest import bgcore, shared
 
 
 def video_facts(path):
@@ -33,7 +20,7 @@ def video_facts(path):
 
 @pytest.mark.parametrize("method", ["mode", "median"])
 def test_end_to_end_on_the_synthetic_clip(method, clip, clip_path, tmp_path):
-    bgcore(clip_path, "--out", tmp_path, "--method", method)
+    bgcore(clip_path, "--out", tmp_path, "--method", method, check=True)
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["method"] == method and report["frame_count"] == 150
     assert set(report["seconds"]) == {"probe", "sample", "fit", "apply"} and report["peak_memory_mb"] > 0
@@ -53,7 +40,7 @@ def test_end_to_end_on_the_synthetic_clip(method, clip, clip_path, tmp_path):
 
 def test_trim_fps_and_scale(clip_path, tmp_path):
     bgcore(clip_path, "--out", tmp_path, "--method", "median", "--start", "2", "--end", "8",
-           "--fps", "5", "--scale", "0.5")
+           "--fps", "5", "--scale", "0.5", check=True)
     report = json.loads((tmp_path / "report.json").read_text())
     # 15 fps, frames 30..119 every 3rd: 30 frames at 5 fps
     assert report["frame_count"] == 30 and report["output_fps"] == 5
@@ -71,7 +58,7 @@ def test_odd_sized_image_folder(tmp_path):
         frame[100:140, 8 * i:8 * i + 30] = (250, 20, 20)
         cv2.imwrite(str(folder / f"in{i:06d}.jpg"), frame)
     out = tmp_path / "out"
-    bgcore(folder, "--out", out, "--method", "median")
+    bgcore(folder, "--out", out, "--method", "median", check=True)
     assert probe(out / "mask.mp4").frame_count == 30
     assert (probe(out / "mask.mp4").width, probe(out / "mask.mp4").height) == (322, 242)
     mask = cv2.imread(str(out / "masks" / "000010.png"), cv2.IMREAD_GRAYSCALE)
@@ -88,14 +75,14 @@ def test_bad_input_exits_nonzero_with_one_line(tmp_path, content, message):
     path = tmp_path / "input.mp4"
     if content is not None:
         path.write_bytes(content)
-    result = bgcore(path, "--out", tmp_path / "out", check=False)
+    result = bgcore(path, "--out", tmp_path / "out")
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and message in last and "Traceback" not in result.stderr
 
 
 def test_help_documents_every_option():
-    text = bgcore("--help").stdout
+    text = bgcore("--help", check=True).stdout
     for option in ("--out", "--method", "--rank", "--threshold", "--scale", "--fps", "--start",
                    "--end", "--measure", "--solver", "--opening", "--closing", "--min-area",
                    "--k", "--reference", "--reference-image", "--channel-threshold", "--max-iter",
@@ -114,7 +101,7 @@ def test_help_documents_every_option():
     (["--replace", "missing.png"], "no such file"),
 ])
 def test_bad_method_values_exit_2_with_one_line(clip_path, tmp_path, args, message):
-    result = bgcore(clip_path, "--out", tmp_path / "out", "--end", "2", *args, check=False)
+    result = bgcore(clip_path, "--out", tmp_path / "out", "--end", "2", *args)
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and message in last and "Traceback" not in result.stderr
@@ -124,7 +111,7 @@ def test_bad_method_values_exit_2_with_one_line(clip_path, tmp_path, args, messa
                                             ("kmeans", 0.87), ("reference", 0.87)])
 def test_bmc_video003_default_settings_reach_their_target(method, target, tmp_path):
     folder = shared("bmc-video003")
-    bgcore(folder / "Video_003.avi", "--out", tmp_path, "--method", method)
+    bgcore(folder / "Video_003.avi", "--out", tmp_path, "--method", method, check=True)
     assert len(list((tmp_path / "masks").iterdir())) == 794
     scores = score_masks(tmp_path / "masks", bmc_truth(folder))
     assert scores["f_measure"] >= target, scores

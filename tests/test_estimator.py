@@ -60,3 +60,23 @@ def test_a_model_used_before_fit_says_so(method, frames):
     with pytest.raises(AttributeError) as error:
         model.backgound_  # noqa: B018, a misspelling once fitted is not "not fitted"
     assert not isinstance(error.value, NotFittedError)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_fit_accepts_what_the_parameter_table_declares_and_nothing_else(method, frames):
+    """One table of constraints (``params``): the defaults and the ends of each range fit; just
+    outside a range, a wrong kind or an unknown choice is a ValueError naming the parameter."""
+    cls = METHODS[method]
+    for param in cls.params:
+        default = cls().get_params()[param.name]
+        assert param.allows(default), f"{method}.{param.name}: its default {default!r} is not allowed"
+        if param.low is None:
+            bad = ["nope", 1.5] if param.kind == "value" else ["nope", -1]
+        else:
+            bad = [param.high * 2 + 1, param.low - 1, float("nan")] + ([param.low + 0.5] if param.whole else [])
+        for value in bad:
+            with pytest.raises(ValueError, match=f"^{param.name}=.*: use "):
+                cls(**{param.name: value}).fit(frames)
+        if param.low is not None and param.name not in ("rank",):  # rank is bounded by the frames too
+            for value in (param.low, param.high):
+                cls(**{param.name: value}).fit(frames[:4] if param.name == "max_iter" else frames)

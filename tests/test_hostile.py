@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from bgcore import VideoError, probe, read_frames, run
 from bgcore.files import unpack_images
 from bgcore.limits import Limits
-from conftest import shared
+from conftest import bgcore, shared
 from media import ARGUMENTS, CASES, CLI_CASES, ffmpeg, make_case, make_testsrc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,11 +129,6 @@ def test_hostile_clip_that_aborts_opencv_is_read_safely(tmp_path):
                            capture_output=True, text=True, timeout=60)
     assert child.returncode < 0, "OpenCV no longer crashes on this clip"  # killed by a signal
     assert run_ok(source, tmp_path / "out")["frame_count"] == probe(source).frame_count
-
-
-def bgcore(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "bgcore", *map(str, args)], capture_output=True, text=True,
-                          timeout=300, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
 
 def assert_one_line_error(result, expected):
@@ -252,7 +248,7 @@ def test_a_full_disk_is_named(tmp_path):
     assert result.stdout.split() == ["rc=2"]  # and nothing cut short in --out
 
 
-def test_the_next_run_removes_what_a_killed_run_left_in_tmpdir(tmp_path):
+def test_the_next_run_removes_what_a_killed_run_left_in_tmpdir(tmp_path, monkeypatch):
     scratch = tmp_path / "tmp"
     gone = subprocess.Popen(["true"])
     gone.wait()
@@ -264,5 +260,6 @@ def test_the_next_run_removes_what_a_killed_run_left_in_tmpdir(tmp_path):
     mine = scratch / "bgcore-bench"  # not a run's
     mine.mkdir()
     clip = make_testsrc(tmp_path / "clip.mp4", seconds=1)
-    assert bgcore(clip, "--out", tmp_path / "out", "--method", "median", env={"TMPDIR": str(scratch)}).returncode == 0
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # TMPDIR, as read at the first use
+    assert bgcore(clip, "--out", tmp_path / "out", "--method", "median").returncode == 0
     assert sorted(path.name for path in scratch.iterdir()) == sorted([alive.name, mine.name])

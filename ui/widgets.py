@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 import string
 
@@ -44,9 +43,9 @@ def method_label(name: str) -> str:
 
 
 def defaults(cls) -> dict:
-    """A method's default parameters, read from its ``__init__``."""
-    signature = inspect.signature(cls.__init__).parameters
-    return {p.name: signature[p.name].default for p in cls.params if p.name in signature}
+    """The default values of a method's parameters that have widgets."""
+    every = cls().get_params()
+    return {param.name: every[param.name] for param in cls.params if param.shown}
 
 
 def method_params_ui(name: str, clip: state.Clip) -> dict:
@@ -54,12 +53,13 @@ def method_params_ui(name: str, clip: state.Clip) -> dict:
     frame or a photo in plain view, numbers and choices under "Advanced" with the technical name."""
     cls = bgcore.METHODS[name]
     start = defaults(cls)
-    plain = [param for param in cls.params if param.kind != "value"]
+    shown = [param for param in cls.params if param.shown]
+    plain = [param for param in shown if param.kind != "value"]
     chosen = {param.name: _param_ui(param, start.get(param.name), f"param.{name}.{param.name}", clip)
               for param in plain}
     with st.expander("Advanced"):
         st.caption(f"Technical name: {cls.technical or name} (`{name}` on the command line).")
-        for param in cls.params:
+        for param in shown:
             if param not in plain:
                 chosen[param.name] = _param_ui(param, start.get(param.name), f"param.{name}.{param.name}", clip)
     return chosen
@@ -75,8 +75,7 @@ def _param_ui(param, default, key: str, clip: state.Clip):
         default = default if default in param.choices else param.choices[0]
         return st.selectbox(param.label, param.choices, help=param.help, format_func=lambda v: str(v).capitalize(),
                             **state.keep(key, default))
-    whole = all(isinstance(v, int) for v in (param.low, param.high))
-    low, high = (int(param.low), int(param.high)) if whole else (float(param.low), float(param.high))
+    low, high = (int(param.low), int(param.high)) if param.whole else (float(param.low), float(param.high))
     default = min(max(default if isinstance(default, (int, float)) else low, low), high)
     return st.slider(param.label, low, high, help=param.help, **state.keep(key, default))
 

@@ -32,12 +32,17 @@ def check_frames(frames) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter of a method, described so that a user interface can draw a widget for it.
+    """One parameter of a method: what it means and which values it takes. The one table of
+    constraints: ``fit`` checks against it, the command line too, and the app draws its widgets
+    from it.
 
-    kind "value": ``choices`` lists the allowed values (a select box; may include "auto"), otherwise
-    ``low``..``high`` is the range of a number (a slider). kind "frame": a frame number of the clip
-    (0-based, among the selected frames) or "auto" (a frame picker showing the frame). kind "image":
-    the path of an image the user supplies, or None (an upload).
+    kind "value": ``choices`` are the values a select box offers (may include "auto"); ``low``..
+    ``high`` is the range of numbers accepted (a slider when there are no choices), of whole
+    numbers when both ends are ints. kind "frame": a frame number of the clip (0-based, among the
+    selected frames) or "auto" (a frame picker showing the frame); the model checks it against
+    the frames it is given. kind "image": a picture (H, W, 3), RGB from 0 to 255, or None (the
+    app offers an upload and the command line a path, which ``fit_clip`` reads). ``shown``: False for a setting left to code (no
+    widget, no command-line flag).
     """
 
     name: str
@@ -47,6 +52,49 @@ class Param:
     low: float | None = None
     high: float | None = None
     kind: str = "value"
+    shown: bool = True
+
+    @property
+    def whole(self) -> bool:
+        return isinstance(self.low, int) and isinstance(self.high, int)
+
+    def allows(self, value) -> bool:
+        if self.kind == "frame":
+            return value == "auto" or _is_number(value, whole=True) and value >= 0
+        if self.kind == "image":
+            return value is None or isinstance(value, np.ndarray) and value.ndim == 3 and value.shape[-1] == 3
+        if any(_equal(value, choice) for choice in self.choices or ()):
+            return True
+        return self.low is not None and _is_number(value, whole=self.whole) and self.low <= value <= self.high
+
+    def values(self) -> str:
+        """The values it takes, in words ("a whole number from 1 to 10")."""
+        if self.kind == "frame":
+            return "a frame number from 0, or 'auto'"
+        if self.kind == "image":
+            return "a picture (H, W, 3), RGB from 0 to 255, or None"
+        listed = [repr(c) for c in self.choices or ()]
+        if self.low is not None:
+            listed.append(f"{'a whole number' if self.whole else 'a number'} from {self.low:g} to {self.high:g}")
+        return " or ".join(filter(None, [", ".join(listed[:-1]), listed[-1]]))
+
+    def check(self, value, name: str | None = None) -> None:
+        """Raise ValueError naming the parameter (or ``name``) if ``value`` is not allowed."""
+        if not self.allows(value):
+            shown = f"array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+            raise ValueError(f"{name or self.name}={shown}: use {self.values()}.")
+
+
+def _equal(value, choice) -> bool:
+    """``value == choice`` of the same kind: 2 is not "2", True is not 1, 2.0 is not the whole 2."""
+    if _is_number(choice, whole=False):
+        return _is_number(value, whole=_is_number(choice, whole=True)) and value == choice
+    return type(value) is type(choice) and value == choice
+
+
+def _is_number(value, *, whole: bool) -> bool:
+    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
+    return isinstance(value, kinds) and not isinstance(value, bool)
 
 
 class BackgroundModel(Estimator):
@@ -79,6 +127,8 @@ class BackgroundModel(Estimator):
         progress : callable(fraction) or None, called with numbers from 0 to 1.
         """
         frames = check_frames(frames)
+        for param in self.params:
+            param.check(getattr(self, param.name))
         self._fit(frames, progress or (lambda fraction: None))
         self.noise_ = self._noise_level(frames)
         self.auto_threshold_ = max(self.min_threshold, AUTO_FACTOR * self.noise_)

@@ -55,6 +55,9 @@ class KMeansBackground(BackgroundModel):
     params = (
         Param("k", "Clusters (k)", "How many colour groups per pixel: 2 for steady light, more for "
               "changing light; auto picks per pixel.", choices=("auto", *KS)),
+        Param("max_frames", "Frames clustered", "At most this many frames, evenly spaced; None: all.",
+              choices=(None,), low=2, high=10_000, shown=False),
+        Param("max_iter", "Iterations", "Lloyd iterations at most.", low=1, high=1000, shown=False),
     )
 
     def __init__(self, *, k="auto", max_frames: int | None = 60, max_iter: int = 20, random_state: int = 0):
@@ -64,13 +67,7 @@ class KMeansBackground(BackgroundModel):
         self.random_state = random_state
 
     def _fit(self, frames, progress):
-        if self.k != "auto" and self.k not in KS:
-            raise ValueError(f"k={self.k!r}: use a whole number from 2 to 6 or 'auto'.")
-        if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
-            raise ValueError(f"max_iter={self.max_iter}: use a whole number of at least 1.")
         if self.max_frames is not None:
-            if not (isinstance(self.max_frames, (int, np.integer)) and self.max_frames >= 2):
-                raise ValueError(f"max_frames={self.max_frames}: use a whole number of at least 2 or None.")
             frames = frames[::-(-len(frames) // self.max_frames)]
         count, height, width, channels = frames.shape
         pixels = frames.reshape(count, -1, channels)

@@ -48,8 +48,6 @@ class ModeBackground(BackgroundModel):
         self.shadows = shadows
 
     def _fit(self, frames, progress):
-        if self.shadows not in ("remove", "keep"):
-            raise ValueError(f"shadows={self.shadows!r}: use 'remove' or 'keep'.")
         self.background_, spread = pixel_modes(frames, progress)
         self._noise = float(np.median(spread))
         moving, self.spread_ = moving_background(frames, self.background_, spread)

@@ -41,8 +41,6 @@ class _OpenCVSubtractor(BackgroundModel):
         raise NotImplementedError
 
     def _fit(self, frames, progress):
-        if self.learning_rate not in (0, "auto"):
-            raise ValueError(f"learning_rate={self.learning_rate!r}: use 0 (frozen) or 'auto'.")
         self._subtractor = self._create()
         for number, frame in enumerate(frames, start=1):
             self._subtractor.apply(_to_uint8(frame))

@@ -9,7 +9,6 @@ import cv2
 import numpy as np
 
 from .. import masks
-from ..video import read_image
 from .base import BackgroundModel, Param
 from .median import temporal_median
 
@@ -35,9 +34,10 @@ class ReferenceBackground(BackgroundModel):
         and a person standing in the reference would leave a ghost in every mask (on
         bmc-video003 the patch takes F from 0.80 to 0.89). ``patched_`` counts those pixels.
         ``fit_clip`` maps a frame number of the clip onto the sample.
-    reference_image : path or None
-        A separate photo of the empty scene; it wins over ``reference`` and is resized to the
-        frames' size (``cv2.INTER_AREA``, as the seed).
+    reference_image : ndarray (H, W, 3) RGB or None
+        A separate photo of the empty scene (any size; :func:`bgcore.video.read_image` reads a
+        file); it wins over ``reference`` and is resized to the frames' size (``cv2.INTER_AREA``,
+        as the seed).
     channel_threshold : float or "auto", default "auto"
         The seed's first step: per-channel absolute differences under it count as 0, before
         the channels are averaged to grey (BT.601) and thresholded again by the shared mask
@@ -57,7 +57,7 @@ class ReferenceBackground(BackgroundModel):
               "same spot; replaces the reference frame.", kind="image"),
         Param("channel_threshold", "Colour threshold", "Colour changes under this are ignored "
               "(the blog used 13); auto follows the clip's noise.",
-              choices=("auto", 5, 8, 10, 13, 16, 20, 25, 30)),
+              choices=("auto", 5, 8, 10, 13, 16, 20, 25, 30), low=0.0, high=255.0),
     )
 
     def __init__(self, *, reference="auto", reference_image=None, channel_threshold="auto"):
@@ -66,14 +66,10 @@ class ReferenceBackground(BackgroundModel):
         self.channel_threshold = channel_threshold
 
     def _fit(self, frames, progress):
-        if self.channel_threshold != "auto" and not (
-                isinstance(self.channel_threshold, (int, float)) and 0 <= self.channel_threshold <= 255):
-            raise ValueError(f"channel_threshold={self.channel_threshold!r}: use a number from 0 to "
-                             "255 or 'auto'.")
         median = temporal_median(frames)
         self.patched_ = 0
         if self.reference_image is not None:
-            self.background_ = _load(self.reference_image, frames.shape[1:])
+            self.background_ = _resized(self.reference_image, frames.shape[1:])
             self.reference_ = None
         elif self.reference == "auto":
             self.reference_ = int(np.argmin(np.abs(frames - median).mean(axis=(1, 2, 3))))
@@ -112,8 +108,7 @@ class ReferenceBackground(BackgroundModel):
         return masks.luma(delta)
 
 
-def _load(path, shape) -> np.ndarray:
-    """An image file as float32 (H, W, C) for frames of ``shape`` (H, W, C)."""
-    image = read_image(path, role="reference_image")
-    image = cv2.resize(image, shape[1::-1], interpolation=cv2.INTER_AREA).astype(np.float32)
+def _resized(image: np.ndarray, shape) -> np.ndarray:
+    """An RGB picture as float32 (H, W, C) for frames of ``shape`` (H, W, C)."""
+    image = cv2.resize(np.asarray(image, np.float32), shape[1::-1], interpolation=cv2.INTER_AREA)
     return masks.luma(image)[..., None] if shape[-1] == 1 else image

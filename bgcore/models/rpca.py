@@ -83,7 +83,11 @@ class RPCABackground(BackgroundModel):
         Param("rank", "Rank", "How many components of the low-rank part form the background: 1 "
               "for one static scene, more for changing light.", low=1, high=10),
         Param("max_iter", "Iterations", "At most this many refinement steps; more is slower and "
-              "a little cleaner.", low=5, high=100),
+              "a little cleaner.", low=1, high=200),
+        Param("lam", "Sparsity", "Weight of the sparse part; auto: 1 / sqrt(the larger side of the "
+              "matrix).", choices=("auto",), low=1e-6, high=100.0, shown=False),
+        Param("tol", "Tolerance", "Stop once the residual is under this share of the matrix.",
+              low=1e-9, high=0.5, shown=False),
     )
 
     def __init__(self, *, rank: int = 1, lam="auto", tol: float = 1e-2, max_iter: int = 50,
@@ -95,14 +99,6 @@ class RPCABackground(BackgroundModel):
         self.random_state = random_state
 
     def _fit(self, frames, progress):
-        if not (isinstance(self.rank, (int, np.integer)) and self.rank >= 1):
-            raise ValueError(f"rank={self.rank}: use a whole number of at least 1.")
-        if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
-            raise ValueError(f"max_iter={self.max_iter}: use a whole number of at least 1.")
-        if not 0 < self.tol < 1:
-            raise ValueError(f"tol={self.tol}: use a number between 0 and 1.")
-        if self.lam != "auto" and not (isinstance(self.lam, (int, float)) and self.lam > 0):
-            raise ValueError(f"lam={self.lam!r}: use a positive number or 'auto'.")
         count, height, width, channels = frames.shape
         step = 1
         while count * -(-height // step) * -(-width // step) * channels > PURSUIT_VALUES:

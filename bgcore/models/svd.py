@@ -60,11 +60,8 @@ class SVDBackground(BackgroundModel):
         self.random_state = random_state
 
     def _fit(self, frames, progress):
-        if not (isinstance(self.rank, (int, np.integer)) and 1 <= self.rank <= len(frames)):
-            raise ValueError(f"rank={self.rank}: use a whole number from 1 to the number of "
-                             f"frames ({len(frames)}).")
-        if self.solver not in ("auto", "randomized", "exact"):
-            raise ValueError(f"solver={self.solver!r}: use 'auto', 'randomized' or 'exact'.")
+        if self.rank > len(frames):
+            raise ValueError(f"rank={self.rank}: at most the number of frames ({len(frames)}).")
         # Frames as rows (T x P, a view): the transpose of the notebook's pixels-by-frames M,
         # so M = U S V^T comes out as V, S, U^T. Handing scikit-learn the C-ordered matrix
         # untransposed spares it a copy of the whole sample.
