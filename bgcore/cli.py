@@ -15,11 +15,11 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from .composite import MAX_FEATHER, backdrops
+from .files import unpack_images
 from .limits import LIMITS
 from .masks import MAX_RADIUS, MaskOptions
 from .models import DEFAULT_METHOD, METHODS
 from .pipeline import MIN_SCALE, check_out_dir, run
-from .files import unpack_images
 from .video import VideoError, check_image
 
 MAX_FPS = 1000.0
@@ -127,7 +127,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     # SIGTERM as an exception: the finally blocks run, ending our ffmpeg children and removing
     # the temporary files (by default the process would die at once and leave both behind).

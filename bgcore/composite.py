@@ -11,13 +11,14 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from .hints import PathLike, Size
 from .video import IMAGE_SUFFIXES, VideoError, read_image, read_frames
 
 MAX_FEATHER = 50.0
 """The widest feather in pixels: a wider blur only fades the foreground away (and takes long)."""
 
 
-def backdrops(path, size, *, cover: bool = False, role: str = "replacement") -> Iterator[np.ndarray]:
+def backdrops(path: PathLike, size: Size, *, cover: bool = False, role: str = "replacement") -> Iterator[np.ndarray]:
     """Endless uint8 RGB frames (height, width, 3) of an image or a video at ``size`` (width, height).
 
     An image repeats; a video is streamed and starts over at its end, so that it is looped
@@ -62,7 +63,7 @@ def _fit_to(image, size, keep_shape=False):
     return cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA)
 
 
-def cover(image: np.ndarray, size) -> np.ndarray:
+def cover(image: np.ndarray, size: Size) -> np.ndarray:
     """``image`` (H, W, 3) scaled to cover ``size`` (width, height) and cut to it around its centre:
     a picture keeps its shape, as a CSS ``object-fit: cover`` does."""
     width, height = size

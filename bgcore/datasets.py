@@ -20,8 +20,10 @@ from pathlib import Path, PurePosixPath
 import cv2
 import numpy as np
 
+from .hints import PathLike
 from .masks import MaskOptions
 from .metrics import evaluate
+from .pipeline import FittedClip
 from .video import IMAGE_SUFFIXES, VideoError, image_size, image_files
 
 LABELS = (0, 50, 85, 170, 255)
@@ -38,7 +40,7 @@ class Clip:
     truth: dict
 
 
-def bmc_truth(folder) -> dict[int, np.ndarray]:
+def bmc_truth(folder: PathLike) -> dict[int, np.ndarray]:
     """BMC 2012 masks by 0-based decoded frame index, from ``gt_frame_map.csv`` in ``folder``."""
     folder = Path(folder)
     with open(folder / "gt_frame_map.csv", newline="") as table:
@@ -46,7 +48,7 @@ def bmc_truth(folder) -> dict[int, np.ndarray]:
     return {int(row["decoded_frame_index_0based"]): read_mask(folder / row["gt_file"]) for row in rows}
 
 
-def image_folder_clip(folder) -> Clip:
+def image_folder_clip(folder: PathLike) -> Clip:
     """A clip stored as ``folder/input/`` (frames, natural order) and ``folder/groundtruth/``
     (masks). A mask annotates the frame whose file name ends in the same number
     (``in000012.png`` and ``gt000012.png``, ``frame_7.jpg`` and ``gt0007.png``)."""
@@ -60,7 +62,7 @@ def image_folder_clip(folder) -> Clip:
     return Clip(folder.name, folder / "input", truth)
 
 
-def shared_clips(data) -> list[Clip]:
+def shared_clips(data: PathLike) -> list[Clip]:
     """Every clip with ground truth under ``data`` (``../shared/data``): bmc-video003 and the
     folders of ``groundtruth-clips/``; those absent are left out."""
     data = Path(data)
@@ -74,7 +76,7 @@ def shared_clips(data) -> list[Clip]:
     return clips
 
 
-def read_mask(path, *, name: str | None = None) -> np.ndarray:
+def read_mask(path: PathLike | bytes, *, name: str | None = None) -> np.ndarray:
     """A ground-truth mask as CDnet labels (H, W) uint8, from a file or from the bytes of one
     (``name`` for messages); palette and colour images are read as grey."""
     if isinstance(path, bytes):
@@ -88,14 +90,14 @@ def read_mask(path, *, name: str | None = None) -> np.ndarray:
     return mask
 
 
-def score_masks(masks_dir, truth: dict[int, np.ndarray]) -> dict[str, float]:
+def score_masks(masks_dir: PathLike, truth: dict[int, np.ndarray]) -> dict[str, float]:
     """CDnet scores of the mask PNGs a run wrote (``000001.png`` is frame index 0)."""
     masks_dir = Path(masks_dir)
     return evaluate((cv2.imread(str(masks_dir / f"{index + 1:06d}.png"), cv2.IMREAD_GRAYSCALE) > 127,
                      mask) for index, mask in truth.items())
 
 
-def zip_truth(archive, *, max_masks: int = 10_000, max_bytes: int = 2**28,
+def zip_truth(archive: PathLike, *, max_masks: int = 10_000, max_bytes: int = 2**28,
               max_pixels: int = 2**29) -> dict[int, np.ndarray]:
     """True masks a user supplies as a zip of images, by 0-based frame index: each file's trailing
     number is its frame's number, counted from 1 (``gt000001.png``, ``mask_1.png``, our own
@@ -130,7 +132,7 @@ def zip_truth(archive, *, max_masks: int = 10_000, max_bytes: int = 2**28,
         raise ValueError(str(error)) from None
 
 
-def score_fitted(fitted, truth: dict[int, np.ndarray],
+def score_fitted(fitted: FittedClip, truth: dict[int, np.ndarray],
                  options: MaskOptions = MaskOptions()) -> dict[str, float] | None:
     """CDnet scores of a :class:`bgcore.FittedClip`'s masks on the frames ``truth`` annotates
     (0-based frame indices of its source) among those it works on; None where none is."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .hints import Scale
 from .masks import working_size
 from .pipeline import plan_sample
 from .video import VideoInfo, selection
@@ -35,11 +36,11 @@ class Cost:
 
 
 def estimate(info: VideoInfo, *, start: float = 0.0, end: float | None = None, fps: float | None = None,
-             scale="auto", channels: int = 3) -> Cost:
+             scale: Scale = "auto", channels: int = 3) -> Cost:
     """The cost of removing the background of the frames that a trim and a frame-rate cap keep."""
     indices = selection(info, start=start, end=end, fps=fps)
     scale, picked = plan_sample(info, indices, channels=channels, scale=scale)
-    height, width = working_size(info.height, info.width, scale)
+    width, height = working_size(info.size, scale)
     memory = len(picked) * height * width * channels * 4
     pixels = info.width * info.height
     seconds = (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + memory / FIT_BYTES_PER_S \

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
+from .hints import PathLike
 from .limits import LIMITS, Limits
 from .video import IMAGE_SUFFIXES, VideoError, _natural_key, check_image
 
 
-def unpack_images(archive, folder, *, limits: Limits = LIMITS) -> Path:
+def unpack_images(archive: PathLike, folder: PathLike, *, limits: Limits = LIMITS) -> Path:
     """Extract the images of a zip into ``folder`` as 000001.png, 000002.jpg ... in natural order.
 
     The names inside the zip only decide the order: no path is built from them, so an entry like
@@ -62,7 +64,7 @@ def _too_big(count: int, limits: Limits) -> str:
             f"{limits.max_frames} images and {limits.max_bytes // 2**20} MB unpacked.")
 
 
-def zip_files(files, archive) -> Path:
+def zip_files(files: Iterable[PathLike], archive: PathLike) -> Path:
     """Store ``files`` flat in the zip ``archive`` (no compression: PNGs are compressed already)."""
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:
         for path in files:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from .composite import backdrops
+from .hints import Size
 from .masks import MaskOptions, clean_mask, difference, shadows, threshold_mask, to_working
 from .models.base import AUTO_FACTOR
 from .models.mode import ModeBackground
@@ -75,7 +77,7 @@ def working_scale(width: int) -> float:
     return min(1.0, WORK_WIDTH / width)
 
 
-def capture(burst) -> Reference:
+def capture(burst: Iterable[np.ndarray]) -> Reference:
     """The reference fitted on ``burst``: at least two uint8 RGB frames (H, W, 3) of the empty
     scene, all of one size."""
     burst = list(burst)
@@ -132,7 +134,7 @@ def _exposure(work: np.ndarray, reference: Reference) -> np.ndarray:
     return np.median(ratios, axis=0).astype(np.float32)
 
 
-def alpha(mask: np.ndarray, size, *, feather: float = FEATHER) -> np.ndarray:
+def alpha(mask: np.ndarray, size: Size, *, feather: float = FEATHER) -> np.ndarray:
     """A working-scale bool mask as an alpha channel (height, width) float32 in 0..1 at ``size``
     (width, height): blurred at the working scale and resized with linear interpolation, a
     quarter of the work of blurring at full size, and no staircase on the edge."""
@@ -159,7 +161,7 @@ def cutout(frame: np.ndarray, mask: np.ndarray, *, feather: float = FEATHER) -> 
     return np.dstack([frame, (weight * 255).round().astype(np.uint8)])
 
 
-def plain(colour, size) -> np.ndarray:
+def plain(colour: tuple[int, int, int], size: Size) -> np.ndarray:
     """A backdrop of one uint8 RGB ``colour`` at ``size`` (width, height)."""
     return np.full((size[1], size[0], 3), colour, np.uint8)
 

@@ -35,17 +35,16 @@ def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) 
     if measure not in ("grey", "rgb"):
         raise ValueError(f"measure={measure!r}: use 'grey' or 'rgb'.")
     if scale != 1.0:
-        height, width = working_size(frame.shape[0], frame.shape[1], scale)
-        frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+        frame = cv2.resize(frame, working_size(frame.shape[1::-1], scale), interpolation=cv2.INTER_AREA)
     frame = frame.astype(np.float32)
     if measure == "grey":
         return (frame @ GREY_WEIGHTS)[..., None]
     return frame
 
 
-def working_size(height: int, width: int, scale: float) -> tuple[int, int]:
-    """(height, width) of a frame at ``scale``, at least one pixel each way."""
-    return max(1, round(height * scale)), max(1, round(width * scale))
+def working_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """(width, height) of a frame of ``size`` (width, height) at ``scale``, at least one pixel each way."""
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from .hints import MaskPairs
 
 POSITIVE = 255
 NEGATIVE = (0, 50)
@@ -59,7 +60,7 @@ def scores(total: Counts) -> dict[str, float]:
     }
 
 
-def evaluate(pairs) -> dict[str, float]:
+def evaluate(pairs: MaskPairs) -> dict[str, float]:
     """Scores over an iterable of (predicted, truth) mask pairs, counts summed over frames."""
     total = Counts()
     for predicted, truth in pairs:

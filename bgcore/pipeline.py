@@ -21,6 +21,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .composite import backdrops, check_feather, composite
+from .hints import PathLike, Progress, Scale, Size
 from .masks import MaskOptions, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
 from .video import TransparentWriter, Video, VideoInfo, VideoWriter, as_video, disk_state, read_image, selection
@@ -39,7 +40,7 @@ OUTPUTS = ("foreground.mp4", "mask.mp4", "foreground.webm", "composite.mp4", "ba
 of an earlier run stays beside a later run's (an extra mask PNG, an old composite)."""
 
 
-def plan_sample(info: VideoInfo, indices: range, *, channels: int, scale="auto",
+def plan_sample(info: VideoInfo, indices: range, *, channels: int, scale: Scale = "auto",
                 budget: int = SAMPLE_BUDGET, max_frames: int = MAX_SAMPLE,
                 min_frames: int = MIN_SAMPLE) -> tuple[float, range]:
     """The working scale and the evenly spaced frames to fit on, within a memory budget.
@@ -55,7 +56,7 @@ def plan_sample(info: VideoInfo, indices: range, *, channels: int, scale="auto",
         scale = 1 / factor
     elif not (isinstance(scale, (int, float)) and MIN_SCALE <= scale <= 1):
         raise ValueError(f"scale={scale}: use a number from {MIN_SCALE} to 1 or 'auto'.")
-    height, width = working_size(info.height, info.width, scale)
+    width, height = working_size(info.size, scale)
     count = max(2, min(len(indices), max_frames, budget // (width * height * channels * 4)))
     return scale, indices[::math.ceil(len(indices) / count)]
 
@@ -91,7 +92,7 @@ class FittedClip:
 
     @property
     def size(self) -> tuple[int, int]:
-        return self.info.width, self.info.height
+        return self.info.size
 
     def threshold(self, options: MaskOptions) -> float:
         return options.resolve_threshold(self.model.auto_threshold_)
@@ -112,9 +113,9 @@ class FittedClip:
         return to_display(self.model.background_, self.size)
 
 
-def fit_clip(source, *, method: str = DEFAULT_METHOD, params: dict | None = None, measure: str = "rgb",
+def fit_clip(source: PathLike | Video, *, method: str = DEFAULT_METHOD, params: dict | None = None, measure: str = "rgb",
              start: float = 0.0, end: float | None = None, fps: float | None = None,
-             scale="auto", progress=None) -> FittedClip:
+             scale: Scale = "auto", progress: Progress | None = None) -> FittedClip:
     """Probe ``source`` (a video file or an image folder; an opened :class:`~bgcore.video.Video`
     is not probed again), sample it and fit ``method`` on it.
 
@@ -134,9 +135,8 @@ def fit_clip(source, *, method: str = DEFAULT_METHOD, params: dict | None = None
     picked, model_params = _model_params(METHODS[method], params or {}, indices, picked)
     timer.lap("probe")
 
-    height, width = working_size(info.height, info.width, scale)
     sample = None
-    for i, frame in enumerate(video.frames(picked, size=None if scale == 1 else (width, height))):
+    for i, frame in enumerate(video.frames(picked, size=None if scale == 1 else working_size(info.size, scale))):
         work = to_working(frame, measure=measure)
         if sample is None:  # filled in place: a list then np.stack would hold the sample twice
             sample = np.empty((len(picked), *work.shape), np.float32)
@@ -168,9 +168,9 @@ def _model_params(cls, params: dict, indices: range, picked: list):
     return picked, model_params
 
 
-def export(fitted: FittedClip, out_dir, *, mask_options: MaskOptions = MaskOptions(),
-           mask_pngs: bool = True, transparent: bool = False, replacement=None,
-           feather: float = 1.5, progress=None) -> dict:
+def export(fitted: FittedClip, out_dir: PathLike, *, mask_options: MaskOptions = MaskOptions(),
+           mask_pngs: bool = True, transparent: bool = False, replacement: PathLike | None = None,
+           feather: float = 1.5, progress: Progress | None = None) -> dict:
     """Apply a fitted model to every selected frame, streaming, and write the outputs.
 
     Writes foreground.mp4 (foreground on black), mask.mp4 (white foreground), background.png,
@@ -273,7 +273,7 @@ def _move_in(staging: Path, out_dir: Path) -> None:
             path.replace(target)
 
 
-def check_out_dir(out_dir, *inputs) -> None:
+def check_out_dir(out_dir: PathLike, *inputs: PathLike | None) -> None:
     """Refuse an output folder that is or holds one of ``inputs`` (paths or None), or whose
     outputs would replace it: they would overwrite it, or land among the images of an image
     folder as frames of its clip. An input in a subfolder of its own is fine."""
@@ -293,10 +293,10 @@ def write_image(path: Path, image: np.ndarray) -> None:
         raise OSError(f"{path}: could not be written ({disk_state(path)}).")
 
 
-def run(source, out_dir, *, method: str = DEFAULT_METHOD, params: dict | None = None,
+def run(source: PathLike | Video, out_dir: PathLike, *, method: str = DEFAULT_METHOD, params: dict | None = None,
         mask_options: MaskOptions = MaskOptions(), measure: str = "rgb",
         start: float = 0.0, end: float | None = None, fps: float | None = None,
-        scale="auto", progress=None, **outputs) -> dict:
+        scale: Scale = "auto", progress: Progress | None = None, **outputs) -> dict:
     """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`,
     which takes ``outputs`` (mask_pngs, transparent, replacement, feather)."""
     check_out_dir(out_dir, source, outputs.get("replacement"), (params or {}).get("reference_image"))
@@ -306,14 +306,14 @@ def run(source, out_dir, *, method: str = DEFAULT_METHOD, params: dict | None = 
     return export(fitted, out_dir, mask_options=mask_options, progress=progress, **outputs)
 
 
-def upscale_mask(mask: np.ndarray, size) -> np.ndarray:
+def upscale_mask(mask: np.ndarray, size: Size) -> np.ndarray:
     """A bool mask at the working scale resized to ``size`` (width, height), with smooth edges."""
     if mask.shape[::-1] == tuple(size):
         return mask
     return cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_LINEAR) > 127
 
 
-def to_display(image: np.ndarray, size) -> np.ndarray:
+def to_display(image: np.ndarray, size: Size) -> np.ndarray:
     """A float32 (h, w, C) working image as uint8 RGB (height, width, 3) at ``size``."""
     image = np.clip(image, 0, 255).round().astype(np.uint8)
     if image.shape[-1] == 1:

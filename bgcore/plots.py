@@ -6,11 +6,13 @@ pages stay thin and a notebook can draw the same things with matplotlib.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .masks import MaskOptions, to_working
+from .models import BackgroundModel
 from .pipeline import FittedClip, to_display
 
 SHOWN_ELSEWHERE = {"background_", "noise_", "auto_threshold_", "spread_", "singular_values_", "components_", "weights_", "total_energy_"}
@@ -29,7 +31,7 @@ def frame_views(fitted: FittedClip, frame: np.ndarray, options: MaskOptions = Ma
             "Foreground": frame * mask[..., None]}
 
 
-def spectrum(model, rank: int) -> dict | None:
+def spectrum(model: BackgroundModel, rank: int) -> dict | None:
     """Singular values and the share of the sample's energy (sum of squares) that the first k
     components capture, k = 1..n; None for a model without singular values."""
     values = getattr(model, "singular_values_", None)
@@ -42,7 +44,7 @@ def spectrum(model, rank: int) -> dict | None:
             "energy": energy, "rank": rank, "energy_at_rank": float(energy[min(rank, len(values)) - 1])}
 
 
-def component_images(model, count: int = 4) -> list[np.ndarray]:
+def component_images(model: BackgroundModel, count: int = 4) -> list[np.ndarray]:
     """The first ``count`` U columns as uint8 images, each stretched to 0-255 (their sign is arbitrary
     and their values tiny); [] for a model without components."""
     components = getattr(model, "components_", None)
@@ -58,7 +60,7 @@ def component_weights(fitted: FittedClip, count: int = 4) -> dict | None:
     return {"seconds": np.asarray(fitted.sampled) / fitted.info.fps, "weights": weights[:count].T}
 
 
-def differences(fitted: FittedClip, frames) -> np.ndarray:
+def differences(fitted: FittedClip, frames: Iterable[np.ndarray]) -> np.ndarray:
     """The differences to the background of some uint8 RGB frames, flattened (float32)."""
     return np.concatenate([fitted.difference(frame).ravel() for frame in frames])
 
@@ -82,7 +84,7 @@ class Detail:
     value: object
 
 
-def model_details(model) -> list[Detail]:
+def model_details(model: BackgroundModel) -> list[Detail]:
     """What a model learned beyond its background, found by looking rather than by method name,
     so that a new method's ``k_``, ``cluster_sizes_`` or ``reference_`` show up by themselves:
     numbers, short vectors as bars, and arrays of the background's height and width as images."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .hints import FitProgress
 from .masks import difference, luma
 
 BIN = 8.0
@@ -34,7 +35,7 @@ CHUNK_BYTES = 64 << 20
 """Bytes of distances :func:`moving_background` holds at a time."""
 
 
-def pixel_modes(frames: np.ndarray, progress=None) -> tuple[np.ndarray, np.ndarray]:
+def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each pixel's mode and the spread of the frames around it.
 
     frames : ndarray (T, H, W, C) float32, C in (1, 3).

@@ -8,12 +8,15 @@ sensor noise, an optional slow lighting drift and an optional second scene halfw
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .hints import PathLike
 from .video import VideoWriter
 
 PALETTE = np.array([[220, 40, 40], [40, 200, 60], [40, 70, 230], [240, 220, 40],
@@ -30,19 +33,19 @@ class SyntheticClip:
     backgrounds: np.ndarray
     fps: float
 
-    def write(self, path, *, crf: int = 12) -> Path:
+    def write(self, path: PathLike, *, crf: int = 12) -> Path:
         """Encode the frames as an H.264 MP4 at ``path``."""
         return _encode(path, self.frames, self.fps, crf)
 
 
-def make_clip(**options) -> SyntheticClip:
+def make_clip(**options: Any) -> SyntheticClip:
     """Make a clip in memory; ``options`` are those of :func:`generate`."""
     frames, masks, backgrounds = zip(*generate(**options))
     return SyntheticClip(np.stack(frames), np.stack(masks), np.stack(backgrounds),
                          options.get("fps", 15.0))
 
 
-def write_clip(path, *, crf: int = 12, **options) -> Path:
+def write_clip(path: PathLike, *, crf: int = 12, **options: Any) -> Path:
     """Encode a clip as an H.264 MP4 one frame at a time, for clips too big to hold in memory."""
     frames = (frame for frame, _, _ in generate(**options))
     return _encode(path, frames, options.get("fps", 15.0), crf)
@@ -61,7 +64,7 @@ def _encode(path, frames, fps: float, crf: int) -> Path:
 
 def generate(*, width: int = 320, height: int = 240, frames: int = 150, objects: int = 5,
              noise: float = 3.0, drift: float = 0.0, second_scene: bool = False,
-             fps: float = 15.0, empty: int = 0, seed: int = 0):
+             fps: float = 15.0, empty: int = 0, seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Yield (frame (H, W, 3) uint8, mask (H, W) bool, background (H, W, 3) float32) per frame.
 
     ``drift`` is the amplitude of a slow brightness change (0.1 = +-10 %); the first ``empty``
@@ -135,7 +138,7 @@ def sample_truth() -> dict[int, np.ndarray]:
     return {index: mask.astype(np.uint8) * 255 for index, mask in enumerate(make_clip().masks)}
 
 
-def write_sample(path) -> Path:
+def write_sample(path: PathLike) -> Path:
     """The app's built-in sample: 10 s of 320x240 at 15 fps, five objects, written once."""
     path = Path(path)
     if not path.exists():

@@ -19,12 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import BinaryIO, Iterator, Sequence
 
 import cv2
 import imageio_ffmpeg
 import numpy as np
 
+from .hints import PathLike
 from .limits import LIMITS, Limits
 
 # imageio-ffmpeg starts ffmpeg with preexec_fn=os.setpgrp unless this is set. A preexec_fn makes
@@ -53,11 +54,16 @@ class VideoInfo:
     frame_count: int
 
     @property
+    def size(self) -> tuple[int, int]:
+        """(width, height), the order of every size in bgcore (and of OpenCV's)."""
+        return self.width, self.height
+
+    @property
     def duration(self) -> float:
         return self.frame_count / self.fps
 
 
-def probe(source, *, limits: Limits = LIMITS) -> VideoInfo:
+def probe(source: PathLike, *, limits: Limits = LIMITS) -> VideoInfo:
     """Size, frame rate and decoded frame count of a video file or a folder of images.
 
     The header's size, duration and the file's bytes are checked against ``limits`` before
@@ -67,13 +73,13 @@ def probe(source, *, limits: Limits = LIMITS) -> VideoInfo:
     return open_video(source, limits=limits).info
 
 
-def open_video(source, *, limits: Limits = LIMITS) -> Video:
+def open_video(source: PathLike, *, limits: Limits = LIMITS) -> Video:
     """A video file or a folder of images, probed once (:func:`probe`); use as a context manager
     (``with open_video(path) as video:``), which stops the decoders of unfinished reads."""
     return Video(source, limits=limits)
 
 
-def as_video(source) -> Video:
+def as_video(source: PathLike | Video) -> Video:
     """``source`` as a :class:`Video`: one already opened as it is, a path opened (probed) now."""
     return source if isinstance(source, Video) else open_video(source)
 
@@ -242,7 +248,7 @@ def _url(path) -> str:
     return "file:" + str(path)
 
 
-def disk_state(path) -> str:
+def disk_state(path: PathLike) -> str:
     """Why writing under ``path`` may have failed, for a message: a full disk or else the folder."""
     try:
         if shutil.disk_usage(Path(path).parent).free < 2**20:
@@ -275,7 +281,7 @@ def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
     return range(first, last, step)
 
 
-def read_frames(source, indices: Sequence[int] | None = None, *,
+def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
                 size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
     """Yield the frames of ``source`` as uint8 RGB arrays of shape (H, W, 3), in order.
 
@@ -339,7 +345,7 @@ def _natural_key(name: str):
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def read_image(path, *, limits: Limits = LIMITS, role: str = "") -> np.ndarray:
+def read_image(path: PathLike, *, limits: Limits = LIMITS, role: str = "") -> np.ndarray:
     """An image file as uint8 RGB (H, W, 3). Its size is read from its header and checked against
     ``limits.max_pixels`` before it is decoded: a 2 KB PNG can claim 20000 x 20000 pixels (1.2 GB).
     ``role`` names the file in messages (a parameter such as "--replace")."""
@@ -351,7 +357,7 @@ def read_image(path, *, limits: Limits = LIMITS, role: str = "") -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def check_image(path, *, limits: Limits = LIMITS, name: str | None = None) -> None:
+def check_image(path: PathLike, *, limits: Limits = LIMITS, name: str | None = None) -> None:
     """Check that ``path`` is a regular image file within ``limits.max_pixels``, from its header
     alone; raises VideoError naming it ``name`` (by default, its file name)."""
     path = Path(path)
@@ -364,7 +370,7 @@ def check_image(path, *, limits: Limits = LIMITS, name: str | None = None) -> No
                          f"{limits.max_pixels / 1e6:.1f} megapixels (4K). Downscale it first.")
 
 
-def image_size(path, name: str) -> tuple[int, int]:
+def image_size(path: PathLike | BinaryIO, name: str) -> tuple[int, int]:
     """(width, height) from an image file's header (a path or a file object), without decoding it;
     raises VideoError naming it ``name``."""
     from PIL import Image  # here: importing bgcore stays quick
@@ -497,7 +503,7 @@ class TransparentWriter(VideoWriter):
         return writer
 
 
-def read_alpha(path) -> Iterator[np.ndarray]:
+def read_alpha(path: PathLike) -> Iterator[np.ndarray]:
     """Yield the alpha plane (H, W) uint8 of each frame of a VP9 WebM with transparency.
 
     ffmpeg's native VP9 decoder drops alpha; libvpx-vp9 keeps it.
@@ -512,7 +518,7 @@ def read_alpha(path) -> Iterator[np.ndarray]:
         reader.close()
 
 
-def write_preview(source, path, *, width: int = 480, seconds: float = 60.0) -> Path:
+def write_preview(source: PathLike, path: PathLike, *, width: int = 480, seconds: float = 60.0) -> Path:
     """A small H.264 MP4 of the first ``seconds`` of ``source`` (a path or an opened
     :class:`Video`) that any browser plays (AVI, MKV, MPEG-4 Part 2 or image folders do not play
     in a browser as they are)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import masks
+from ..hints import FitProgress
 from ..stats import clip_noise
 from .estimator import Estimator
 
@@ -20,7 +21,7 @@ MIN_THRESHOLD = 15.0
 """...but at least this, unless the model's ``min_threshold`` says otherwise."""
 
 
-def check_frames(frames) -> np.ndarray:
+def check_frames(frames: np.ndarray) -> np.ndarray:
     """Validate a fitting sample: ndarray of shape (T, H, W, C), float32, C in (1, 3)."""
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
@@ -58,7 +59,7 @@ class Param:
     def whole(self) -> bool:
         return isinstance(self.low, int) and isinstance(self.high, int)
 
-    def allows(self, value) -> bool:
+    def allows(self, value: object) -> bool:
         if self.kind == "frame":
             return value == "auto" or _is_number(value, whole=True) and value >= 0
         if self.kind == "image":
@@ -78,7 +79,7 @@ class Param:
             listed.append(f"{'a whole number' if self.whole else 'a number'} from {self.low:g} to {self.high:g}")
         return " or ".join(filter(None, [", ".join(listed[:-1]), listed[-1]]))
 
-    def check(self, value, name: str | None = None) -> None:
+    def check(self, value: object, name: str | None = None) -> None:
         """Raise ValueError naming the parameter (or ``name``) if ``value`` is not allowed."""
         if not self.allows(value):
             shown = f"array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
@@ -121,7 +122,7 @@ class BackgroundModel(Estimator):
     params: tuple[Param, ...] = ()
     min_threshold = MIN_THRESHOLD
 
-    def fit(self, frames, progress=None):
+    def fit(self, frames: np.ndarray, progress: FitProgress | None = None) -> BackgroundModel:
         """Learn the background from frames (T, H, W, C) float32; returns self.
 
         progress : callable(fraction) or None, called with numbers from 0 to 1.

@@ -32,7 +32,7 @@ class Estimator:
         """The parameters by name. ``deep`` is scikit-learn's: no model here holds another."""
         return {name: getattr(self, name) for name in self._defaults()}
 
-    def set_params(self, **params):
+    def set_params(self, **params: object) -> Estimator:
         """Set parameters by name (they take effect at the next ``fit``); returns self."""
         names = self._defaults()
         unknown = sorted(set(params) - set(names))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..hints import FitProgress
 from .base import BackgroundModel
 
 ROWS = 16
@@ -24,7 +25,7 @@ class MedianBackground(BackgroundModel):
         self.background_ = temporal_median(frames, progress)
 
 
-def temporal_median(frames: np.ndarray, progress=None) -> np.ndarray:
+def temporal_median(frames: np.ndarray, progress: FitProgress | None = None) -> np.ndarray:
     """Each pixel's median (H, W, C) over frames (T, H, W, C).
 
     Row by row: np.median copies what it sorts, and a copy of the whole sample would double the
