@@ -1,13 +1,15 @@
 """Every background model keeps scikit-learn's estimator contract (bgcore.models.estimator)."""
 
 import inspect
+import json
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from bgcore.models import METHODS, MedianBackground, RPCABackground, SVDBackground
+from bgcore.models import METHODS, BackgroundModel, MedianBackground, Param, RPCABackground, SVDBackground
+from conftest import bgcore
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +82,26 @@ def test_fit_accepts_what_the_parameter_table_declares_and_nothing_else(method, 
         if param.low is not None and param.name not in ("rank",):  # rank is bounded by the frames too
             for value in (param.low, param.high):
                 cls(**{param.name: value}).fit(frames[:4] if param.name == "max_iter" else frames)
+
+
+def test_a_new_method_is_one_class_and_one_registry_entry(clip_path, tmp_path, monkeypatch):
+    """A method written against BackgroundModel, once in METHODS, runs from the command line, with
+    its parameter checked from its table, and is offered by the app (which reads METHODS)."""
+    class DarkestBackground(BackgroundModel):
+        name, label = "darkest", "Bright things passing"
+        params = (Param("percentile", "Percentile", "Darker than most frames.", low=0, high=50),)
+
+        def __init__(self, *, percentile: int = 10):
+            self.percentile = percentile
+
+        def _fit(self, frames, progress):
+            self.background_ = np.percentile(frames, self.percentile, axis=0).astype(np.float32)
+
+    monkeypatch.setitem(METHODS, "darkest", DarkestBackground)
+    out = tmp_path / "out"
+    assert bgcore(clip_path, "--out", out, "--method", "darkest", "--percentile", "20", "--end", "2",
+                  check=True).returncode == 0
+    assert json.loads((out / "report.json").read_text())["method"] == "darkest"
+    result = bgcore(clip_path, "--out", out, "--method", "darkest", "--percentile", "90")
+    assert result.returncode == 2 and "--percentile=90: use a whole number from 0 to 50" in result.stderr
+    assert repr(DarkestBackground(percentile=5)) == "DarkestBackground(percentile=5)"

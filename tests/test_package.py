@@ -33,3 +33,4 @@ def test_the_bgcore_command_is_the_command_line():
     result = subprocess.run([command, "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "--method" in result.stdout and "--threshold" in result.stdout
+    assert result.stdout.startswith("usage: bgcore ")  # the command's own name, not "__main__.py"
