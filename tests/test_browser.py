@@ -5,9 +5,9 @@ at rank 1, downloads the foreground MP4 and checks it decodes and plays. Screens
 go to artifacts/ (not in git) for a person to look at.
 """
 
+import os
 import re
 from contextlib import contextmanager
-import socket
 import subprocess
 import sys
 import time
@@ -32,33 +32,25 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="/usr/bin/chromium is absent: install Debian's chromium (.ci/run does)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def _serve(log_path: Path):
-    """The app served on a free local port; always stopped at the end."""
-    port = _free_port()
+    """The app served on a local port; always stopped at the end. No port is given: Streamlit
+    takes the first free one from 8501 itself and prints it (a port chosen here could be taken by
+    another server before Streamlit binds it)."""
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log.name}") from None
-                time.sleep(0.3)
+        while not (found := re.search(r"http://127\.0\.0\.1:(\d+)", log_path.read_text())):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {log.name}")
+            time.sleep(0.2)
+        url = found[0]
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=30) as answer:
+            assert answer.status == 200
         yield url
     finally:
         process.terminate()
