@@ -13,7 +13,7 @@ from bgcore import live
 from bgcore.composite import backdrops, cover
 from bgcore.video import VideoError, read_image
 from ui import state
-from ui.widgets import plain
+from ui.widgets import plain, threshold_ui
 
 # (Comments, not docstrings: Streamlit would write a page's bare strings on the page.)
 CONNECT_SECONDS = 20  # a connection still not up after this long has failed: say so and why
@@ -36,19 +36,6 @@ def ice_servers() -> list | None:
     except FileNotFoundError:  # no secrets.toml at all
         return None
     return [dict(server) for server in servers] if servers else None
-
-
-def threshold_ui(auto: float | None, key: str) -> float | None:
-    """The automatic threshold (shown on the slider once known), or the slider's value."""
-    automatic = st.toggle("Automatic threshold", value=True, key=f"{key}.auto",
-                          help="Set from the empty scene: how much your camera's picture varies.")
-    st.session_state.setdefault(f"{key}.value", 20)
-    if automatic and auto is not None:
-        st.session_state[f"{key}.value"] = min(80, max(1, round(auto)))
-    st.slider("Threshold", 1, 80, key=f"{key}.value", disabled=automatic,
-              help="How different from the empty scene a pixel must be to count as you (0-255). "
-                   "Lower finds more, and more noise.")
-    return None if automatic else float(st.session_state[f"{key}.value"])
 
 
 def backdrop_ui(views, key: str) -> tuple[str, tuple, str | None]:
@@ -101,7 +88,9 @@ def live_ui() -> None:
         st.markdown("##### 2. Behind you")
         view, colour, path = backdrop_ui(list(VIEWS), "live")
         reference = proc.reference
-        threshold = threshold_ui(reference.auto_threshold if reference else None, "live.threshold")
+        threshold = threshold_ui(reference.auto_threshold if reference else None, "live",
+                                 help="Set from the empty scene: how much your camera's picture varies.",
+                                 waiting="The automatic threshold is set from the empty scene once it is captured.")
     with proc.lock:  # the stream's thread reads these between two frames
         proc.view, proc.colour, proc.backdrop, proc.threshold = view, colour, path, threshold
     with video:
@@ -200,7 +189,8 @@ def photo_ui() -> None:
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return
-    threshold = threshold_ui(auto, "photo.threshold")
+    threshold = threshold_ui(auto, "photo", help="Set from the two photos: how much your camera's picture "
+                             "varies.", waiting="")
     if threshold is not None:
         found, _ = live.photo_mask(empty, person, threshold=threshold)
     try:

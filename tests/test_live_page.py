@@ -48,12 +48,12 @@ def test_photo_mode_makes_a_cutout_and_a_composite(downloads):
     # Opaque on the objects, transparent around them; the default green around them in the composite.
     assert (cut[..., 3][truth] > 200).mean() > 0.9 and (cut[..., 3][~truth] < 50).mean() > 0.95
     assert near(cv2.cvtColor(composed, cv2.COLOR_BGR2RGB)[~truth], GREEN) > 0.95
-    automatic = app.slider(key="photo.threshold.value").value
+    automatic = app.slider(key="widget.photo.threshold").value
     assert 6 <= automatic <= 40  # the photos' JPEG noise, times 9
 
     app.radio(key="photo.view").set_value("blur").run()
-    app.toggle(key="photo.threshold.auto").set_value(False).run()
-    app.slider(key="photo.threshold.value").set_value(80).run()
+    app.toggle(key="widget.photo.auto").set_value(False).run()
+    app.slider(key="widget.photo.threshold").set_value(80).run()
     assert not app.exception, app.exception
     assert [image.captions for image in app.get("image")][-1] == ["Over the blurred room"]
 

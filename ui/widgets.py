@@ -94,21 +94,30 @@ def _frame_ui(param, default, key: str, clip: state.Clip):
 def mask_options_ui(auto: float | None = None) -> bgcore.MaskOptions:
     """Threshold (auto or a number) and clean-up strength. ``auto``: the fitted model's automatic
     threshold, shown on the slider while it is in use, and where the slider starts when it is not."""
-    automatic = st.toggle("Automatic threshold", help="Chosen from the clip: how much its background "
-                          "varies, at each spot and overall.",
-                          **state.keep("mask.auto", MASK_DEFAULTS["mask.auto"]))
-    if automatic and auto is None:  # no value to show yet: no slider with a made-up one
-        st.caption("The automatic threshold is set from the clip when its background is removed.")
-    else:
-        if automatic:
-            st.session_state["mask.threshold"] = min(120, max(1, round(auto)))
-        st.slider("Threshold", 1, 120, disabled=automatic,
-                  help="How different from the background a pixel must be to count as foreground "
-                       "(0-255). Lower finds more, and more noise.",
-                  **state.keep("mask.threshold", MASK_DEFAULTS["mask.threshold"]))
+    threshold_ui(auto, "mask", help="Chosen from the clip: how much its background varies, at each "
+                 "spot and overall.", waiting="The automatic threshold is set from the clip when its "
+                 "background is removed.")
     st.select_slider("Clean-up", list(CLEANUP), help="Removes specks and fills holes in the mask.",
                      **state.keep("mask.cleanup", MASK_DEFAULTS["mask.cleanup"]))
     return mask_options()
+
+
+def threshold_ui(auto: float | None, key: str, *, help: str, waiting: str) -> float | None:
+    """An "Automatic threshold" toggle and its slider, kept under ``key``.auto and ``key``.threshold:
+    while automatic, the slider shows ``auto`` (while that is unknown, ``waiting`` is said instead:
+    no slider with a made-up value); switched off, the slider starts from it. Returns the threshold
+    chosen, or None for automatic."""
+    automatic = st.toggle("Automatic threshold", help=help, **state.keep(f"{key}.auto", True))
+    if automatic and auto is None:
+        st.caption(waiting)
+        return None
+    if automatic:
+        st.session_state[f"{key}.threshold"] = min(120, max(1, round(auto)))
+    st.slider("Threshold", 1, 120, disabled=automatic,
+              help="How different from the background a pixel must be to count as foreground "
+                   "(0-255). Lower finds more, and more noise.",
+              **state.keep(f"{key}.threshold", MASK_DEFAULTS["mask.threshold"]))
+    return None if automatic else float(st.session_state[f"{key}.threshold"])
 
 
 def mask_options() -> bgcore.MaskOptions:
