@@ -69,7 +69,7 @@ def compare(clip: str, source: Path, methods, repeats: int) -> list[dict]:
         for method in methods:
             def ours(out, method=method):
                 nonlocal frames
-                frames = run(source, out, method=method, mask_pngs=False)["frame_count"]
+                frames = run(source, out, method=method, outputs=("foreground", "mask", "background"))["frame_count"]
             times[method].append(timed(ours))
     reference = median(times[REFERENCE])
     return [{"clip": clip, "pipeline": name, "frames": frames, "seconds": median(t),

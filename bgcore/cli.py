@@ -14,12 +14,15 @@ from contextlib import closing
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+import numpy as np
+
 from .composite import MAX_FEATHER, backdrops
 from .files import unpack_images
 from .limits import LIMITS
 from .masks import MAX_RADIUS, MaskOptions
 from .models import DEFAULT_METHOD, METHODS
-from .pipeline import MIN_SCALE, check_out_dir, run
+from .outputs import OPTIONS, OUTPUTS, CompositeVideo
+from .pipeline import DEFAULT_OUTPUTS, MIN_SCALE, check_out_dir, run
 from .video import VideoError, check_image
 
 MAX_FPS = 1000.0
@@ -78,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
         # "__main__.py").
         prog="python -m bgcore" if Path(sys.argv[0]).name == "__main__.py" else "bgcore",
         description="Remove the static background of a video. Writes foreground.mp4, mask.mp4, "
-                    "background.png, masks/000001.png... and report.json into --out.")
+                    "background.png, masks/000001.png... (--outputs) and report.json into --out.")
     p.add_argument("input", help="a video file (mp4, mov, avi, mkv, webm), a folder of images or a "
                                  "zip of images")
     p.add_argument("--out", required=True, help="folder for the outputs (created if missing)")
@@ -89,9 +92,19 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument(_flag(name), type=_value, default=None, metavar=name.upper(),
                        help=f"{', '.join(methods)}: {param.help} ({values}; "
                             "default: the method's)")
-    p.add_argument("--replace", default=None, metavar="PATH",
-                   help="also write composite.mp4: the foreground over this image or video "
-                        "(looped or cut to the clip's length, resized to its size)")
+    p.add_argument("--outputs", type=_names, default=",".join(DEFAULT_OUTPUTS), metavar="NAME,...",
+                   help="what to write, among: " + " ".join(f"{name} ({cls.file}): {cls.about()}"
+                                                           for name, cls in OUTPUTS.items())
+                        + " Default: %(default)s; --replace adds composite.")
+    p.add_argument("--foreground-on", choices=OPTIONS["foreground"]["behind"], default="black",
+                   help="what foreground.mp4 shows behind the subject; green is the green screen "
+                        "#00B140 (default: %(default)s)")
+    p.add_argument("--replace", default=None, metavar="PATH|#RRGGBB|blur",
+                   help="also write composite.mp4: the foreground over this image or video (looped or "
+                        "cut to the clip's length), a colour, or blur (the clip's background out of focus)")
+    p.add_argument("--fit", choices=OPTIONS["composite"]["fit"], default="fill",
+                   help="with --replace: a picture of another shape is cropped to cover the clip (fill), "
+                        "shown whole with black bars (fit) or stretched (default: %(default)s)")
     p.add_argument("--feather", type=_number(0, MAX_FEATHER), default=1.5,
                    help=f"with --replace: blur of the mask edge in pixels, 0 for a hard edge, at most "
                         f"{MAX_FEATHER:g} (default: %(default)s)")
@@ -139,8 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             source = unpack_images(args.input, scratch) if _zipped(args.input) else args.input
             report = run(source, args.out, method=args.method, params=params, mask_options=options,
                          measure=args.measure, start=args.start, end=args.end, fps=args.fps,
-                         scale=args.scale, replacement=args.replace, feather=args.feather,
-                         progress=_Progress())
+                         scale=args.scale, outputs=_outputs(args), progress=_Progress())
     except (VideoError, ValueError, OSError) as error:
         if getattr(error, "errno", None) == errno.ENOSPC:
             error = f"{error.filename or args.out}: the disk is full. Free some space or choose another --out."
@@ -182,6 +194,27 @@ def _zipped(path: str) -> bool:
     return path.lower().endswith(".zip")
 
 
+def _names(text: str) -> list:
+    """An argparse type: output names, comma-separated, each of OUTPUTS."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    for name in names:
+        if name not in OUTPUTS:
+            raise argparse.ArgumentTypeError(f"{name}: use names among {', '.join(OUTPUTS)}")
+    return names
+
+
+def _outputs(args) -> dict:
+    """The outputs to write and their options."""
+    chosen = {name: {} for name in args.outputs}  # argparse has made even the default a list
+    if "foreground" in chosen:
+        chosen["foreground"] = {"behind": args.foreground_on}
+    if args.replace is not None:
+        chosen["composite"] = {"backdrop": args.replace, "fit": args.fit, "feather": args.feather}
+    elif "composite" in chosen:
+        raise ValueError("--outputs composite: give --replace too (a picture, a video, a colour or blur).")
+    return chosen
+
+
 def _check(args) -> tuple[MaskOptions, dict]:
     """The mask options and method parameters; raises ValueError for a bad one or a bad file."""
     source = Path(args.input)
@@ -196,9 +229,11 @@ def _check(args) -> tuple[MaskOptions, dict]:
                           fill_holes=not args.no_fill, trim_outline=not args.no_trim,
                           min_area=args.min_area)
     params = _params_for(args)
-    check_out_dir(args.out, args.input, args.replace, params.get("reference_image"))
-    if args.replace is not None:
-        with closing(backdrops(args.replace, (2, 2), role="--replace")):  # raises now for a bad file
+    outputs = _outputs(args)
+    check_out_dir(args.out, args.input, *CompositeVideo.inputs(outputs.get("composite", {})),
+                  params.get("reference_image"))
+    if args.replace is not None:  # raises now for a bad file ("blur" needs a plate: any will do)
+        with closing(backdrops(args.replace, (2, 2), role="--replace", plate=np.zeros((2, 2, 3), np.uint8))):
             pass
     return options, params
 

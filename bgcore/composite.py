@@ -1,10 +1,13 @@
 """Background replacement, after the blog post ``../shared/seeds/002_*.txt``: the foreground of
-each frame over another picture or video, resized to the frame (``cv2.INTER_AREA``, as the seed),
-with a softened mask edge instead of the seed's hard cut.
+each frame over another picture or video, a colour or the clip's own background out of focus,
+with a softened mask edge instead of the seed's hard cut. A picture of another shape keeps its
+shape (cropped to cover, or letterboxed) unless stretched as the seed does.
 """
 
 from __future__ import annotations
 
+import re
+from contextlib import closing
 from pathlib import Path
 from typing import Iterator
 
@@ -18,26 +21,56 @@ MAX_FEATHER = 50.0
 """The widest feather in pixels: a wider blur only fades the foreground away (and takes long)."""
 
 
-def backdrops(path: PathLike, size: Size, *, cover: bool = False, role: str = "replacement") -> Iterator[np.ndarray]:
-    """Endless uint8 RGB frames (height, width, 3) of an image or a video at ``size`` (width, height).
+FITS = ("fill", "fit", "stretch")
+"""How a picture of another shape goes behind the clip: scaled to cover it, the overflow cut
+(the default: no bars, nothing squeezed), whole with black bars (letterboxed), or stretched to it
+(the seed's way: circles become ellipses)."""
+BLUR = "blur"
+"""The backdrop that needs no file: the clip's own background, out of focus."""
 
-    An image repeats; a video is streamed and starts over at its end, so that it is looped
-    when shorter than the clip and cut when longer. The file is checked at once; messages
-    name it as ``role`` (a parameter's name). ``cover`` keeps the shape: scaled to cover
-    ``size``, the overflow cut evenly from both sides (:func:`cover`); otherwise stretched to
-    it, as the seed.
+
+def backdrops(source: PathLike | tuple[int, int, int], size: Size, *, fit: str = "fill", plate: np.ndarray | None = None,
+              role: str = "replacement") -> Iterator[np.ndarray]:
+    """Endless uint8 RGB frames (height, width, 3) at ``size`` (width, height) to put behind a clip.
+
+    ``source`` is an image or a video file, a colour (``"#00B140"`` or an RGB triple), or
+    ``"blur"``: ``plate`` (the clip's background, (H, W, 3) uint8) out of focus, as video calls
+    show a room. An image repeats; a video is streamed and starts over at its end, so that it
+    is looped when shorter than the clip and cut when longer; either is placed as ``fit`` says
+    (:data:`FITS`). The source is checked at once; messages name it as ``role`` (a parameter).
     """
-    path = Path(path)
+    if fit not in FITS:
+        raise ValueError(f"fit={fit!r}: use one of {', '.join(FITS)}.")
+    if isinstance(source, str) and source == BLUR:
+        if plate is None:
+            raise ValueError(f"{role} blur: the clip's background is needed to blur it.")
+        return _repeat(blurred(_fit_to(plate, size, "stretch"), sigma=max(size) / 40))
+    colour = parse_colour(source)
+    if colour is not None:
+        return _repeat(np.full((size[1], size[0], 3), colour, np.uint8))
+    path = Path(source)
     if not path.is_file():
         raise VideoError(f"{role} {path}: no such file (or not a regular file). Give an image or "
-                         "a video file.")
+                         "a video file, a colour such as #00B140, or blur.")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return _repeat(_fit_to(read_image(path, role=role), size, cover))
+        return _repeat(_fit_to(read_image(path, role=role), size, fit))
     try:
         next(read_frames(path), None)  # raises VideoError now if the file is not a video
     except VideoError as error:
         raise VideoError(f"{role} {error}") from None
-    return _loop(path, size, cover)
+    return _loop(path, size, fit)
+
+
+def parse_colour(value) -> tuple[int, int, int] | None:
+    """An RGB triple from ``"#RRGGBB"`` or a triple of 0..255; None for anything else (a path)."""
+    if isinstance(value, str):
+        if re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))
+        return None
+    if (isinstance(value, (tuple, list)) and len(value) == 3
+            and all(isinstance(v, (int, np.integer)) and 0 <= v <= 255 for v in value)):
+        return tuple(int(v) for v in value)
+    return None
 
 
 def _repeat(image):
@@ -45,33 +78,67 @@ def _repeat(image):
         yield image
 
 
-def _loop(path, size, cover):
+def _loop(path, size, fit):
     while True:
         count = 0
         for frame in read_frames(path):
             count += 1
-            yield _fit_to(frame, size, cover)
+            yield _fit_to(frame, size, fit)
         if count == 0:
             raise VideoError(f"replacement {path.name}: no frames could be decoded.")
 
 
-def _fit_to(image, size, keep_shape=False):
+def _fit_to(image, size, fit):
     if image.shape[1::-1] == tuple(size):
         return image
-    if keep_shape:
+    if fit == "fill":
         return cover(image, size)
+    if fit == "fit":
+        return letterbox(image, size)
     return cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA)
+
+
+def _scaled(image, factor, least):
+    scaled = tuple(max(low, round(side * factor)) for side, low in zip(image.shape[1::-1], least))
+    return cv2.resize(image, scaled, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
 
 
 def cover(image: np.ndarray, size: Size) -> np.ndarray:
     """``image`` (H, W, 3) scaled to cover ``size`` (width, height) and cut to it around its centre:
     a picture keeps its shape, as a CSS ``object-fit: cover`` does."""
     width, height = size
-    factor = max(width / image.shape[1], height / image.shape[0])
-    scaled = (max(width, round(image.shape[1] * factor)), max(height, round(image.shape[0] * factor)))
-    image = cv2.resize(image, scaled, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
-    left, top = (scaled[0] - width) // 2, (scaled[1] - height) // 2
+    image = _scaled(image, max(width / image.shape[1], height / image.shape[0]), size)
+    left, top = (image.shape[1] - width) // 2, (image.shape[0] - height) // 2
     return np.ascontiguousarray(image[top:top + height, left:left + width])
+
+
+def letterbox(image: np.ndarray, size) -> np.ndarray:
+    """``image`` (H, W, 3) scaled to fit inside ``size`` (width, height), whole, centred on black:
+    CSS's ``object-fit: contain``."""
+    width, height = size
+    image = _scaled(image, min(width / image.shape[1], height / image.shape[0]), (1, 1))
+    image = image[:height, :width]
+    out = np.zeros((height, width, 3), np.uint8)
+    left, top = (width - image.shape[1]) // 2, (height - image.shape[0]) // 2
+    out[top:top + image.shape[0], left:left + image.shape[1]] = image
+    return out
+
+
+def blurred(frame: np.ndarray, *, sigma: float = 12.0) -> np.ndarray:
+    """A picture out of focus: ``frame`` blurred by ``sigma`` pixels, at a quarter of its size
+    (16 times less work; the blur hides the scaling)."""
+    height, width = frame.shape[:2]
+    small = cv2.resize(frame, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / 4)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def checkerboard(size, *, cell: int = 8) -> np.ndarray:
+    """Light and mid grey squares of ``cell`` pixels at ``size`` (width, height), uint8 RGB: what
+    image editors show behind transparency, so that a dark subject stays visible."""
+    width, height = size
+    rows, columns = np.indices((height, width)) // cell
+    return np.where(((rows + columns) % 2 == 0)[..., None], np.uint8(204), np.uint8(153)).repeat(3, axis=2)
 
 
 def composite(frame: np.ndarray, mask: np.ndarray, backdrop: np.ndarray, *,
@@ -88,6 +155,14 @@ def composite(frame: np.ndarray, mask: np.ndarray, backdrop: np.ndarray, *,
         alpha = cv2.GaussianBlur(alpha, (0, 0), feather)
     alpha = alpha[..., None]
     return (alpha * frame + (1 - alpha) * backdrop).round().astype(np.uint8)
+
+
+def preview(frame: np.ndarray, mask: np.ndarray, backdrop, *, fit: str = "fill", feather: float = 1.5,
+            plate: np.ndarray | None = None) -> np.ndarray:
+    """One frame of a composite: ``frame`` (H, W, 3) uint8 over the first picture of
+    :func:`backdrops` (``backdrop``, ``fit``, ``plate``), ``mask`` (H, W) bool."""
+    with closing(backdrops(backdrop, frame.shape[1::-1], fit=fit, plate=plate)) as pictures:
+        return composite(frame, mask, next(pictures), feather=feather)
 
 
 def check_feather(feather: float) -> None:

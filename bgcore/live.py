@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from .composite import backdrops
+from .composite import backdrops, blurred
 from .hints import Size
 from .masks import MaskOptions, clean_mask, difference, shadows, threshold_mask, to_working
 from .models.base import AUTO_FACTOR
@@ -166,15 +166,6 @@ def plain(colour: tuple[int, int, int], size: Size) -> np.ndarray:
     return np.full((size[1], size[0], 3), colour, np.uint8)
 
 
-def blurred(frame: np.ndarray, *, sigma: float = 12.0) -> np.ndarray:
-    """The room out of focus: ``frame`` blurred by ``sigma`` pixels, at a quarter of its size
-    (16 times less work; the blur hides the scaling)."""
-    height, width = frame.shape[:2]
-    small = cv2.resize(frame, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma / 4)
-    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
 def photo_mask(empty: np.ndarray, person: np.ndarray, *, threshold: float | None = None,
                options: MaskOptions = MaskOptions()) -> tuple[np.ndarray, float]:
     """Photo mode: where ``person`` differs from ``empty`` (both (H, W, 3) uint8 RGB, the same
@@ -286,7 +277,7 @@ class LiveProcessor:
     def _backdrop(self, size):
         key, frames = self._backdrops
         if key != (self.backdrop, size):
-            frames = backdrops(self.backdrop, size, cover=True)
+            frames = backdrops(self.backdrop, size)
             self._backdrops = (self.backdrop, size), frames
         return next(frames)
 

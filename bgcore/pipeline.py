@@ -12,7 +12,8 @@ import resource
 import shutil
 import tempfile
 import time
-from contextlib import ExitStack, closing
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +21,11 @@ import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .composite import backdrops, check_feather, composite
 from .hints import PathLike, Progress, Scale, Size
 from .masks import MaskOptions, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
-from .video import TransparentWriter, Video, VideoInfo, VideoWriter, as_video, disk_state, read_image, selection
+from .outputs import OUTPUTS, Source, sound_of
+from .video import Video, VideoInfo, as_video, read_image, selection
 
 SAMPLE_BUDGET = 256 * 2**20
 """Bytes the float32 fitting sample may take."""
@@ -34,8 +35,9 @@ MIN_SAMPLE = 50
 """Frames the fitting sample keeps before the working scale is reduced to fit the budget."""
 MIN_SCALE = 0.01
 """The smallest working scale: below it a frame shrinks to a few pixels and nothing is found."""
-OUTPUTS = ("foreground.mp4", "mask.mp4", "foreground.webm", "composite.mp4", "background.png", "masks",
-           "report.json")
+DEFAULT_OUTPUTS = ("foreground", "mask", "masks", "background")
+"""What :func:`export` writes unless told (names of :data:`bgcore.outputs.OUTPUTS`)."""
+WRITTEN = (*(output.file for output in OUTPUTS.values()), "report.json")
 """What :func:`export` may write into its folder. An export replaces all of them, so that no file
 of an earlier run stays beside a later run's (an extra mask PNG, an old composite)."""
 
@@ -168,68 +170,65 @@ def _model_params(cls, params: dict, indices: range, picked: list):
     return picked, model_params
 
 
-def export(fitted: FittedClip, out_dir: PathLike, *, mask_options: MaskOptions = MaskOptions(),
-           mask_pngs: bool = True, transparent: bool = False, replacement: PathLike | None = None,
-           feather: float = 1.5, progress: Progress | None = None) -> dict:
-    """Apply a fitted model to every selected frame, streaming, and write the outputs.
+def export(fitted: FittedClip, out_dir: PathLike, *, outputs=DEFAULT_OUTPUTS,
+           mask_options: MaskOptions = MaskOptions(), progress: Progress | None = None) -> dict:
+    """Apply a fitted model to every selected frame, streaming, and write the ``outputs``.
 
-    Writes foreground.mp4 (foreground on black), mask.mp4 (white foreground), background.png,
-    masks/000001.png ... (0 background, 255 foreground, input resolution; unless ``mask_pngs``
-    is False) and report.json, whose content is returned. With ``transparent``, also
-    foreground.webm (VP9 with alpha); with ``replacement`` (an image or video file), also
-    composite.mp4: the foreground over it, the mask edge feathered by ``feather`` pixels
-    (see :mod:`bgcore.composite`).
+    outputs : names of :data:`bgcore.outputs.OUTPUTS` (foreground.mp4, mask.mp4, masks/000001.png...,
+    background.png by default), or a mapping of such names to each one's options (keyword arguments
+    of its class: ``{"foreground": {"behind": "green"}, "composite": {"backdrop": "beach.jpg"}}``).
+    Also writes report.json, whose content is returned. The foreground and composite MP4s carry
+    the clip's sound, cut to the selected part, when it has some.
     """
     progress = progress or (lambda stage, fraction: None)
+    chosen = check_outputs(outputs)
     out_dir = Path(out_dir)
-    check_out_dir(out_dir, fitted.source, replacement, fitted.params.get("reference_image"))
-    check_feather(feather)
+    check_out_dir(out_dir, fitted.source, *_inputs(chosen), fitted.params.get("reference_image"))
     timer = _Timer()
-    width, height = fitted.size
+    source = Source(fitted.size, fitted.fps, fitted.background_image(),
+                    sound_of(fitted.source, fitted.indices.start / fitted.info.fps,
+                             len(fitted.indices) / fitted.fps))
     with ExitStack() as stack:
-        # Everything is checked before the first output is started (the replacement is opened
-        # here), and written into a fresh hidden folder in out_dir (a parent may not be
-        # writable), moved in once complete: a run stopped halfway leaves no cut-short video
-        # among the outputs of an earlier one.
-        backdrop = (stack.enter_context(closing(backdrops(replacement, (width, height))))
-                    if replacement is not None else None)
+        # Written into a fresh hidden folder in out_dir (a parent may not be writable), moved in
+        # once complete: a run stopped halfway leaves no cut-short video among the outputs of an
+        # earlier one. Every output checks its options when made, before the first frame.
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".bgcore-partial-", dir=out_dir))
         stack.callback(shutil.rmtree, staging, ignore_errors=True)
-        (staging / "masks").mkdir()
-        write_image(staging / "background.png", fitted.background_image())
         writers = ExitStack()
-        foreground_video = writers.enter_context(
-            VideoWriter(staging / "foreground.mp4", width, height, fitted.fps))
-        mask_video = writers.enter_context(VideoWriter(staging / "mask.mp4", width, height, fitted.fps))
-        alpha_video = (writers.enter_context(TransparentWriter(staging / "foreground.webm", width, height,
-                                                               fitted.fps)) if transparent else None)
-        composite_video = (writers.enter_context(VideoWriter(staging / "composite.mp4", width, height,
-                                                             fitted.fps)) if backdrop else None)
+        made = [writers.enter_context(OUTPUTS[name](staging, source, **options))
+                for name, options in chosen.items()]
         # A frame's products are too small to share between threads: BLAS threads waiting for
         # work cost more than they give, and much more when other jobs hold the cores (SVD's
         # apply took twice median's on a loaded machine, 0.2 ms more a frame on a quiet one).
         with writers, threadpool_limits(limits=1, user_api="blas"):
             for number, frame in enumerate(fitted.video.frames(fitted.indices), start=1):
                 mask = fitted.mask(frame, mask_options)
-                mask_image = mask.astype(np.uint8) * 255
-                foreground_video.write(cv2.bitwise_and(frame, frame, mask=mask_image))
-                if composite_video:
-                    composite_video.write(composite(frame, mask, next(backdrop), feather=feather))
-                mask_video.write(mask_image)
-                if alpha_video:
-                    alpha_video.write(np.dstack([frame, mask_image]))
-                if mask_pngs:
-                    write_image(staging / "masks" / f"{number:06d}.png", mask_image)
+                for output in made:
+                    output.write(frame, mask)
                 progress("apply", number / len(fitted.indices))
         timer.lap("apply")
-        report = _report(fitted, mask_options, replacement, feather, number, timer)
-        (staging / "report.json").write_text(json.dumps(report, indent=2))
+        # As written: options given as paths come back as text.
+        report = json.dumps(_report(fitted, mask_options, chosen, number, timer), indent=2, default=str)
+        (staging / "report.json").write_text(report)
         _move_in(staging, out_dir)
-    return report
+    return json.loads(report)
 
 
-def _report(fitted: FittedClip, mask_options: MaskOptions, replacement, feather, number, timer) -> dict:
+def check_outputs(outputs) -> dict:
+    """``outputs`` of :func:`export` as a mapping of names to options; a ValueError for an unknown one."""
+    chosen = dict(outputs) if isinstance(outputs, Mapping) else {name: {} for name in outputs}
+    for name in chosen:
+        if name not in OUTPUTS:
+            raise ValueError(f"output {name!r}: use one of {', '.join(OUTPUTS)}.")
+    return chosen
+
+
+def _inputs(chosen: dict) -> list:
+    return [path for name, options in chosen.items() for path in OUTPUTS[name].inputs(options)]
+
+
+def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, number, timer) -> dict:
     info = fitted.info
     return {
         "method": fitted.method,
@@ -242,7 +241,7 @@ def _report(fitted: FittedClip, mask_options: MaskOptions, replacement, feather,
                   "fps": info.fps, "frame_count": info.frame_count,
                   "selected": {"first": fitted.indices.start, "stop": fitted.indices.stop,
                                "step": fitted.indices.step}},
-        "replacement": None if replacement is None else {"path": str(replacement), "feather": feather},
+        "outputs": {OUTPUTS[name].file: options for name, options in chosen.items()},
         "frame_count": number,
         "output_fps": fitted.fps,
         "seconds": {**fitted.seconds, **timer.seconds},
@@ -253,10 +252,10 @@ def _report(fitted: FittedClip, mask_options: MaskOptions, replacement, feather,
 
 
 def _move_in(staging: Path, out_dir: Path) -> None:
-    """Replace the outputs in ``out_dir`` (every name of ``OUTPUTS``) with those finished in
+    """Replace the outputs in ``out_dir`` (every name of ``WRITTEN``) with those finished in
     ``staging``; other files stay, in ``masks/`` too: only PNGs named as ours (000001.png...)
     are an earlier run's."""
-    for name in OUTPUTS:
+    for name in WRITTEN:
         old = out_dir / name
         if name == "masks" and old.is_dir() and not old.is_symlink():
             for png in old.iterdir():
@@ -282,28 +281,22 @@ def check_out_dir(out_dir: PathLike, *inputs: PathLike | None) -> None:
         raise ValueError(f"--out {out_dir}: a file of that name is there; choose a folder for the outputs.")
     for path in filter(None, inputs):
         path = Path(path).resolve()
-        if out in (path, path.parent) or any(out / name in (path, *path.parents) for name in OUTPUTS):
+        if out in (path, path.parent) or any(out / name in (path, *path.parents) for name in WRITTEN):
             raise ValueError(f"--out {out_dir}: the folder holds the input {path}, which the outputs "
                              "would overwrite or mix with. Choose another folder for the outputs.")
-
-
-def write_image(path: Path, image: np.ndarray) -> None:
-    """Write a uint8 RGB or grey image; cv2.imwrite reports a failure only by returning False."""
-    if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image):
-        raise OSError(f"{path}: could not be written ({disk_state(path)}).")
 
 
 def run(source: PathLike | Video, out_dir: PathLike, *, method: str = DEFAULT_METHOD, params: dict | None = None,
         mask_options: MaskOptions = MaskOptions(), measure: str = "rgb",
         start: float = 0.0, end: float | None = None, fps: float | None = None,
-        scale: Scale = "auto", progress: Progress | None = None, **outputs) -> dict:
-    """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`,
-    which takes ``outputs`` (mask_pngs, transparent, replacement, feather)."""
-    check_out_dir(out_dir, source, outputs.get("replacement"), (params or {}).get("reference_image"))
-    check_feather(outputs.get("feather", 1.5))
+        scale: Scale = "auto", outputs=DEFAULT_OUTPUTS, progress: Progress | None = None) -> dict:
+    """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`
+    of ``outputs``."""
+    chosen = check_outputs(outputs)
+    check_out_dir(out_dir, source, *_inputs(chosen), (params or {}).get("reference_image"))
     fitted = fit_clip(source, method=method, params=params, measure=measure, start=start, end=end,
                       fps=fps, scale=scale, progress=progress)
-    return export(fitted, out_dir, mask_options=mask_options, progress=progress, **outputs)
+    return export(fitted, out_dir, outputs=chosen, mask_options=mask_options, progress=progress)
 
 
 def upscale_mask(mask: np.ndarray, size: Size) -> np.ndarray:

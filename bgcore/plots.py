@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .composite import checkerboard
 from .masks import MaskOptions, to_working
 from .models import BackgroundModel
 from .pipeline import FittedClip, to_display
@@ -21,14 +22,15 @@ SHOWN_ELSEWHERE = {"background_", "noise_", "auto_threshold_", "spread_", "singu
 
 def frame_views(fitted: FittedClip, frame: np.ndarray, options: MaskOptions = MaskOptions()) -> dict:
     """Original, background, mask and foreground of one uint8 RGB frame (H, W, 3), each as
-    uint8 (H, W, 3) or (H, W), in that order. The background is the frame's own estimate
+    uint8 (H, W, 3) or (H, W), in that order, the foreground on a checkerboard. The background is the frame's own estimate
     (for SVD its projection on the background components), not the average plate."""
     working = to_working(frame, measure=fitted.measure, scale=fitted.scale)
     mask = fitted.mask(frame, options)
     return {"Original": frame,
             "Background": to_display(fitted.model.background(working), fitted.size),
             "Mask": mask.astype(np.uint8) * 255,
-            "Foreground": frame * mask[..., None]}
+            # On a checkerboard, as editors show transparency: a dark subject stays visible.
+            "Foreground": np.where(mask[..., None], frame, checkerboard(frame.shape[1::-1]))}
 
 
 def spectrum(model: BackgroundModel, rank: int) -> dict | None:

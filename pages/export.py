@@ -1,28 +1,85 @@
-"""Step 4, export: the videos play here first, then download; a composite over a new background
-when bgcore offers one."""
+"""Step 4, export: every output of bgcore.outputs.OUTPUTS plays or shows here first, then
+downloads; the composite over a new background once its one-frame preview is approved."""
 
 import re
 from pathlib import Path
 
 import streamlit as st
 
+from bgcore.composite import BLUR, FITS, preview
+from bgcore.outputs import OPTIONS, OUTPUTS
 from ui import state
 from ui.widgets import mask_options, method_label, progress_ui, require_fit_ui
 
+COMPOSITE = "composite"
+"""The one output made only on request: it needs a new background."""
+CHOICES = {"black": "Black", "white": "White", "green": "Green screen", "fill": "Fill (crop to cover)",
+           "fit": "Fit (whole, with bars)", "stretch": "Stretch"}
+"""Plain words for the outputs' options (bgcore.outputs.OPTIONS)."""
+OPTION_LABELS = {"behind": "Behind the subject", "fit": "If its shape differs from the clip's"}
+KINDS = {"none": "None", "colour": "A colour", "blur": "The background, blurred", "file": "A picture or video"}
+FORMATS = {".mp4": "MP4", ".webm": "WebM", ".png": "PNG", ".zip": "ZIP"}
 
-def replacement_ui() -> str | None:
-    """An upload of a new background (image or video); returns its stored path."""
-    upload = st.file_uploader("New background (optional): an image or a video to put behind the foreground",
-                              type=list(state.KNOWN_TYPES), key="replacement")
-    return state.store_upload(upload.name, upload.getvalue()) if upload else None
+
+def options_ui(name: str) -> dict:
+    """A choice for each of the output's options that has a list of them (foreground: behind)."""
+    return {option: st.selectbox(OPTION_LABELS.get(option, option.capitalize()), choices, format_func=CHOICES.get,
+                                 **state.keep(f"export.{name}.{option}", choices[0]))
+            for option, choices in OPTIONS.get(name, {}).items()}
 
 
-def download_ui(out: Path, name: str, label: str, mime: str, *, primary: bool = False) -> None:
-    """A download of ``out / name``, saved as ``<clip>_<name>`` (walk_foreground.mp4), with its size."""
-    path = out / name
-    st.download_button(f"{label} · {file_size(path.stat().st_size)}", path.read_bytes(),
-                       file_name=f"{clip_stem()}_{name}", mime=mime, type="primary" if primary else "secondary",
-                       icon=":material/download:", width="stretch")
+def backdrop_ui(fit: state.Fit, options) -> dict | None:
+    """The new background (a colour, the blurred background, a picture or video) and its shape,
+    a preview of one frame, and a button that makes the video; returns the composite's options
+    once asked for, else None."""
+    st.markdown("##### On a new background")
+    kind = st.radio("New background", list(KINDS), format_func=KINDS.get, horizontal=True,
+                    **state.keep("export.backdrop", "none"))
+    chosen, shown = {"fit": "fill", "feather": 1.5}, KINDS[kind]
+    if kind == "none":
+        return None
+    if kind == "colour":
+        chosen["backdrop"] = st.color_picker("Colour", **state.keep("export.colour", "#00B140"))
+    elif kind == "blur":
+        chosen["backdrop"] = BLUR
+    else:
+        upload = st.file_uploader("An image or a video to put behind the foreground", type=list(state.KNOWN_TYPES),
+                                  key="replacement")
+        if upload is None:
+            return None
+        chosen["backdrop"], shown = state.store_upload(upload.name, upload.getvalue()), upload.name
+        chosen["fit"] = st.radio(OPTION_LABELS["fit"], FITS, format_func=CHOICES.get,
+                                 horizontal=True, **state.keep("export.fit", "fill"))
+    fitted = fit.fitted
+    middle = len(fitted.indices) // 2
+    frame = state.frame(st.session_state.clip, fitted.indices[middle])
+    try:
+        picture = preview(frame, fitted.mask(frame, options), chosen["backdrop"], fit=chosen["fit"],
+                          plate=fitted.background_image())
+    except ValueError as error:  # a broken or huge upload: named as the user named it
+        st.error(f"{shown}: {str(error).split(': ', 1)[-1]}", icon=":material/error:")
+        return None
+    st.image(picture, caption=f"Preview: frame {middle + 1} of {len(fitted.indices)}", width="stretch")
+    made = st.session_state.get("export.composite") == chosen
+    if not made and st.button("Make the video on this background", type="primary", icon=":material/movie:"):
+        st.session_state["export.composite"], made = chosen, True
+    return chosen if made else None
+
+
+def output_ui(name: str, path: Path) -> None:
+    """The output shown as it is (a video plays, a picture shows), what it is, and its download."""
+    output = OUTPUTS[name]
+    if output.mime.startswith("video/"):
+        st.markdown(f"##### {output.title}")
+        st.video(str(path), format=output.mime)
+    elif path.suffix == ".png":
+        st.image(str(path), width="stretch")
+    st.caption(output.about())
+    mime = "application/zip" if path.suffix == ".zip" else output.mime
+    st.download_button(f"{output.label} ({FORMATS[path.suffix]}) · {file_size(path.stat().st_size)}",
+                       path.read_bytes(), file_name=f"{clip_stem()}_{path.name}", mime=mime,
+                       type="primary" if name == "foreground" else "secondary", icon=":material/download:",
+                       width="stretch")
 
 
 def file_size(size: int) -> str:
@@ -35,42 +92,40 @@ def clip_stem() -> str:
     return stem[:60] or "clip"
 
 
-def video_ui(out: Path, name: str, title: str, label: str, mime: str, *, primary: bool = False) -> None:
-    st.markdown(f"##### {title}")
-    st.video(str(out / name), format=mime)
-    download_ui(out, name, label, mime, primary=primary)
+def caption(fitted) -> str:
+    """The method and the frames exported: the trimmed part's, when the clip is trimmed."""
+    indices, info = fitted.indices, fitted.info
+    seconds = len(indices) / fitted.fps
+    part = (f" (from {indices.start / info.fps:.1f} s to {indices.stop / info.fps:.1f} s of the clip)"
+            if indices.start > 0 or indices.stop < info.frame_count else "")
+    return (f"{method_label(fitted.method)} · {len(indices):,} frames at {fitted.fps:g} fps, "
+            f"{fitted.size[0]}×{fitted.size[1]}, {seconds:.1f} s{part}.")
 
 
 fit = require_fit_ui()
 st.title("Export")
-st.caption(f"{method_label(fit.fitted.method)} · {len(fit.fitted.indices):,} frames at "
-           f"{fit.fitted.fps:g} fps, {fit.fitted.size[0]}×{fit.fitted.size[1]}.")
+st.caption(caption(fit.fitted))
 slot, progress = progress_ui()
-videos = st.columns(3, gap="medium")
-stills, composite = st.columns([1, 2], gap="medium")
-with composite:
-    replacement = replacement_ui()
+names = [name for name in OUTPUTS if name != COMPOSITE]
+videos = [name for name in names if OUTPUTS[name].mime.startswith("video/")]
+columns = dict(zip(videos, st.columns(len(videos), gap="medium")))
+stills, new_background = st.columns([1, 2], gap="medium")
+options = mask_options()
+chosen = {}
+for name in names:
+    with columns.get(name, stills):
+        chosen[name] = options_ui(name)
+with new_background:
+    composite = backdrop_ui(fit, options)
+if composite is not None:
+    chosen[COMPOSITE] = composite
 try:
-    out = state.export(fit, mask_options=mask_options(), replacement=replacement, progress=progress)
+    paths = state.export(fit, mask_options=options, outputs=chosen, progress=progress)
 except ValueError as error:
     slot.empty()
     st.error(f"{error}", icon=":material/error:")
     st.stop()
 slot.empty()
-
-with videos[0]:
-    video_ui(out, "foreground.mp4", "Foreground", "Foreground video (MP4)", "video/mp4", primary=True)
-with videos[1]:
-    video_ui(out, "mask.mp4", "Mask", "Mask video (MP4)", "video/mp4")
-with videos[2]:
-    video_ui(out, "foreground.webm", "Transparent", "Transparent video (WebM)", "video/webm")
-    st.caption("VP9 with an alpha channel: the background is see-through in editors and browsers that "
-               "support it.")
-with stills:
-    st.markdown("##### Background and masks")
-    st.image(str(out / "background.png"), width="stretch")
-    download_ui(out, "background.png", "Background image (PNG)", "image/png")
-    download_ui(out, "masks.zip", "Masks, one PNG a frame (ZIP)", "application/zip")
-if (out / "composite.mp4").exists():
-    with composite:
-        video_ui(out, "composite.mp4", "On the new background", "Composite video (MP4)", "video/mp4")
+for name, path in paths.items():
+    with columns.get(name, new_background if name == COMPOSITE else stills):
+        output_ui(name, path)

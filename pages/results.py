@@ -7,7 +7,7 @@ import streamlit as st
 
 from bgcore import plots
 from ui import state
-from ui.widgets import PAGES, mask_options_ui, method_label, require_fit_ui
+from ui.widgets import PAGES, images_ui, mask_options_ui, method_label, require_fit_ui
 
 COMPONENTS = 4
 
@@ -18,9 +18,7 @@ def frame_ui(fit: state.Fit, options) -> None:
     count = len(fitted.indices)
     number = st.slider("Frame", 1, count, **state.keep(f"frame.{fit.key}", count // 2 + 1))
     frame = state.frame(st.session_state.clip, fitted.indices[min(number, count) - 1])
-    views = plots.frame_views(fitted, frame, options)
-    for column, (title, image) in zip(st.columns(len(views)), views.items()):
-        column.image(image, caption=title, width="stretch")
+    images_ui(plots.frame_views(fitted, frame, options), key="frame-views")
 
 
 def histogram_ui(fit: state.Fit, options) -> None:

@@ -66,7 +66,7 @@ def clip_ui(clip: state.Clip) -> None:
     """Preview, facts, preparation with its cost, and the way on."""
     st.subheader(plain(clip.name), anchor=False)
     preview, facts = st.columns([3, 2], gap="large")
-    preview.video(clip.preview)
+    player = preview.empty()  # filled once the trim is known: the preview plays the trimmed part
     if clip.info.duration > state.PREVIEW_SECONDS:
         preview.caption(f"The preview shows the first {state.PREVIEW_SECONDS // 60} minutes.")
     info = clip.info
@@ -78,14 +78,19 @@ def clip_ui(clip: state.Clip) -> None:
         count.metric("Frames", f"{info.frame_count:,}")
         duration.metric("Duration", f"{info.duration:.1f} s")
     st.markdown("##### Prepare")
-    state.set_prep(clip, **prepare_ui(clip))
+    chosen = prepare_ui(clip)
+    state.set_prep(clip, **chosen)
+    start, end = min(chosen["start"], state.PREVIEW_SECONDS), chosen["end"]
+    player.video(clip.preview, start_time=start,
+                 end_time=None if end is None or end >= state.PREVIEW_SECONDS else max(end, start + 0.1))
     try:
         state.selected(clip)
         cost = estimate(info, **state.prep(clip))
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return
-    st.caption(f"{cost.frames:,} frames to process · the background is learned from {cost.sample_frames} of them "
+    trimmed = (chosen["end"] or info.duration) - chosen["start"]
+    st.caption(f"{cost.frames:,} frames to process ({trimmed:.1f} s) · the background is learned from {cost.sample_frames} of them "
                f"at {cost.scale:.0%} size, about {cost.memory / 2**20:,.0f} MB of memory · about "
                f"{_duration(cost.seconds)} in all")
     if st.button("Next: choose a method", type="primary", icon=":material/arrow_forward:"):

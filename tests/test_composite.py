@@ -7,6 +7,7 @@ import pytest
 import bgcore
 from bgcore.composite import composite
 from bgcore.models import METHODS
+from bgcore.pipeline import DEFAULT_OUTPUTS
 from bgcore.video import VideoWriter, probe, read_frames
 
 RED, BLUE = (230, 20, 20), (20, 20, 230)
@@ -44,7 +45,7 @@ def backdrop_video(path, colours, count):
 
 def test_replacement_by_a_shorter_video_loops_it(clip, short_clip, tmp_path):
     video = backdrop_video(tmp_path / "backdrop.mp4", [RED, BLUE], 30)  # 15 red, 15 blue
-    bgcore.run(short_clip, tmp_path / "out", method="median", replacement=video)
+    bgcore.run(short_clip, tmp_path / "out", method="median", outputs={"composite": {"backdrop": video}})
     out = tmp_path / "out" / "composite.mp4"
     assert probe(out).frame_count == 40 and (probe(out).width, probe(out).height) == (320, 240)
     frames = list(read_frames(out))
@@ -59,8 +60,9 @@ def test_replacement_by_a_shorter_video_loops_it(clip, short_clip, tmp_path):
 def test_every_method_replaces_the_background_with_an_image(method, short_clip, tmp_path):
     image = tmp_path / "backdrop.png"
     cv2.imwrite(str(image), np.full((480, 640, 3), BLUE[::-1], np.uint8))
-    report = bgcore.run(short_clip, tmp_path / "out", method=method, replacement=image, scale=0.5)
-    assert report["frame_count"] == 40 and report["replacement"]["path"] == str(image)
+    outputs = {**dict.fromkeys(DEFAULT_OUTPUTS, {}), "composite": {"backdrop": image, "fit": "stretch"}}
+    report = bgcore.run(short_clip, tmp_path / "out", method=method, outputs=outputs, scale=0.5)
+    assert report["frame_count"] == 40 and report["outputs"]["composite.mp4"]["backdrop"] == str(image)
     for name in ("composite.mp4", "foreground.mp4", "mask.mp4"):
         assert probe(tmp_path / "out" / name).frame_count == 40
     last = list(read_frames(tmp_path / "out" / "composite.mp4"))[-1]

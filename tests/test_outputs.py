@@ -27,7 +27,7 @@ def test_transparent_writer_keeps_the_alpha_channel_at_an_odd_size(tmp_path):
 
 def test_export_writes_a_transparent_foreground_whose_alpha_is_the_mask(clip_path, tmp_path):
     fitted = bgcore.fit_clip(clip_path, method="median", end=3.0)
-    report = bgcore.export(fitted, tmp_path, transparent=True)
+    report = bgcore.export(fitted, tmp_path, outputs=("transparent", "masks"))
     alpha = np.stack(list(read_alpha(tmp_path / "foreground.webm")))
     masks = np.stack([cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in sorted((tmp_path / "masks").glob("*.png"))])
     assert len(alpha) == report["frame_count"] == len(masks) == 45

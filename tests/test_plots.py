@@ -8,6 +8,7 @@ import pytest
 
 import bgcore
 from bgcore import plots
+from bgcore.composite import checkerboard
 from bgcore.estimate import estimate
 from bgcore.models import BackgroundModel
 from bgcore.synthetic import make_clip
@@ -26,7 +27,8 @@ def test_frame_views_of_a_frame_match_the_ground_truth(fitted, clip):
     mask = views["Mask"] > 0
     assert np.mean(mask == clip.masks[70]) > 0.98
     assert np.abs(views["Background"][~clip.masks[70]] - clip.backgrounds[70][~clip.masks[70]]).mean() < 4
-    assert not views["Foreground"][~mask].any()
+    assert np.array_equal(views["Foreground"][~mask], checkerboard((320, 240))[~mask])  # dark subjects show
+    assert np.array_equal(views["Foreground"][mask], frame[mask])
 
 
 def test_spectrum_energy_is_a_share_of_the_whole_matrix(fitted):

@@ -23,6 +23,7 @@ import streamlit as st
 import bgcore
 from bgcore import plots
 from bgcore.files import unpack_images, zip_files
+from bgcore.outputs import OUTPUTS
 from bgcore.datasets import score_fitted, zip_truth
 from bgcore.synthetic import sample_truth as synthetic_truth, write_sample
 from bgcore.video import write_preview
@@ -135,14 +136,6 @@ def keep(name: str, default) -> dict:
 
 def _store(widget: str, name: str) -> None:
     st.session_state[name] = st.session_state[widget]
-
-
-def _folder(name: str) -> Path:
-    """A fresh folder ``name`` in the session's temporary folder (emptied if it was there)."""
-    folder = Path(st.session_state.workdir.name) / name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
 
 
 def load_upload(name: str, data: bytes) -> Clip:
@@ -331,24 +324,27 @@ def how_it_works() -> dict:
     return plots.frame_views(fitted, next(bgcore.read_frames(fitted.source, [middle])))
 
 
-def export(fit: Fit, *, mask_options: bgcore.MaskOptions, replacement: str | None = None,
-           progress=None) -> Path:
-    """The output folder for these inputs, exported now unless the latest export had them.
-
-    Holds foreground.mp4, mask.mp4, foreground.webm, background.png, masks.zip, report.json
-    (and composite.mp4 with a replacement).
-    """
-    key = (fit.key, mask_options, replacement)
-    latest = st.session_state.export
-    if latest is not None and latest[0] == key:
-        return latest[1]
-    st.session_state.export = None  # its folder is emptied now: a failed export must not leave it named
-    out = _folder("export")
-    extra = {"replacement": replacement} if replacement else {}
-    bgcore.export(fit.fitted, out, mask_options=mask_options, transparent=True, progress=progress, **extra)
-    zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
-    st.session_state.export = (key, out)
-    return out
+def export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, progress=None) -> dict:
+    """The file of each of ``outputs`` (names of bgcore.outputs.OUTPUTS -> options; "masks" as
+    masks.zip). Only those that the latest export did not make with the same fit, mask settings
+    and options of their own are made now: a new background re-renders the composite alone."""
+    keys = {name: repr((fit.key, mask_options, name, sorted(options.items()))) for name, options in outputs.items()}
+    done = {key: path for key, path in (st.session_state.export or {}).items() if key in keys.values()}
+    missing = {name: outputs[name] for name, key in keys.items() if key not in done}
+    st.session_state.export = None  # its folders change now: a failed export must not leave them named
+    if missing:
+        exports = Path(st.session_state.workdir.name) / "exports"
+        exports.mkdir(exist_ok=True)
+        out = Path(tempfile.mkdtemp(dir=exports))
+        bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, progress=progress)
+        if "masks" in missing:
+            zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
+        done.update({keys[name]: out / ("masks.zip" if name == "masks" else OUTPUTS[name].file) for name in missing})
+    for folder in (Path(st.session_state.workdir.name) / "exports").glob("*"):
+        if folder not in {path.parent for path in done.values()}:
+            shutil.rmtree(folder, ignore_errors=True)
+    st.session_state.export = done
+    return {name: done[key] for name, key in keys.items()}
 
 
 def store_upload(name: str, data: bytes) -> str:

@@ -159,3 +159,22 @@ def clip_caption(clip: state.Clip) -> str:
     info = clip.info
     return (f"{plain(clip.name)} · {info.width}×{info.height} · {info.fps:g} fps · {info.frame_count} frames · "
             f"{info.duration:.1f} s")
+
+
+TWO_BY_TWO = """<style>
+@media (max-width: 640px) {{
+  .st-key-{key} [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; gap: 0.5rem; }}
+  .st-key-{key} [data-testid="stColumn"] {{ width: calc(50% - 0.25rem) !important;
+    min-width: calc(50% - 0.25rem) !important; flex: 0 0 calc(50% - 0.25rem) !important; }}
+}}
+</style>"""
+"""Streamlit stacks columns into one below 640 px: four pictures then make a long column on a
+phone. This keeps them two by two there (one row of four on wider screens)."""
+
+
+def images_ui(images: dict, key: str) -> None:
+    """Pictures side by side, each with its title as caption; two by two on a phone."""
+    with st.container(key=key):
+        st.html(TWO_BY_TWO.format(key=key))
+        for column, (title, image) in zip(st.columns(len(images)), images.items()):
+            column.image(image, caption=title, width="stretch")

@@ -1,0 +1,248 @@
+"""What an export writes, one class an output: made with the folder and what the outputs share
+(:class:`Source`) plus options of its own, then ``write(frame, mask)`` for every frame and
+``close()`` at the end. :data:`OUTPUTS` names them; the pipeline only loops over those asked
+for, and the command line and the app read :data:`OUTPUTS`, so a new format is one class here
+and one line in :data:`OUTPUTS`.
+
+Frames are uint8 RGB (H, W, 3), masks bool (H, W) at the same size.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import imageio_ffmpeg
+import numpy as np
+
+from .composite import FITS, backdrops, check_feather, composite
+from .video import TransparentWriter, VideoWriter, disk_state
+
+BEHIND = {"black": (0, 0, 0), "white": (255, 255, 255), "green": (0, 177, 64)}
+"""What the foreground video may show behind the subject: green is the green screen (#00B140)
+that video editors key out; white keeps a dark subject visible."""
+
+
+@dataclass(frozen=True)
+class Sound:
+    """The audio track of ``path`` from ``start`` for ``duration`` seconds: the clip's trimmed part."""
+
+    path: Path
+    start: float
+    duration: float
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the outputs of one export share: the frames' ``size`` (width, height) and rate, the
+    clip's background plate (uint8 RGB at that size) and its sound (None when it has none)."""
+
+    size: tuple[int, int]
+    fps: float
+    background: np.ndarray
+    sound: Sound | None = None
+
+
+class Output:
+    """One output of an export. Subclasses set ``name`` (its key in :data:`OUTPUTS`, and on the
+    command line), ``file`` (what it writes in the folder), ``title``, ``label`` and ``mime`` (for
+    the app's heading and download), and say what they are in their docstring's first sentence
+    (:meth:`about`)."""
+
+    name = file = title = label = mime = ""
+
+    def __init__(self, folder: Path, source: Source):
+        self.path = Path(folder) / self.file
+        self.source = source
+
+    @classmethod
+    def about(cls) -> str:
+        """What the output is, in one sentence (its docstring's first)."""
+        return " ".join(cls.__doc__.split(". ")[0].split()).rstrip(".") + "."
+
+    @classmethod
+    def inputs(cls, options: dict) -> list:
+        """Files the options name, which an output folder must not hold (see ``check_out_dir``)."""
+        return []
+
+    def write(self, frame: np.ndarray, mask: np.ndarray) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        """Stop after a failure: release what is open, finish nothing."""
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, *rest):
+        self.close() if kind is None else self.abort()
+
+
+class _Video(Output):
+    """An H.264 MP4 of :meth:`picture` a frame; with ``sound``, the clip's audio track joins it."""
+
+    mime = "video/mp4"
+    sound = False
+
+    def __init__(self, folder, source):
+        super().__init__(folder, source)
+        self._writer = VideoWriter(self.path, *source.size, source.fps)
+
+    def picture(self, frame, mask) -> np.ndarray:
+        raise NotImplementedError
+
+    def write(self, frame, mask):
+        self._writer.write(self.picture(frame, mask))
+
+    def close(self):
+        self._writer.close()
+        if self.sound and self.source.sound is not None:
+            add_sound(self.path, self.source.sound)
+
+    def abort(self):
+        self._writer.close()
+
+
+class ForegroundVideo(_Video):
+    """The subject over black, white or green, with the clip's sound. ``behind`` names the
+    colour (:data:`BEHIND`)."""
+
+    name, file, title, label = "foreground", "foreground.mp4", "Foreground", "Foreground video"
+    sound = True
+
+    def __init__(self, folder, source, *, behind: str = "black"):
+        if behind not in BEHIND:
+            raise ValueError(f"behind={behind!r}: use one of {', '.join(BEHIND)}.")
+        super().__init__(folder, source)
+        self._behind = np.array(BEHIND[behind], np.uint8)
+
+    def picture(self, frame, mask):
+        return np.where(mask[..., None], frame, self._behind)
+
+
+class MaskVideo(_Video):
+    """The mask, white foreground on black."""
+
+    name, file, title, label = "mask", "mask.mp4", "Mask", "Mask video"
+
+    def picture(self, frame, mask):
+        return mask.astype(np.uint8) * 255
+
+
+class CompositeVideo(_Video):
+    """The subject over a new background, with the clip's sound. ``backdrop``: an image or video
+    file, a colour or "blur", placed as ``fit`` says (:func:`bgcore.composite.backdrops`); the
+    mask's edge feathered by ``feather`` pixels."""
+
+    name, file, title, label = "composite", "composite.mp4", "On the new background", "Composite video"
+    sound = True
+
+    def __init__(self, folder, source, *, backdrop, fit: str = "fill", feather: float = 1.5):
+        check_feather(feather)
+        # Opened first: a bad file fails before any encoder starts.
+        self._backdrops = backdrops(backdrop, source.size, fit=fit, plate=source.background)
+        self._feather = feather
+        super().__init__(folder, source)
+
+    @classmethod
+    def inputs(cls, options):
+        backdrop = options.get("backdrop")
+        return [backdrop] if isinstance(backdrop, (str, Path)) and Path(backdrop).is_file() else []
+
+    def picture(self, frame, mask):
+        return composite(frame, mask, next(self._backdrops), feather=self._feather)
+
+    def close(self):
+        self._backdrops.close()
+        super().close()
+
+    def abort(self):
+        self._backdrops.close()
+        super().abort()
+
+
+class TransparentVideo(Output):
+    """The subject on transparency (VP9 with an alpha channel), for editors and browsers."""
+
+    name, file, title, label, mime = "transparent", "foreground.webm", "Transparent", "Transparent video", "video/webm"
+
+    def __init__(self, folder, source):
+        super().__init__(folder, source)
+        self._writer = TransparentWriter(self.path, *source.size, source.fps)
+
+    def write(self, frame, mask):
+        self._writer.write(np.dstack([frame, mask.astype(np.uint8) * 255]))
+
+    def close(self):
+        self._writer.close()
+
+
+class MaskImages(Output):
+    """One mask PNG a frame (000001.png...), 0 background, 255 foreground."""
+
+    name, file, title, label, mime = "masks", "masks", "Masks", "Masks, one PNG a frame", "image/png"
+
+    def __init__(self, folder, source):
+        super().__init__(folder, source)
+        self._count = 0
+
+    def write(self, frame, mask):
+        self.path.mkdir(exist_ok=True)
+        self._count += 1
+        write_image(self.path / f"{self._count:06d}.png", mask.astype(np.uint8) * 255)
+
+
+class BackgroundImage(Output):
+    """The background plate."""
+
+    name, file, title, label, mime = "background", "background.png", "Background", "Background image", "image/png"
+
+    def close(self):
+        write_image(self.path, self.source.background)
+
+
+OUTPUTS = {cls.name: cls for cls in (ForegroundVideo, MaskVideo, TransparentVideo, CompositeVideo,
+                                     MaskImages, BackgroundImage)}
+"""Every output by name, in the order the app shows them."""
+OPTIONS = {"foreground": {"behind": tuple(BEHIND)}, "composite": {"fit": FITS}}
+"""The choices of the outputs' options that have a fixed list of them."""
+
+
+def write_image(path: Path, image: np.ndarray) -> None:
+    """Write a uint8 RGB or grey image; cv2.imwrite reports a failure only by returning False."""
+    if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image):
+        raise OSError(f"{path}: could not be written ({disk_state(path)}).")
+
+
+def sound_of(path, start: float, duration: float) -> Sound | None:
+    """The clip's audio track for ``duration`` seconds from ``start``, or None when it has none
+    (an image folder, a silent clip). ffmpeg lists the file's streams when given no output."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    listing = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                             capture_output=True, text=True, errors="replace").stderr
+    return Sound(path, start, duration) if re.search(r"Stream #\S+.*: Audio:", listing) else None
+
+
+def add_sound(video: Path, sound: Sound) -> None:
+    """Join the sound to an MP4 written without it: its picture copied as it is, the sound encoded
+    in AAC (which every MP4 player plays, unlike many clips' own), cut to the trimmed part."""
+    joined = video.with_name(f".sound-{video.name}")
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(video),
+               "-ss", f"{sound.start:.6f}", "-t", f"{sound.duration:.6f}", "-i", str(sound.path),
+               "-map", "0:v", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-movflags", "+faststart",
+               str(joined)]
+    result = subprocess.run(command, capture_output=True, text=True, errors="replace")
+    if result.returncode != 0 or not joined.is_file():
+        joined.unlink(missing_ok=True)
+        raise OSError(f"{video.name}: the sound could not be added ({result.stderr.strip()[-200:]}; "
+                      f"{disk_state(video)}).")
+    joined.replace(video)
