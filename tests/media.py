@@ -183,3 +183,26 @@ def make_case(case: str, folder):
     folder.mkdir(parents=True, exist_ok=True)
     path = make(folder / name.rsplit("/", 1)[-1])
     return name, path, expected
+
+
+def make_sound_clip(path, *, size="160x120", rate=15, seconds=3, silent=1.0):
+    """A clip with an audio track: ffmpeg's test pattern, and silence for ``silent`` seconds
+    then a 440 Hz tone, so that a trimmed part's sound can be told from the whole's."""
+    ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}:duration={seconds}",
+           "-f", "lavfi", "-i", f"aevalsrc=if(gte(t\\,{silent})\\,0.5*sin(2*PI*440*t)\\,0):s=44100:d={seconds}",
+           *H264, "-c:a", "aac", "-shortest", path)
+    return path
+
+
+def audio_track(path):
+    """The audio of a file as (codec name, seconds, float samples of the first channel), or None
+    when it has no audio track (read with PyAV, which the live page already needs)."""
+    import av
+    import numpy as np
+
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        samples = np.concatenate([frame.to_ndarray()[0] for frame in container.decode(stream)])
+        return stream.codec_context.name, len(samples) / stream.rate, samples

@@ -299,20 +299,58 @@ def test_the_svd_results_show_its_spectrum_components_and_histogram():
     assert len(app.get("vega_lite_chart")) == 4  # histogram, singular values, energy, V rows
 
 
-def test_composite_over_an_uploaded_background(downloads, tmp_path):
+def exported(app: AppTest, file: str) -> Path:
+    """The file the latest export made (foreground.mp4...)."""
+    [path] = [path for path in app.session_state["export"].values() if path.name == file]
+    return path
+
+
+def test_composite_over_an_uploaded_background_after_a_preview(downloads, tmp_path):
     app = sample_fitted_with_median()
     app.switch_page("pages/export.py").run()
+    app.radio(key="widget.export.backdrop").set_value("file").run()
     beach = np.zeros((90, 160, 3), np.uint8)
     beach[:, :, 0] = 255  # blue, in OpenCV's BGR
     app.file_uploader(key="replacement").set_value(("beach.png", _png(beach), "image/png")).run()
-    assert not app.exception
+    assert not app.exception and "Preview: frame 76 of 150" in captions(app)
+    assert not [b for b in app.get("download_button") if b.label.startswith("Composite")]  # not before asked
+    click(app, "Make the video on this background")
     saved = tmp_path / "composite.mp4"
     saved.write_bytes(downloads(download(app, "Composite video (MP4)")))
     assert bgcore.probe(saved).frame_count == 150
     # Where the sample's background was, the composite shows the uploaded picture.
     frame = next(bgcore.read_frames(saved))
-    mask = next(bgcore.read_frames(app.session_state["export"][1] / "mask.mp4"))[..., 0] < 128
+    mask = next(bgcore.read_frames(exported(app, "mask.mp4")))[..., 0] < 128
     assert frame[mask][:, 2].mean() > 200 and frame[mask][:, 0].mean() < 60
+
+
+def test_a_new_background_colour_re_renders_the_composite_alone(tmp_path):
+    app = sample_fitted_with_median()
+    app.switch_page("pages/export.py").run()
+    app.radio(key="widget.export.backdrop").set_value("colour").run()
+    click(app, "Make the video on this background")
+    kept = {name: (exported(app, name), exported(app, name).stat().st_mtime_ns)
+            for name in ("foreground.mp4", "mask.mp4", "foreground.webm", "masks.zip")}
+    first = exported(app, "composite.mp4")
+    green = next(bgcore.read_frames(first))[0, 0]
+    app.color_picker(key="widget.export.colour").set_value("#FF0000").run()
+    assert not [b for b in app.get("download_button") if b.label.startswith("Composite")]  # the preview first
+    click(app, "Make the video on this background")
+    red = next(bgcore.read_frames(exported(app, "composite.mp4")))[0, 0]
+    assert np.abs(green.astype(int) - (0, 177, 64)).max() < 12 and np.abs(red.astype(int) - (255, 0, 0)).max() < 12
+    assert {name: (exported(app, name), exported(app, name).stat().st_mtime_ns) for name in kept} == kept
+    app.radio(key="widget.export.backdrop").set_value("blur").run()
+    assert "Preview: frame 76 of 150" in captions(app)
+
+
+def test_the_foreground_can_show_white_or_green_behind_the_subject():
+    app = sample_fitted_with_median()
+    app.switch_page("pages/export.py").run()
+    app.selectbox(key="widget.export.foreground.behind").set_value("green").run()
+    assert not app.exception
+    frame = next(bgcore.read_frames(exported(app, "foreground.mp4")))
+    mask = next(bgcore.read_frames(exported(app, "mask.mp4")))[..., 0] < 128
+    assert np.abs(np.median(frame[mask], axis=0) - (0, 177, 64)).max() < 8
 
 
 @pytest.mark.parametrize("page", ["pages/method.py", "pages/results.py", "pages/export.py"])
@@ -396,8 +434,10 @@ def test_a_bad_new_background_gets_a_message_and_the_export_comes_back_without_i
     app.switch_page("pages/export.py").run()
     assert not app.exception and download(app, "Foreground video (MP4)")
     huge = png_header(20000, 20000)  # 2 KB that would decode to 1.2 GB
+    app.radio(key="widget.export.backdrop").set_value("file").run()
     app.file_uploader(key="replacement").set_value(("huge.png", huge, "image/png")).run()
     assert not app.exception and len(app.error) == 1 and "megapixels" in app.error[0].value
+    assert app.error[0].value.startswith("huge.png: ") and "/" not in app.error[0].value  # the user's name
     app.file_uploader(key="replacement").set_value(None).run()
     assert not app.exception and not app.error and download(app, "Foreground video (MP4)")
 

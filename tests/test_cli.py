@@ -86,7 +86,7 @@ def test_help_documents_every_option():
     for option in ("--out", "--method", "--rank", "--threshold", "--scale", "--fps", "--start",
                    "--end", "--measure", "--solver", "--opening", "--closing", "--min-area",
                    "--k", "--reference", "--reference-image", "--channel-threshold", "--max-iter",
-                   "--learning-rate", "--replace", "--feather"):
+                   "--learning-rate", "--replace", "--feather", "--fit", "--foreground-on", "--outputs"):
         assert option in text
     for method in ("svd", "median", "rpca", "kmeans", "reference", "mog2", "knn"):
         assert method in text
@@ -99,6 +99,10 @@ def test_help_documents_every_option():
     (["--method", "reference", "--channel-threshold", "lots"], "--channel-threshold"),
     (["--method", "mog2", "--learning-rate", "fast"], "--learning-rate"),
     (["--replace", "missing.png"], "no such file"),
+    (["--fit", "squeeze"], "--fit"),
+    (["--foreground-on", "pink"], "--foreground-on"),
+    (["--outputs", "foreground,gif"], "gif: use names among"),
+    (["--outputs", "composite"], "give --replace too"),
 ])
 def test_bad_method_values_exit_2_with_one_line(clip_path, tmp_path, args, message):
     result = bgcore(clip_path, "--out", tmp_path / "out", "--end", "2", *args)

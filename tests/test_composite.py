@@ -1,11 +1,12 @@
-"""Background replacement: composite.mp4 over an image or a (shorter, looped) video, every method."""
+"""Background replacement: composite.mp4 over an image, a (shorter, looped) video, a colour or the blurred
+background, every method; a picture of another shape keeps it (fill, fit) unless stretched."""
 
 import cv2
 import numpy as np
 import pytest
 
 import bgcore
-from bgcore.composite import composite
+from bgcore.composite import backdrops, composite, preview
 from bgcore.models import METHODS
 from bgcore.pipeline import DEFAULT_OUTPUTS
 from bgcore.video import VideoWriter, probe, read_frames
@@ -70,3 +71,59 @@ def test_every_method_replaces_the_background_with_an_image(method, short_clip, 
     background = cv2.erode((mask == 0).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     assert background.mean() > 0.5
     assert np.abs(np.median(last[background], axis=0) - BLUE).max() < 8
+
+
+def circle_picture(path, size=(320, 180), radius=60):
+    """A 16:9 picture: a white circle on black, in its centre."""
+    image = np.zeros((size[1], size[0], 3), np.uint8)
+    cv2.circle(image, (size[0] // 2, size[1] // 2), radius, (255, 255, 255), -1)
+    cv2.imwrite(str(path), image)
+    return path
+
+
+def aspect(image) -> float:
+    """Width over height of the white shape in ``image``."""
+    ys, xs = np.nonzero(image[..., 0] > 127)
+    return (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
+
+
+@pytest.mark.parametrize("fit, expected", [("fill", 1.0), ("fit", 1.0), ("stretch", (160 / 320) / (120 / 180))])
+def test_a_16_9_picture_behind_a_4_3_clip_keeps_its_shape_unless_stretched(fit, expected, tmp_path):
+    picture = next(backdrops(circle_picture(tmp_path / "circle.png"), (160, 120), fit=fit))
+    assert picture.shape == (120, 160, 3)
+    assert abs(aspect(picture) - expected) < 0.05, fit
+    if fit == "fit":  # whole, with black bars above and below
+        assert not picture[:14].any() and not picture[-14:].any() and picture[60, 80].all()
+    if fit == "fill":  # cropped at the sides, not squeezed: the circle fills the height as before
+        assert picture[:, 0].max() == 0 and abs(aspect(picture[:, 40:120]) - 1) < 0.05
+
+
+def test_the_composite_video_of_a_16_9_picture_behind_a_4_3_clip_keeps_circles_round(tmp_path):
+    still = tmp_path / "still.mp4"  # nothing moves: all background, the composite is the picture
+    with VideoWriter(still, 160, 120, 10) as writer:
+        for _ in range(6):
+            writer.write(np.full((120, 160, 3), 100, np.uint8))
+    bgcore.run(still, tmp_path / "out", method="median",
+               outputs={"composite": {"backdrop": circle_picture(tmp_path / "circle.png")}})
+    frame = next(read_frames(tmp_path / "out" / "composite.mp4"))
+    assert abs(aspect(frame) - 1) < 0.05
+
+
+def test_a_colour_or_the_blurred_background_needs_no_file():
+    plate = np.zeros((40, 60, 3), np.uint8)
+    plate[:, ::2] = 255  # stripes: sharp detail
+    green = next(backdrops("#00B140", (60, 40)))
+    assert green.shape == (40, 60, 3) and (green == (0, 177, 64)).all()
+    soft = next(backdrops("blur", (60, 40), plate=plate))
+    assert soft.shape == plate.shape and soft.std() < plate.std() / 10 and abs(soft.mean() - plate.mean()) < 10
+    with pytest.raises(ValueError, match="blur"):
+        backdrops("blur", (60, 40))
+    assert next(backdrops((1, 2, 3), (4, 4)))[0, 0].tolist() == [1, 2, 3]
+
+
+def test_preview_is_one_frame_of_the_composite():
+    frame = np.full((40, 60, 3), 200, np.uint8)
+    mask = np.zeros((40, 60), bool)
+    mask[10:30, 20:40] = True
+    picture = preview(frame, mask, "#FF0000", feather=0)
+    assert (picture[mask] == 200).all() and (picture[~mask] == (255, 0, 0)).all()

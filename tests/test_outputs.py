@@ -1,5 +1,7 @@
-"""The outputs added for the app: transparent WebM, browser previews, zips of masks and image zips."""
+"""Every output of bgcore.outputs (one class each, one registry), the sound they carry, and the
+other files the app writes: browser previews, zips of masks and image zips."""
 
+import json
 import zipfile
 
 import cv2
@@ -9,7 +11,141 @@ import pytest
 import bgcore
 from bgcore.files import unpack_images, zip_files
 from bgcore.limits import Limits
-from bgcore.video import TransparentWriter, VideoError, read_alpha, write_preview
+from bgcore.outputs import OUTPUTS, Output, Source
+from bgcore.synthetic import make_clip
+from bgcore.video import TransparentWriter, VideoError, read_alpha, read_frames, write_preview
+from media import audio_track, make_sound_clip
+
+SIZE = (33, 25)  # odd: the H.264 outputs pad it, the others keep it
+
+
+def _frames_and_masks():
+    frames = np.zeros((3, SIZE[1], SIZE[0], 3), np.uint8)
+    frames[...] = (200, 60, 30)
+    masks = np.zeros((3, SIZE[1], SIZE[0]), bool)
+    for t in range(3):
+        masks[t, 5:20, 4 + 3 * t:20 + 3 * t] = True
+    return frames, masks
+
+
+def _decoded(path):
+    return np.stack([frame[:SIZE[1], :SIZE[0]] for frame in read_frames(path)]).astype(int)
+
+
+def _check_foreground(path, frames, masks):
+    video = _decoded(path)
+    assert np.abs(video[~masks] - 255).mean() < 6 and np.abs(video[masks] - frames[masks]).mean() < 12
+
+
+def _check_mask(path, frames, masks):
+    assert np.mean((_decoded(path)[..., 0] > 127) == masks) > 0.98
+
+
+def _check_composite(path, frames, masks):
+    assert np.abs(_decoded(path)[~masks] - (0, 0, 255)).mean() < 12
+
+
+def _check_transparent(path, frames, masks):
+    assert np.mean((np.stack(list(read_alpha(path))) > 127) == masks) > 0.98
+
+
+def _check_masks(path, frames, masks):
+    pngs = [cv2.imread(str(png), cv2.IMREAD_GRAYSCALE) for png in sorted(path.iterdir())]
+    assert [png.name for png in sorted(path.iterdir())] == ["000001.png", "000002.png", "000003.png"]
+    assert np.array_equal(np.stack(pngs), masks.astype(np.uint8) * 255)
+
+
+def _check_background(path, frames, masks):
+    assert np.array_equal(cv2.imread(str(path))[..., ::-1], np.full((SIZE[1], SIZE[0], 3), 90, np.uint8))
+
+
+CHECKS = {"foreground": ({"behind": "white"}, _check_foreground), "mask": ({}, _check_mask),
+          "composite": ({"backdrop": "#0000FF", "feather": 0}, _check_composite),
+          "transparent": ({}, _check_transparent), "masks": ({}, _check_masks),
+          "background": ({}, _check_background)}
+
+
+def test_every_output_is_checked_here():
+    assert set(CHECKS) == set(OUTPUTS)
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_each_output_writes_what_it_says(name, tmp_path):
+    options, check = CHECKS[name]
+    frames, masks = _frames_and_masks()
+    source = Source(SIZE, 10.0, np.full((SIZE[1], SIZE[0], 3), 90, np.uint8))
+    with OUTPUTS[name](tmp_path, source, **options) as output:
+        for frame, mask in zip(frames, masks):
+            output.write(frame, mask)
+    check(tmp_path / OUTPUTS[name].file, frames, masks)
+    assert OUTPUTS[name].about().endswith(".") and OUTPUTS[name].title
+
+
+@pytest.mark.parametrize("name, options, message", [
+    ("foreground", {"behind": "pink"}, "behind='pink'"),
+    ("composite", {"backdrop": "#00B140", "fit": "squeeze"}, "fit='squeeze'"),
+    ("composite", {"backdrop": "no-such.png"}, "no such file"),
+    ("composite", {"backdrop": "blue", "feather": 99}, "feather"),
+])
+def test_an_output_refuses_a_bad_option_before_any_frame(tmp_path, name, options, message):
+    source = Source(SIZE, 10.0, np.zeros((SIZE[1], SIZE[0], 3), np.uint8))
+    with pytest.raises(ValueError, match=message):
+        OUTPUTS[name](tmp_path, source, **options)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def small_fit(tmp_path_factory):
+    path = make_clip(width=64, height=48, frames=12).write(tmp_path_factory.mktemp("small") / "small.mp4")
+    return bgcore.fit_clip(path, method="median")
+
+
+def test_a_new_output_is_one_class_and_one_registry_line(small_fit, tmp_path, monkeypatch):
+    class Coverage(Output):
+        """The share of each frame that is foreground, one number a line."""
+
+        name, file = "coverage", "coverage.txt"
+
+        def __init__(self, folder, source):
+            super().__init__(folder, source)
+            self.shares = []
+
+        def write(self, frame, mask):
+            self.shares.append(f"{mask.mean():.4f}")
+
+        def close(self):
+            self.path.write_text("\n".join(self.shares))
+
+    monkeypatch.setitem(OUTPUTS, "coverage", Coverage)
+    report = bgcore.export(small_fit, tmp_path, outputs=["coverage", "mask"])
+    assert len((tmp_path / "coverage.txt").read_text().split()) == report["frame_count"] == 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coverage.txt", "mask.mp4", "report.json"]
+    with pytest.raises(ValueError, match="output 'gif': use one of"):
+        bgcore.export(small_fit, tmp_path, outputs=["gif"])
+
+
+@pytest.fixture(scope="module")
+def sound_clip(tmp_path_factory):
+    return make_sound_clip(tmp_path_factory.mktemp("sound") / "sound.mp4")
+
+
+def test_the_foreground_and_composite_carry_the_trimmed_clips_sound(sound_clip, tmp_path):
+    fitted = bgcore.fit_clip(sound_clip, method="median", start=1.0, end=2.5)  # silent before 1 s
+    report = bgcore.export(fitted, tmp_path, outputs={"foreground": {}, "mask": {},
+                                                      "composite": {"backdrop": "blur"}})
+    assert report["frame_count"] == 23  # frames 15..37 at 15 fps
+    for name in ("foreground.mp4", "composite.mp4"):
+        codec, seconds, samples = audio_track(tmp_path / name)
+        assert codec == "aac" and abs(seconds - 23 / 15) < 0.1, (name, seconds)
+        assert np.abs(samples[:4410]).max() > 0.3, name  # the tone at once: the trim's sound, not the start's
+        assert bgcore.probe(tmp_path / name).frame_count == 23
+    assert audio_track(tmp_path / "mask.mp4") is None
+
+
+def test_a_clip_without_sound_gives_videos_without_sound(small_fit, tmp_path):
+    bgcore.export(small_fit, tmp_path, outputs=["foreground"])
+    assert audio_track(tmp_path / "foreground.mp4") is None
+    assert json.loads((tmp_path / "report.json").read_text())["outputs"] == {"foreground.mp4": {}}
 
 
 def test_transparent_writer_keeps_the_alpha_channel_at_an_odd_size(tmp_path):
