@@ -11,21 +11,28 @@ from bgcore.outputs import OPTIONS, OUTPUTS
 from ui import state
 from ui.widgets import mask_options, method_label, progress_ui, require_fit_ui
 
-COMPOSITE = "composite"
-"""The one output made only on request: it needs a new background."""
+# (Comments, not docstrings: Streamlit's magic would show a page's bare strings.)
+COMPOSITE = "composite"  # the one output made only on request: it needs a new background
+# Plain words for the outputs' options (bgcore.outputs.OPTIONS).
 CHOICES = {"black": "Black", "white": "White", "green": "Green screen", "fill": "Fill (crop to cover)",
            "fit": "Fit (whole, with bars)", "stretch": "Stretch"}
-"""Plain words for the outputs' options (bgcore.outputs.OPTIONS)."""
 OPTION_LABELS = {"behind": "Behind the subject", "fit": "If its shape differs from the clip's"}
 KINDS = {"none": "None", "colour": "A colour", "blur": "The background, blurred", "file": "A picture or video"}
 FORMATS = {".mp4": "MP4", ".webm": "WebM", ".png": "PNG", ".zip": "ZIP"}
 
 
-def options_ui(name: str) -> dict:
-    """A choice for each of the output's options that has a list of them (foreground: behind)."""
-    return {option: st.selectbox(OPTION_LABELS.get(option, option.capitalize()), choices, format_func=CHOICES.get,
-                                 **state.keep(f"export.{name}.{option}", choices[0]))
+def output_options(name: str) -> dict:
+    """The options last chosen for an output (the first of each list before any choice), without
+    drawing anything: its widgets come under it, once it is made (:func:`options_ui`)."""
+    return {option: st.session_state.get(f"export.{name}.{option}", choices[0])
             for option, choices in OPTIONS.get(name, {}).items()}
+
+
+def options_ui(name: str) -> None:
+    """A choice for each of the output's options that has a list of them (foreground: behind)."""
+    for option, choices in OPTIONS.get(name, {}).items():
+        st.selectbox(OPTION_LABELS.get(option, option.capitalize()), choices, format_func=CHOICES.get,
+                     **state.keep(f"export.{name}.{option}", choices[0]))
 
 
 def backdrop_ui(fit: state.Fit, options) -> dict | None:
@@ -59,8 +66,9 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
     except ValueError as error:  # a broken or huge upload: named as the user named it
         st.error(f"{shown}: {str(error).split(': ', 1)[-1]}", icon=":material/error:")
         return None
-    st.image(picture, caption=f"Preview: frame {middle + 1} of {len(fitted.indices)}", width="stretch")
     made = st.session_state.get("export.composite") == chosen
+    if not made:  # once made, the video shows instead
+        st.image(picture, caption=f"Preview: frame {middle + 1} of {len(fitted.indices)}", width="stretch")
     if not made and st.button("Make the video on this background", type="primary", icon=":material/movie:"):
         st.session_state["export.composite"], made = chosen, True
     return chosen if made else None
@@ -75,6 +83,7 @@ def output_ui(name: str, path: Path) -> None:
     elif path.suffix == ".png":
         st.image(str(path), width="stretch")
     st.caption(output.about())
+    options_ui(name)
     mime = "application/zip" if path.suffix == ".zip" else output.mime
     st.download_button(f"{output.label} ({FORMATS[path.suffix]}) · {file_size(path.stat().st_size)}",
                        path.read_bytes(), file_name=f"{clip_stem()}_{path.name}", mime=mime,
@@ -111,10 +120,7 @@ videos = [name for name in names if OUTPUTS[name].mime.startswith("video/")]
 columns = dict(zip(videos, st.columns(len(videos), gap="medium")))
 stills, new_background = st.columns([1, 2], gap="medium")
 options = mask_options()
-chosen = {}
-for name in names:
-    with columns.get(name, stills):
-        chosen[name] = options_ui(name)
+chosen = {name: output_options(name) for name in names}
 with new_background:
     composite = backdrop_ui(fit, options)
 if composite is not None:

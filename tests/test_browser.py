@@ -14,11 +14,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import bgcore
 from bgcore.synthetic import write_clip, write_sample
 from conftest import SHARED_DATA
+from media import audio_track, make_sound_clip
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -208,3 +210,11 @@ def test_two_people_at_once_each_get_their_own_result(fresh_server, browser, tmp
     counts = {who: _download_foreground(page, tmp_path / f"{who}-foreground.mp4") for who, page in pages.items()}
     assert counts == {"first": 150, "second": 60}
     assert bgcore.probe(tmp_path / "second-foreground.mp4").width == 160
+
+
+def test_the_downloaded_foreground_keeps_the_clips_sound(server, browser, tmp_path):
+    page = _new_page(browser)
+    _upload_and_start(page, server, make_sound_clip(tmp_path / "talk.mp4", size="160x120", seconds=3))
+    assert _download_foreground(page, tmp_path / "talk_foreground.mp4") == 45
+    codec, seconds, samples = audio_track(tmp_path / "talk_foreground.mp4")
+    assert codec == "aac" and abs(seconds - 3.0) < 0.1 and np.abs(samples).max() > 0.3
