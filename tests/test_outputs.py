@@ -230,3 +230,14 @@ def test_zip_files_stores_them_flat(tmp_path):
     archive = zip_files(sorted(tmp_path.glob("*.png")), tmp_path / "masks.zip")
     with zipfile.ZipFile(archive) as bundle:
         assert bundle.namelist() == ["000001.png", "000002.png"]
+
+
+def test_an_export_can_read_the_masks_of_an_earlier_one_instead_of_masking_again(small_fit, tmp_path, monkeypatch):
+    bgcore.export(small_fit, tmp_path / "first", outputs=["masks", "mask"])
+    monkeypatch.setattr(type(small_fit), "mask", lambda *args: pytest.fail("masked again"))
+    bgcore.export(small_fit, tmp_path / "again", outputs=["mask"], masks=tmp_path / "first" / "masks")
+    assert np.array_equal(np.stack(list(read_frames(tmp_path / "again" / "mask.mp4"))),
+                          np.stack(list(read_frames(tmp_path / "first" / "mask.mp4"))))
+    (tmp_path / "first" / "masks" / "000012.png").unlink()
+    with pytest.raises(ValueError, match="000012.png is missing"):
+        bgcore.export(small_fit, tmp_path / "third", outputs=["mask"], masks=tmp_path / "first" / "masks")

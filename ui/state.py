@@ -331,19 +331,20 @@ def export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, progres
     keys = {name: repr((fit.key, mask_options, name, sorted(options.items()))) for name, options in outputs.items()}
     done = {key: path for key, path in (st.session_state.export or {}).items() if key in keys.values()}
     missing = {name: outputs[name] for name, key in keys.items() if key not in done}
-    st.session_state.export = None  # its folders change now: a failed export must not leave them named
+    st.session_state.export = done  # what stays if this export fails: a new one writes in a new folder
     if missing:
         exports = Path(st.session_state.workdir.name) / "exports"
         exports.mkdir(exist_ok=True)
         out = Path(tempfile.mkdtemp(dir=exports))
-        bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, progress=progress)
+        masks = done.get(keys.get("masks"))  # kept masks.zip: its PNGs beside it spare the masking
+        bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, progress=progress,
+                      masks=None if masks is None else masks.parent / "masks")
         if "masks" in missing:
             zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
         done.update({keys[name]: out / ("masks.zip" if name == "masks" else OUTPUTS[name].file) for name in missing})
     for folder in (Path(st.session_state.workdir.name) / "exports").glob("*"):
         if folder not in {path.parent for path in done.values()}:
             shutil.rmtree(folder, ignore_errors=True)
-    st.session_state.export = done
     return {name: done[key] for name, key in keys.items()}
 
 
