@@ -209,7 +209,7 @@ class BackgroundImage(Output):
 
 
 OUTPUTS = {cls.name: cls for cls in (ForegroundVideo, MaskVideo, TransparentVideo, CompositeVideo,
-                                     MaskImages, BackgroundImage)}
+                                     BackgroundImage, MaskImages)}
 """Every output by name, in the order the app shows them."""
 OPTIONS = {"foreground": {"behind": tuple(BEHIND)}, "composite": {"fit": FITS}}
 """The choices of the outputs' options that have a fixed list of them."""

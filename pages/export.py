@@ -66,12 +66,13 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
     except ValueError as error:  # a broken or huge upload: named as the user named it
         st.error(f"{shown}: {str(error).split(': ', 1)[-1]}", icon=":material/error:")
         return None
-    made = st.session_state.get("export.composite") == chosen
-    if not made:  # once made, the video shows instead
-        st.image(picture, caption=f"Preview: frame {middle + 1} of {len(fitted.indices)}", width="stretch")
-    if not made and st.button("Make the video on this background", type="primary", icon=":material/movie:"):
-        st.session_state["export.composite"], made = chosen, True
-    return chosen if made else None
+    if st.session_state.get("export.composite") == chosen:  # asked for: the video shows instead
+        return chosen
+    st.image(picture, caption=f"Preview: frame {middle + 1} of {len(fitted.indices)}", width="stretch")
+    # A callback: it runs before the page's next run, which then draws no preview.
+    st.button("Make the video on this background", type="primary", icon=":material/movie:",
+              on_click=st.session_state.__setitem__, args=("export.composite", chosen))
+    return None
 
 
 def output_ui(name: str, path: Path) -> None:
