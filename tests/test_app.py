@@ -115,7 +115,9 @@ def test_an_uploaded_video_shows_its_facts_preparation_and_cost(clip_path):
     assert any("150 frames to process" in caption.value for caption in app.caption)
     app.slider[0].set_value((2.0, 6.0)).run()
     app.selectbox(key="widget.prep." + app.session_state["clip"].digest + ".fps").set_value(5).run()
-    assert any("20 frames to process" in caption.value for caption in app.caption)
+    assert any("20 frames to process (4.0 s)" in caption.value for caption in app.caption)
+    [video] = app.get("video")  # the preview plays the trimmed part
+    assert (video.proto.start_time, video.proto.end_time) == (2, 6)
     click(app, "Next: choose a method")
     assert titles(app) == ["Choose a method"]
     click(app, "Remove background")
