@@ -84,7 +84,8 @@ def output_ui(name: str, path: Path) -> None:
     elif path.suffix == ".png":
         st.image(str(path), width="stretch")
     st.caption(output.about())
-    options_ui(name)
+    if name != COMPOSITE:  # the composite's are chosen above it, with the preview
+        options_ui(name)
     mime = "application/zip" if path.suffix == ".zip" else output.mime
     st.download_button(f"{output.label} ({FORMATS[path.suffix]}) · {file_size(path.stat().st_size)}",
                        path.read_bytes(), file_name=f"{clip_stem()}_{path.name}", mime=mime,
