@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import state
-from ui.widgets import mask_options, method_label, progress_ui, require_fit_ui
+from ui.widgets import job_error_ui, job_running, mask_options, method_label, require_fit_ui
 
 
 def replacement_ui() -> str | None:
@@ -31,7 +31,7 @@ def file_size(size: int) -> str:
 
 def clip_stem() -> str:
     """The clip's name without its extension, in characters every file system takes."""
-    stem = re.sub(r"[^\w-]+", "-", Path(st.session_state.clip.name).stem).strip("-")
+    stem = re.sub(r"[^\w-]+", "-", Path(state.clip().name).stem).strip("-")
     return stem[:60] or "clip"
 
 
@@ -41,22 +41,39 @@ def video_ui(out: Path, name: str, title: str, label: str, mime: str, *, primary
     download_ui(out, name, label, mime, primary=primary)
 
 
+def export_ui(fit: state.Fit, replacement: str | None) -> Path:
+    """The export of these inputs: ready, or started now in a job (unless the person stopped it, or
+    it failed: the message is on top), whose progress shows on top of every page."""
+    options = {"mask_options": mask_options(), "replacement": replacement}
+    out = state.exported(fit, **options)
+    if out is not None:
+        return out
+    key, job = state.export_key(fit, **options), state.job()
+    if job_running(key):
+        st.info("Exporting: the progress is at the top of the page. You can visit other pages meanwhile.",
+                icon=":material/hourglass_top:")
+    elif job_running(None):
+        st.info("The export starts when the work in progress (at the top) is done.", icon=":material/hourglass_top:")
+    elif job is not None and job.key == key and job.error:
+        job_error_ui("export", key)
+    elif st.session_state.get("job.stopped") == key and not st.button("Export again", icon=":material/replay:"):
+        st.info("The export was stopped.", icon=":material/stop_circle:")
+    else:
+        st.session_state.pop("job.stopped", None)
+        state.start_export(fit, origin="export", **options)
+        st.rerun()  # the progress on top
+    st.stop()
+
+
 fit = require_fit_ui()
 st.title("Export")
 st.caption(f"{method_label(fit.fitted.method)} · {len(fit.fitted.indices):,} frames at "
            f"{fit.fitted.fps:g} fps, {fit.fitted.size[0]}×{fit.fitted.size[1]}.")
-slot, progress = progress_ui()
 videos = st.columns(3, gap="medium")
 stills, composite = st.columns([1, 2], gap="medium")
 with composite:
     replacement = replacement_ui()
-try:
-    out = state.export(fit, mask_options=mask_options(), replacement=replacement, progress=progress)
-except ValueError as error:
-    slot.empty()
-    st.error(f"{error}", icon=":material/error:")
-    st.stop()
-slot.empty()
+out = export_ui(fit, replacement)
 
 with videos[0]:
     video_ui(out, "foreground.mp4", "Foreground", "Foreground video (MP4)", "video/mp4", primary=True)

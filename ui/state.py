@@ -1,19 +1,18 @@
 """Session state and caching, in one place.
 
-A session holds one clip (an upload or the sample) in its own temporary folder, the background
-models fitted on it (keyed on the clip's content digest and the fit parameters, so that moving a
-threshold slider never decodes or fits again) and the folder of the latest export.
+A session holds one clip (an upload or the sample) in its own folder, the background models fitted
+on it (keyed on the clip's content digest and the fit parameters, so that moving a threshold slider
+never decodes or fits again) and the folder of the latest export: its :class:`ui.sessions.Work`,
+found again from the id in the page's URL after a reload. Fits and exports run as jobs
+(:mod:`ui.jobs`), which go on while the person visits other pages.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import tempfile
-import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from bgcore.files import unpack_images, zip_files
 from bgcore.datasets import score_fitted, zip_truth
 from bgcore.synthetic import sample_truth as synthetic_truth, write_sample
 from bgcore.video import write_preview
+from ui import jobs, sessions
 
 VIDEO_TYPES = ("mp4", "mov", "avi", "mkv", "webm")
 IMAGE_TYPES = ("png", "jpg", "jpeg")
@@ -33,8 +33,6 @@ KNOWN_TYPES = VIDEO_TYPES + IMAGE_TYPES
 MAX_FRAMES = 3000
 """Frames the app processes in one go (two minutes at 25 fps): longer selections need a trim."""
 PREVIEW_SECONDS = 120
-KEPT_FITS = 5
-"""Fits a session keeps: the four of a comparison and one more."""
 HISTOGRAM_FRAMES = 8
 
 
@@ -62,63 +60,29 @@ class Fit:
     fitted: bgcore.FittedClip
 
 
-SESSION_IDLE = 3600
-"""Seconds after its last run that a session's files (clip, preview, exports) are removed: Streamlit
-forgets a closed session only when another one connects, so with nobody visiting they would stay."""
-SWEEP_EVERY = 600
-"""Seconds between two looks for idle sessions' files."""
-
-
 def init() -> None:
-    """Session defaults. The session's temporary folder goes when the session does (its finaliser
-    runs) or after SESSION_IDLE seconds without a run, whichever comes first."""
-    _sweeper()
-    workdir = st.session_state.get("workdir")
-    if workdir is not None and not Path(workdir.name).is_dir():
-        st.toast("This session was idle for over an hour, so its clip was removed: upload it again.")
-        for key in ("workdir", "clip", "fits", "fit", "export", "upload_id"):
-            st.session_state.pop(key, None)
-    if "workdir" not in st.session_state:
-        st.session_state.workdir = tempfile.TemporaryDirectory(prefix="session-", dir=_sessions_folder(),
-                                                               ignore_cleanup_errors=True)
-    os.utime(st.session_state.workdir.name)  # its last run, for sweep()
-    for key, default in (("clip", None), ("fits", {}), ("fit", None), ("export", None)):
-        if key not in st.session_state:
-            st.session_state[key] = default
+    """The session's work: the one named in the URL (a reload, the URL opened later), else a new
+    one, whose id then goes into the URL. A malformed or unknown id starts a new one."""
+    sessions.start_sweeper()
+    current = sessions.get(st.session_state.get("session"))
+    if current is None:
+        if st.session_state.get("session"):
+            st.toast("This session was unused for over a day, so its clip was removed: upload it again.")
+        current = sessions.get(st.query_params.get("session")) or sessions.new()
+        st.session_state.session = current.id
+        for name, value in current.prefs.items():  # the settings the person chose before the reload
+            st.session_state.setdefault(name, value)
+    if st.query_params.get("session") != current.id:  # a page switch clears the URL's parameters
+        st.query_params["session"] = current.id
+    current.touch()
 
 
-@st.cache_resource(show_spinner=False)
-def _sessions_folder() -> str:
-    return tempfile.mkdtemp(prefix="bgremove-sessions-")
+def work() -> sessions.Work:
+    return sessions.get(st.session_state.session)
 
 
-def sweep(folder, idle: float = SESSION_IDLE) -> list:
-    """Remove the session folders in ``folder`` whose last run is over ``idle`` seconds ago;
-    returns their paths."""
-    removed = []
-    for session in Path(folder).iterdir():
-        try:
-            if time.time() - session.stat().st_mtime > idle:
-                shutil.rmtree(session, ignore_errors=True)
-                removed.append(session)
-        except FileNotFoundError:  # its session ended meanwhile
-            pass
-    return removed
-
-
-@st.cache_resource(show_spinner=False)
-def _sweeper() -> threading.Thread:
-    """One thread a server, sweeping the session folders every SWEEP_EVERY seconds."""
-    folder = _sessions_folder()
-
-    def loop():
-        while True:
-            time.sleep(SWEEP_EVERY)
-            sweep(folder)
-
-    thread = threading.Thread(target=loop, name="bgremove-sweeper", daemon=True)
-    thread.start()
-    return thread
+def clip() -> Clip | None:
+    return work().clip
 
 
 def keep(name: str, default) -> dict:
@@ -128,18 +92,30 @@ def keep(name: str, default) -> dict:
     ``name`` and handed back to the widget each time it is drawn.
     """
     widget = f"widget.{name}"
-    st.session_state.setdefault(name, default)
+    st.session_state.setdefault(name, work().prefs.get(name, default))
     st.session_state[widget] = st.session_state[name]
     return {"key": widget, "on_change": _store, "args": (widget, name)}
 
 
 def _store(widget: str, name: str) -> None:
     st.session_state[name] = st.session_state[widget]
+    _remember(name, st.session_state[widget])
 
 
-def _folder(name: str) -> Path:
-    """A fresh folder ``name`` in the session's temporary folder (emptied if it was there)."""
-    folder = Path(st.session_state.workdir.name) / name
+def _remember(name: str, value) -> None:
+    """Keep a setting with the session's work (it comes back after a reload)."""
+    current = work()
+    if current.prefs.get(name, _MISSING) != value:
+        current.prefs[name] = value
+        sessions.save(current)
+
+
+_MISSING = object()
+
+
+def _folder(current: sessions.Work, name: str) -> Path:
+    """A fresh folder ``name`` in the session's folder (emptied if it was there)."""
+    folder = current.folder / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder
@@ -154,7 +130,7 @@ def load_upload(name: str, data: bytes) -> Clip:
     if not data:
         raise bgcore.VideoError(f"{name} is empty (0 bytes). Upload the file again, or another one.")
     digest = hashlib.sha256(data).hexdigest()
-    current = st.session_state.clip
+    current = clip()
     if current is not None and current.digest == digest:
         return current
     with _clip_folder(digest) as folder:
@@ -207,13 +183,15 @@ def scores(fit_key: str, options: bgcore.MaskOptions, truth_key: str, _fit: Fit,
 
 
 def load_sample() -> Clip:
-    """The built-in sample clip, written once per server start and shared read-only by the sessions."""
-    source = _sample_path()
-    digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
-    if st.session_state.clip is not None and st.session_state.clip.digest == digest:
-        return st.session_state.clip
+    """The built-in sample clip, written once per server start and copied into the session's
+    folder (2 MB), where it outlives a restart as an upload does."""
+    data = Path(_sample_path()).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if clip() is not None and clip().digest == digest:
+        return clip()
     with _clip_folder(digest) as folder:
-        return _open(SAMPLE_NAME, source, digest, folder)
+        (folder / "sample.mp4").write_bytes(data)
+        return _open(SAMPLE_NAME, folder / "sample.mp4", digest, folder)
 
 
 @contextmanager
@@ -221,7 +199,7 @@ def _clip_folder(digest: str):
     """A folder for a new clip, named after its content, so that every cache keyed on a path
     (a frame, a preview) is keyed on the content. If the clip fails its checks, its folder
     goes and the session keeps its clip; else the previous clip's folder goes."""
-    clips = Path(st.session_state.workdir.name) / "clips"
+    clips = work().folder / "clips"
     folder = clips / digest[:16]
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -239,10 +217,13 @@ def _open(name: str, source, digest: str, folder: Path) -> Clip:
     video = bgcore.open_video(source)  # the one probe; checks bgcore.limits.LIMITS before decoding
     bgcore.selection(video.info)  # at least 2 frames
     preview = write_preview(video, folder / "preview.mp4", seconds=PREVIEW_SECONDS)
-    clip = Clip(name, str(source), digest, video, str(preview))
-    st.session_state.clip = clip
-    st.session_state.fit = st.session_state.export = None
-    return clip
+    new = Clip(name, str(source), digest, video, str(preview))
+    current = work()
+    stop_job()  # a fit or export of the previous clip
+    sessions.drop_fits(current)
+    current.clip = new
+    sessions.save(current)
+    return new
 
 
 def _sample_path() -> str:
@@ -264,11 +245,11 @@ def prep(clip: Clip) -> dict:
     """The preparation chosen for ``clip`` (start, end, fps, scale: keyword arguments of
     bgcore.fit_clip); the defaults until the user changes them on the clip page."""
     return {"start": 0.0, "end": None, "fps": None, "scale": "auto",
-            **st.session_state.get(f"prep.{clip.digest}", {})}
+            **work().prefs.get(f"prep.{clip.digest}", {})}
 
 
 def set_prep(clip: Clip, **prep) -> None:
-    st.session_state[f"prep.{clip.digest}"] = prep
+    _remember(f"prep.{clip.digest}", prep)
 
 
 def selected(clip: Clip) -> range:
@@ -281,26 +262,93 @@ def selected(clip: Clip) -> range:
     return indices
 
 
-def fit(clip: Clip, *, method: str, params: dict, progress=None) -> Fit:
-    """The clip, prepared as chosen, fitted with ``method``: from the session's store when these
-    inputs were fitted before, else fitted now."""
+def fit_key(clip: Clip, method: str, params: dict) -> str:
+    """The key of a fit of the clip, prepared as chosen, with ``method`` and ``params``."""
+    return hashlib.sha256(repr((clip.digest, method, sorted(params.items()), sorted(prep(clip).items())))
+                          .encode()).hexdigest()[:16]
+
+
+def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | None = None,
+               choose: bool = True) -> jobs.Job | None:
+    """Fit each ``(method, params, label)`` of ``runs`` on the clip, prepared as chosen, in a job;
+    with ``choose``, the last becomes the session's fit. None when every one was fitted before (and
+    is in the session's store): nothing to wait for.
+
+    Raises ValueError (a selection of too many frames; another job still running).
+    """
     selected(clip)
-    chosen = prep(clip)
-    key = hashlib.sha256(repr((clip.digest, method, sorted(params.items()), sorted(chosen.items())))
-                         .encode()).hexdigest()[:16]
-    fits = st.session_state.fits
-    if key not in fits:
-        fits[key] = bgcore.fit_clip(clip.video, method=method, params=params, progress=progress,
-                                    **chosen)
-        for old in list(fits)[:-KEPT_FITS]:
-            del fits[old]
-    st.session_state.fit = Fit(key, fits[key])
-    return st.session_state.fit
+    current, chosen = work(), prep(clip)
+    keys = [fit_key(clip, method, params) for method, params, _ in runs]
+
+    def fit_all(job: jobs.Job) -> None:
+        try:
+            for number, ((method, params, label), key) in enumerate(zip(runs, keys)):
+                if key in current.fits:
+                    continue
+                job.detail = label
+                fitted = bgcore.fit_clip(clip.video, method=method, params=params, **chosen,
+                                         progress=lambda stage, fraction: job.report(
+                                             stage, (number + fraction) / len(runs)))
+                sessions.save_fit(current, key, fitted)
+        finally:
+            clip.video.close()  # a stop: the decoder of the sample, at once
+        if choose:
+            _choose(current, keys[-1])
+
+    if all(key in current.fits for key in keys):
+        if choose:
+            _choose(current, keys[-1])
+        return None
+    return _start(current, jobs.Job(title, fit_all, key=tuple(keys), origin=origin, then=then))
+
+
+def fits(keys) -> list[Fit] | None:
+    """The fits of ``keys`` from the session's store, or None if one of them is missing."""
+    store = work().fits
+    return [Fit(key, store[key]) for key in keys] if all(key in store for key in keys) else None
+
+
+def choose_fit(key: str) -> None:
+    """Make a fit of the store the one that Results and Export show."""
+    _choose(work(), key)
+
+
+def _choose(current: sessions.Work, key: str) -> None:  # also from a job's thread: no st.session_state
+    current.fit_key = key
+    sessions.save(current)
 
 
 def current_fit() -> Fit | None:
-    """The latest fit, if it belongs to the current clip."""
-    return st.session_state.fit
+    """The chosen fit of the current clip."""
+    current = work()
+    key = current.fit_key
+    return Fit(key, current.fits[key]) if key in current.fits else None
+
+
+def job() -> jobs.Job | None:
+    """The session's latest job (running, or ended and not yet cleared)."""
+    return work().job
+
+
+def clear_job(job: jobs.Job) -> None:
+    current = work()
+    if current.job is job:
+        current.job = None
+
+
+def stop_job() -> None:
+    """Stop the session's job, if one runs, and wait until it and its ffmpeg children have ended."""
+    running = work().job
+    if running is not None and running.running:
+        running.stop()
+
+
+def _start(current: sessions.Work, job: jobs.Job) -> jobs.Job:
+    with current.lock:
+        if current.job is not None and current.job.running:
+            raise ValueError(f"{current.job.title} is still running: wait for it, or stop it, first.")
+        current.job = job.start()
+    return job
 
 
 def frame(clip: Clip, index: int):
@@ -331,31 +379,44 @@ def how_it_works() -> dict:
     return plots.frame_views(fitted, next(bgcore.read_frames(fitted.source, [middle])))
 
 
-def export(fit: Fit, *, mask_options: bgcore.MaskOptions, replacement: str | None = None,
-           progress=None) -> Path:
-    """The output folder for these inputs, exported now unless the latest export had them.
+def export_key(fit: Fit, *, mask_options: bgcore.MaskOptions, replacement: str | None = None) -> tuple:
+    return fit.key, mask_options, replacement
 
-    Holds foreground.mp4, mask.mp4, foreground.webm, background.png, masks.zip, report.json
-    (and composite.mp4 with a replacement).
-    """
-    key = (fit.key, mask_options, replacement)
-    latest = st.session_state.export
-    if latest is not None and latest[0] == key:
-        return latest[1]
-    st.session_state.export = None  # its folder is emptied now: a failed export must not leave it named
-    out = _folder("export")
-    extra = {"replacement": replacement} if replacement else {}
-    bgcore.export(fit.fitted, out, mask_options=mask_options, transparent=True, progress=progress, **extra)
-    zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
-    st.session_state.export = (key, out)
-    return out
+
+def exported(fit: Fit, **options) -> Path | None:
+    """The folder of the export of these inputs (:func:`export_key`), if the latest export had them."""
+    latest = work().export
+    return latest[1] if latest is not None and latest[0] == export_key(fit, **options) else None
+
+
+def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, replacement: str | None = None,
+                 origin: str) -> jobs.Job:
+    """Export in a job into the session's ``export`` folder: foreground.mp4, mask.mp4,
+    foreground.webm, background.png, masks.zip, report.json (and composite.mp4 with a
+    replacement). Raises ValueError when another job still runs."""
+    current, key = work(), export_key(fit, mask_options=mask_options, replacement=replacement)
+
+    def export(job: jobs.Job) -> None:
+        current.export = None  # its folder is emptied now: a failed export must not leave it named
+        out = _folder(current, "export")
+        extra = {"replacement": replacement} if replacement else {}
+        try:
+            bgcore.export(fit.fitted, out, mask_options=mask_options, transparent=True, progress=job.report,
+                          **extra)
+        finally:
+            fit.fitted.video.close()  # a stop: the decoder, at once
+        zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
+        current.export = (key, out)
+        sessions.save(current)
+
+    return _start(current, jobs.Job("Exporting the videos", export, key=key, origin=origin, then=origin))
 
 
 def store_upload(name: str, data: bytes) -> str:
     """Keep a supplementary upload (an image for a method, a replacement background) under a name
     made of its digest, so that a fit key holding the path is a key on the content; returns the path."""
     suffix = Path(name).suffix.lower()
-    folder = Path(st.session_state.workdir.name) / "extra"
+    folder = work().folder / "extra"
     folder.mkdir(exist_ok=True)
     path = folder / (hashlib.sha256(data).hexdigest()[:16] + (suffix if suffix[1:] in KNOWN_TYPES else ""))
     path.write_bytes(data)
