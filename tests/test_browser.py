@@ -41,14 +41,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serve(log_path: Path):
-    """The app served on a free local port; always stopped at the end."""
+def _serve(log_path: Path, started: list | None = None):
+    """The app served on a free local port; always stopped at the end. Its process is appended to
+    ``started``, when given."""
     port = _free_port()
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if started is not None:
+        started.append(process)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -61,7 +64,7 @@ def _serve(log_path: Path):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"streamlit did not start; see {log.name}") from None
                 time.sleep(0.3)
-        yield url, process
+        yield url
     finally:
         process.terminate()
         try:
@@ -74,14 +77,14 @@ def _serve(log_path: Path):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with _serve(tmp_path_factory.mktemp("server") / "streamlit.log") as (url, _):
+    with _serve(tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
 
 
 @pytest.fixture
 def fresh_server(tmp_path):
     """A server of the test's own, with no session left over from the tests before."""
-    with _serve(tmp_path / "streamlit.log") as (url, _):
+    with _serve(tmp_path / "streamlit.log") as url:
         yield url
 
 
@@ -269,7 +272,7 @@ def _start_a_long_export(page, server, clip) -> None:
     _upload_and_start(page, server, clip)
     page.get_by_text("The background plate").wait_for(timeout=SLOW)
     page.get_by_role("link", name="Export").first.click()
-    page.get_by_text(re.compile("Exporting the videos.*Encoding the videos")).wait_for(timeout=SLOW)
+    page.get_by_text(re.compile("Exporting the videos · Encoding the videos")).wait_for(timeout=SLOW)
 
 
 def test_a_fit_goes_on_while_the_person_visits_another_page(fresh_server, browser, long_clip):
@@ -299,10 +302,12 @@ def test_stop_ends_the_export_and_no_ffmpeg_is_left(fresh_server, browser, long_
 
 
 def test_a_server_stopped_mid_export_leaves_no_ffmpeg(browser, tmp_path, long_clip, sessions_folder):
-    with _serve(tmp_path / "streamlit.log") as (url, process):
+    started = []
+    with _serve(tmp_path / "streamlit.log", started) as url:
         page = _new_page(browser)
         _start_a_long_export(page, url, long_clip)
         assert ffmpeg_processes(str(sessions_folder))
+        [process] = started
         process.terminate()
         process.wait(timeout=30)
     assert not ffmpeg_processes(str(sessions_folder))

@@ -67,7 +67,7 @@ def init() -> None:
     current = sessions.get(st.session_state.get("session"))
     if current is None:
         if st.session_state.get("session"):
-            st.toast("This session was unused for over a day, so its clip was removed: upload it again.")
+            st.toast("This session's work was removed after it went unused: upload the clip again.")
         current = sessions.get(st.query_params.get("session")) or sessions.new()
         st.session_state.session = current.id
         for name, value in current.prefs.items():  # the settings the person chose before the reload

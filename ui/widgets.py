@@ -63,10 +63,10 @@ def job_progress_ui() -> None:
     job = state.job()
     if job is None or not job.running:
         st.rerun()  # the whole page, now with the job's result
-    detail = f" · {job.detail}" if job.detail else ""
+    detail = f" ({job.detail})" if job.detail else ""
     stage = STAGES.get(job.stage, job.stage.capitalize()) or "Starting"
     bar, stop = st.columns([5, 1], vertical_alignment="bottom")
-    bar.progress(job.fraction, text=f"{job.title}{detail}: {stage}… {job.fraction:.0%}")
+    bar.progress(job.fraction, text=f"{job.title}{detail} · {stage}… {job.fraction:.0%}")
     if stop.button("Stop", key="job.stop", icon=":material/stop_circle:", width="stretch"):
         with st.spinner("Stopping…"):
             job.stop()
@@ -184,6 +184,10 @@ def require_fit_ui() -> state.Fit:
     """The latest fit, or a pointer to the method page and the end of this run."""
     require_clip_ui()
     fit = state.current_fit()
+    if fit is None and job_running(None):
+        st.info("The background is being removed (its progress is at the top): this page fills in when it is done.",
+                icon=":material/hourglass_top:")
+        st.stop()
     if fit is None:
         st.info("Choose a method and remove the background first.")
         st.page_link(PAGES["method"], label="Choose a method", icon=":material/tune:")
