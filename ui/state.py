@@ -105,9 +105,10 @@ def _store(widget: str, name: str) -> None:
 def _remember(name: str, value) -> None:
     """Keep a setting with the session's work (it comes back after a reload)."""
     current = work()
-    if current.prefs.get(name, _MISSING) != value:
-        current.prefs[name] = value
-        sessions.save(current)
+    with current.lock:  # a job's thread may be saving the session meanwhile
+        if current.prefs.get(name, _MISSING) != value:
+            current.prefs[name] = value
+            sessions.save(current)
 
 
 _MISSING = object()
