@@ -42,8 +42,8 @@ def video_ui(out: Path, name: str, title: str, label: str, mime: str, *, primary
 
 
 def export_ui(fit: state.Fit, replacement: str | None) -> Path:
-    """The export of these inputs: ready, or started now in a job (unless the person stopped it, or
-    it failed: the message is on top), whose progress shows on top of every page."""
+    """The export of these inputs: ready, or started now in a job, whose progress shows on top of
+    every page; when it failed, its message; when the person stopped it, a button to start again."""
     options = {"mask_options": mask_options(), "replacement": replacement}
     out = state.exported(fit, **options)
     if out is not None:
@@ -56,12 +56,13 @@ def export_ui(fit: state.Fit, replacement: str | None) -> Path:
         st.info("The export starts when the work in progress (at the top) is done.", icon=":material/hourglass_top:")
     elif job is not None and job.key == key and job.error:
         job_error_ui("export", key)
-    elif st.session_state.get("job.stopped") == key and not st.button("Export again", icon=":material/replay:"):
-        st.info("The export was stopped.", icon=":material/stop_circle:")
     else:
-        st.session_state.pop("job.stopped", None)
-        state.start_export(fit, origin="export", **options)
-        st.rerun()  # the progress on top
+        stopped = job is not None and job.key == key and job.stopped  # not again by itself, even after a reload
+        if stopped:
+            st.info("The export was stopped.", icon=":material/stop_circle:")
+        if not stopped or st.button("Export again", icon=":material/replay:"):
+            state.start_export(fit, origin="export", **options)
+            st.rerun()  # the progress on top
     st.stop()
 
 

@@ -297,6 +297,8 @@ def test_stop_ends_the_export_and_no_ffmpeg_is_left(fresh_server, browser, long_
     page.get_by_role("button", name="Stop").click()
     page.get_by_text("The export was stopped.").wait_for(timeout=SLOW)
     assert not ffmpeg_processes(str(sessions_folder))
+    page.reload()  # stopped stays stopped: the page does not start it again by itself
+    page.get_by_text("The export was stopped.").wait_for(timeout=SLOW)
     page.get_by_role("button", name="Export again").click()
     page.get_by_text(re.compile("Exporting the videos")).wait_for(timeout=SLOW)
 

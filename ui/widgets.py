@@ -46,10 +46,10 @@ def job_ui(page: str) -> None:
             done, link = st.columns([3, 1], vertical_alignment="center")
             done.success(f"{job.title}: done.", icon=":material/check_circle:")
             link.page_link(PAGES[job.then], label="See it", icon=":material/arrow_forward:")
-    elif job.stopped:
-        st.session_state["job.stopped"] = job.key  # a page does not start it again by itself
-        st.toast(f"{job.title}: stopped.", icon=":material/stop_circle:")
-        state.clear_job(job)
+    elif job.stopped:  # kept, so that a page does not start it again by itself, even after a reload
+        if st.session_state.get("job.told") != job.number:
+            st.session_state["job.told"] = job.number
+            st.toast(f"{job.title}: stopped.", icon=":material/stop_circle:")
     elif page != job.origin:  # there the page itself says what went wrong, by what the person chose
         message, dismiss = st.columns([5, 1], vertical_alignment="center")
         message.error(f"{job.title}: {job.error}", icon=":material/error:")
