@@ -102,6 +102,14 @@ class Video:
     def __exit__(self, *exc):
         self.close()
 
+    def __getstate__(self):
+        # Pickled with its probe (an app keeps a session's clip on disk) and without its readers,
+        # which are ffmpeg processes of this one run.
+        return {**self.__dict__, "_readers": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _readers=weakref.WeakSet())
+
     def close(self) -> None:
         """Stop the decoders of the reads not finished (the video can still be read after)."""
         for reader in list(self._readers):

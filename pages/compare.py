@@ -7,7 +7,7 @@ import streamlit as st
 import bgcore
 from bgcore import plots
 from ui import state
-from ui.widgets import PAGES, STAGES, defaults, mask_options, method_label, plain, require_clip_ui
+from ui.widgets import PAGES, defaults, job_error_ui, job_running, mask_options, method_label, plain, require_clip_ui
 
 MOST = 4
 
@@ -44,21 +44,28 @@ def truth_ui(clip: state.Clip) -> state.Truth | None:
 
 
 def fits_ui(clip: state.Clip, names: list[str]) -> list[state.Fit] | None:
-    """Each method fitted with its defaults, after a click; from the session's store afterwards."""
-    done = st.session_state.get("compare.done") == (clip.digest, tuple(names))
-    if not done and not st.button("Compare", type="primary", icon=":material/compare:"):
+    """Each method fitted with its defaults, after a click, in a job (its progress on top of every
+    page); from the session's store once they are all there. Comparing is not choosing: Results and
+    Export keep their fit."""
+    runs = [(name, defaults(bgcore.METHODS[name]), method_label(name)) for name in names]
+    keys = tuple(state.fit_key(clip, name, params) for name, params, _ in runs)
+    fits = state.fits(keys)
+    if fits is not None:
+        return fits
+    if job_running(keys):
+        st.info("Comparing: the progress is at the top of the page.", icon=":material/hourglass_top:")
         return None
-    slot, current = st.empty(), st.session_state.fit
-    fits = []
-    for number, name in enumerate(names):
-        def step(stage, fraction, number=number, name=name):
-            slot.progress(min(max((number + fraction) / len(names), 0.0), 1.0),
-                          text=f"{method_label(name)}: {STAGES.get(stage, stage).lower()}")
-        fits.append(state.fit(clip, method=name, params=defaults(bgcore.METHODS[name]), progress=step))
-    slot.empty()
-    st.session_state.fit = current  # comparing is not choosing: Results and Export keep theirs
-    st.session_state["compare.done"] = (clip.digest, tuple(names))
-    return fits
+    busy = job_running(None)
+    if st.button("Compare", type="primary", icon=":material/compare:", disabled=busy,
+                 help="Wait for the work in progress, or stop it (at the top)." if busy else None):
+        try:
+            state.start_fits(clip, runs, title="Comparing methods", origin="compare", choose=False)
+        except ValueError as error:
+            st.error(f"{error}", icon=":material/error:")
+            return None
+        st.rerun()  # the progress on top
+    job_error_ui("compare", keys)
+    return None
 
 
 def side_by_side_ui(clip: state.Clip, fits: list[state.Fit], truth: state.Truth | None) -> None:
@@ -80,7 +87,7 @@ def side_by_side_ui(clip: state.Clip, fits: list[state.Fit], truth: state.Truth 
             st.image(views["Foreground"], caption="Foreground", width="stretch")
             if st.button("Export this one", key=f"compare.export.{fit.key}", icon=":material/download:",
                          width="stretch"):
-                st.session_state.fit = fit
+                state.choose_fit(fit.key)
                 st.switch_page(PAGES["export"])
 
 

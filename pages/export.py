@@ -9,7 +9,7 @@ import streamlit as st
 from bgcore.composite import BLUR, FITS, preview
 from bgcore.outputs import OPTIONS, OUTPUTS
 from ui import state
-from ui.widgets import mask_options, method_label, progress_ui, require_fit_ui
+from ui.widgets import job_error_ui, job_running, mask_options, method_label, require_fit_ui
 
 # (Comments, not docstrings: Streamlit's magic would show a page's bare strings.)
 COMPOSITE = "composite"  # the one output made only on request: it needs a new background
@@ -59,7 +59,7 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
                                  horizontal=True, **state.keep("export.fit", "fill"))
     fitted = fit.fitted
     middle = len(fitted.indices) // 2
-    frame = state.frame(st.session_state.clip, fitted.indices[middle])
+    frame = state.frame(state.clip(), fitted.indices[middle])
     try:
         picture = preview(frame, fitted.mask(frame, options), chosen["backdrop"], fit=chosen["fit"],
                           plate=fitted.background_image())
@@ -99,8 +99,28 @@ def file_size(size: int) -> str:
 
 def clip_stem() -> str:
     """The clip's name without its extension, in characters every file system takes."""
-    stem = re.sub(r"[^\w-]+", "-", Path(st.session_state.clip.name).stem).strip("-")
+    stem = re.sub(r"[^\w-]+", "-", Path(state.clip().name).stem).strip("-")
     return stem[:60] or "clip"
+
+
+def export_ui(fit: state.Fit, options, outputs: dict) -> None:
+    """The outputs not made yet: started now in a job, whose progress shows on top of every page;
+    when it failed, its message; when the person stopped it, a button to start again."""
+    key, job = state.export_job(state.export_keys(fit, mask_options=options, outputs=outputs)), state.job()
+    if job_running(key):
+        st.info("Exporting: the progress is at the top of the page. You can visit other pages meanwhile.",
+                icon=":material/hourglass_top:")
+    elif job_running(None):
+        st.info("The export starts when the work in progress (at the top) is done.", icon=":material/hourglass_top:")
+    elif job is not None and job.key == key and job.error:
+        job_error_ui("export", key)
+    else:
+        stopped = job is not None and job.key == key and job.stopped  # not again by itself, even after a reload
+        if stopped:
+            st.info("The export was stopped.", icon=":material/stop_circle:")
+        if not stopped or st.button("Export again", icon=":material/replay:"):
+            state.start_export(fit, mask_options=options, outputs=outputs, origin="export")
+            st.rerun()  # the progress on top
 
 
 def caption(fitted) -> str:
@@ -116,7 +136,7 @@ def caption(fitted) -> str:
 fit = require_fit_ui()
 st.title("Export")
 st.caption(caption(fit.fitted))
-slot, progress = progress_ui()
+status = st.container()
 names = [name for name in OUTPUTS if name != COMPOSITE]
 videos = [name for name in names if OUTPUTS[name].mime.startswith("video/")]
 columns = dict(zip(videos, st.columns(len(videos), gap="medium")))
@@ -127,13 +147,10 @@ with new_background:
     composite = backdrop_ui(fit, options)
 if composite is not None:
     chosen[COMPOSITE] = composite
-try:
-    paths = state.export(fit, mask_options=options, outputs=chosen, progress=progress)
-except ValueError as error:
-    slot.empty()
-    st.error(f"{error}", icon=":material/error:")
-    st.stop()
-slot.empty()
+paths = state.exported(fit, mask_options=options, outputs=chosen)
+if len(paths) < len(chosen):
+    with status:
+        export_ui(fit, options, chosen)
 for name, path in paths.items():
     with columns.get(name, new_background if name == COMPOSITE else stills):
         output_ui(name, path)

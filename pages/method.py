@@ -4,7 +4,7 @@ import streamlit as st
 
 import bgcore
 from ui import state
-from ui.widgets import (PAGES, clip_caption, mask_options_ui, method_label, method_params_ui, progress_ui,
+from ui.widgets import (PAGES, clip_caption, job_error_ui, job_running, mask_options_ui, method_label, method_params_ui,
                         require_clip_ui)
 
 
@@ -22,17 +22,22 @@ def method_ui() -> str:
 
 
 def run_ui(clip: state.Clip, method: str, params: dict) -> None:
-    """The button that fits the method, with a progress bar, then shows the results."""
-    if not st.button("Remove background", type="primary", icon=":material/auto_fix_high:", width="stretch"):
+    """The button that fits the method in a job (its progress on top of every page), then shows
+    the results; at once when these settings were fitted before."""
+    busy = job_running(None)
+    if not st.button("Remove background", type="primary", icon=":material/auto_fix_high:", width="stretch",
+                     disabled=busy, help="Wait for the work in progress, or stop it (at the top)." if busy else None):
+        job_error_ui("method")
         return
-    slot, progress = progress_ui()
     try:
-        state.fit(clip, method=method, params=params, progress=progress)
+        job = state.start_fits(clip, [(method, params, method_label(method))], title="Removing the background",
+                               origin="method", then="results")
     except ValueError as error:
-        slot.empty()
         st.error(f"{error}", icon=":material/error:")
         return
-    st.switch_page(PAGES["results"])
+    if job is None:
+        st.switch_page(PAGES["results"])
+    st.rerun()  # the progress on top
 
 
 clip = require_clip_ui()

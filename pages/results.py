@@ -17,7 +17,7 @@ def frame_ui(fit: state.Fit, options) -> None:
     fitted = fit.fitted
     count = len(fitted.indices)
     number = st.slider("Frame", 1, count, **state.keep(f"frame.{fit.key}", count // 2 + 1))
-    frame = state.frame(st.session_state.clip, fitted.indices[min(number, count) - 1])
+    frame = state.frame(state.clip(), fitted.indices[min(number, count) - 1])
     images_ui(plots.frame_views(fitted, frame, options), key="frame-views")
 
 

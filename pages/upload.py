@@ -112,7 +112,7 @@ def _duration(seconds: float) -> str:
 
 st.title("Remove the background from a video")
 source_ui()
-if st.session_state.clip is not None:
-    clip_ui(st.session_state.clip)
+if state.clip() is not None:
+    clip_ui(state.clip())
 st.divider()
 how_it_works_ui()

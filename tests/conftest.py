@@ -54,6 +54,17 @@ def clip_path(clip, tmp_path_factory):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def sessions_folder(tmp_path_factory):
+    """The app's sessions (ui/sessions.py) in a folder of the test run's, not the machine's; the
+    servers the browser tests start inherit it."""
+    folder = tmp_path_factory.mktemp("sessions")
+    folder.chmod(0o700)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BGREMOVE_SESSIONS", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="session", autouse=True)
 def one_blas_thread():
     """One BLAS thread: on the shared 2-core machine OpenBLAS's threads spin against the other
     jobs (measured: the RPCA contract fit took 69 s with two threads, 5 s with one)."""

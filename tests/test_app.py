@@ -1,9 +1,6 @@
 """The app's pages through streamlit's AppTest: the sample path, uploads, methods, downloads, errors."""
 
-import os
-import shutil
 import subprocess
-import time
 import zipfile
 from pathlib import Path
 
@@ -18,7 +15,8 @@ from bgcore.models import BackgroundModel, Param
 from conftest import shared
 from ui.widgets import method_label
 from media import CASES, make_case, make_testsrc, png_header
-from ui import state
+from ui import sessions, state
+from ui.widgets import PAGES
 
 TIMEOUT = 180
 
@@ -55,7 +53,41 @@ def click(app: AppTest, label: str) -> AppTest:
     [button] = [b for b in app.button if b.label == label]
     button.click().run()
     assert not app.exception, app.exception
-    return app
+    return settle(app)
+
+
+def visit(app: AppTest, page: str) -> AppTest:
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return settle(app)
+
+
+def settle(app: AppTest) -> AppTest:
+    """Wait for the session's job, as a person watches its progress, then run the page again, or
+    the page it leads to, as the progress on top does in a browser (AppTest runs app.py, where
+    that is drawn, on its first run only)."""
+    job = work(app).job
+    if job is None or job.ended is not None and job.number in _settled:
+        return app
+    job.wait()
+    _settled.add(job.number)
+    if job.ok and job.then and job.then != job.origin:
+        app.switch_page(PAGES[job.then])
+    app.run()
+    assert not app.exception, app.exception
+    return settle(app)  # the page may have started the next one
+
+
+_settled = set()
+
+
+def work(app: AppTest) -> sessions.Work:
+    return sessions.get(app.session_state["session"])
+
+
+def current_fit(app: AppTest):
+    current = work(app)
+    return current.fits.get(current.fit_key)
 
 
 def captions(app: AppTest) -> list:
@@ -91,7 +123,7 @@ def test_the_sample_reaches_a_downloaded_foreground_in_four_clicks(downloads, tm
     assert titles(app) == ["Choose a method"]
     click(app, "Remove background")  # 2: defaults (SVD, rank 1), then the results page
     assert titles(app) == ["Results"]
-    app.switch_page("pages/export.py").run()  # 3: the Export tab
+    visit(app, "pages/export.py")  # 3: the Export tab
     assert titles(app) == ["Export"] and not app.exception
     foreground = download(app, "Foreground video (MP4)")
     assert foreground.proto.type == "primary"  # 4: the button that stands out
@@ -114,14 +146,14 @@ def test_an_uploaded_video_shows_its_facts_preparation_and_cost(clip_path):
     assert {s.label for s in app.selectbox} == {"Frame rate", "Working scale"}
     assert any("150 frames to process" in caption.value for caption in app.caption)
     app.slider[0].set_value((2.0, 6.0)).run()
-    app.selectbox(key="widget.prep." + app.session_state["clip"].digest + ".fps").set_value(5).run()
+    app.selectbox(key="widget.prep." + work(app).clip.digest + ".fps").set_value(5).run()
     assert any("20 frames to process (4.0 s)" in caption.value for caption in app.caption)
     [video] = app.get("video")  # the preview plays the trimmed part
     assert (video.proto.start_time, video.proto.end_time) == (2, 6)
     click(app, "Next: choose a method")
     assert titles(app) == ["Choose a method"]
     click(app, "Remove background")
-    assert len(app.session_state["fit"].fitted.indices) == 20
+    assert len(current_fit(app).indices) == 20
 
 
 def test_a_zip_of_images_is_a_clip(tmp_path):
@@ -142,7 +174,7 @@ def test_a_zip_of_images_is_a_clip(tmp_path):
 def test_a_file_that_is_not_a_video_gets_a_message_not_a_traceback(name, data, message):
     app = upload(open_app(), name, data)
     assert len(app.error) == 1 and message in app.error[0].value
-    assert app.session_state["clip"] is None
+    assert work(app).clip is None
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -155,7 +187,7 @@ def test_every_odd_or_broken_file_works_or_gets_a_message(case, tmp_path):
         assert frames == f"{bgcore.probe(path).frame_count:,}"
     else:
         assert len(app.error) == 1 and expected in app.error[0].value
-        assert app.session_state["clip"] is None
+        assert work(app).clip is None
 
 
 def test_a_corrupt_video_gets_a_message(clip_path):
@@ -282,7 +314,7 @@ def test_a_new_method_gets_widgets_from_its_params_and_its_details_shown(monkeyp
     app.file_uploader(key="param.fakeclusters.image").set_value(("empty.png", _png(np.zeros((8, 8, 3))),
                                                                   "image/png")).run()
     click(app, "Remove background")
-    params = app.session_state["fit"].fitted.params
+    params = current_fit(app).params
     assert params["k"] == 3 and params["frame"] == 19 and params["image"].endswith(".png")
     assert "empty" not in params["image"]  # stored under a name of our own
     assert {metric.label: metric.value for metric in app.metric} == {"K": "3"}
@@ -303,17 +335,17 @@ def test_the_svd_results_show_its_spectrum_components_and_histogram():
 
 def exported(app: AppTest, file: str) -> Path:
     """The file the latest export made (foreground.mp4...)."""
-    [path] = [path for path in app.session_state["export"].values() if path.name == file]
+    [path] = [path for path in work(app).export.values() if path.name == file]
     return path
 
 
 def test_composite_over_an_uploaded_background_after_a_preview(downloads, tmp_path):
     app = sample_fitted_with_median()
-    app.switch_page("pages/export.py").run()
+    visit(app, "pages/export.py")
     app.radio(key="widget.export.backdrop").set_value("file").run()
     beach = np.zeros((90, 160, 3), np.uint8)
     beach[:, :, 0] = 255  # blue, in OpenCV's BGR
-    app.file_uploader(key="replacement").set_value(("beach.png", _png(beach), "image/png")).run()
+    settle(app.file_uploader(key="replacement").set_value(("beach.png", _png(beach), "image/png")).run())
     assert not app.exception and "Preview: frame 76 of 150" in captions(app)
     assert not [b for b in app.get("download_button") if b.label.startswith("Composite")]  # not before asked
     click(app, "Make the video on this background")
@@ -383,15 +415,15 @@ def test_a_second_upload_shows_its_own_frames_not_the_first_ones(tmp_path):
     app.switch_page("pages/method.py").run()  # AppTest runs the page it last switched to
     click(app, "Remove background")  # the frame views of a 320x240 clip (a traceback if 160x120 came)
     assert titles(app) == ["Results"]
-    assert state.frame(app.session_state["clip"], 0).shape == (240, 320, 3)
+    assert state.frame(work(app).clip, 0).shape == (240, 320, 3)
 
 
 def test_a_bad_upload_after_a_good_one_keeps_the_good_clip(clip_path):
     app = upload(open_app(), "good.mp4", clip_path.read_bytes())
-    good = app.session_state["clip"]
+    good = work(app).clip
     upload(app, "bad.mp4", b"not a video at all")
     assert len(app.error) == 1 and "not a video that can be decoded" in app.error[0].value
-    assert app.session_state["clip"] == good and Path(good.preview).is_file() and Path(good.source).is_file()
+    assert work(app).clip == good and Path(good.preview).is_file() and Path(good.source).is_file()
     click(app, "Next: choose a method")
     click(app, "Remove background")
     assert titles(app) == ["Results"]
@@ -400,8 +432,8 @@ def test_a_bad_upload_after_a_good_one_keeps_the_good_clip(clip_path):
 def test_the_sample_is_made_again_when_it_went_missing():
     Path(state._sample_path()).unlink()
     app = click(open_app(), "Use the sample clip")
-    assert titles(app) == ["Choose a method"] or app.session_state["clip"].name == "Sample clip"
-    assert Path(app.session_state["clip"].source).is_file()
+    assert titles(app) == ["Choose a method"] or work(app).clip.name == "Sample clip"
+    assert Path(work(app).clip.source).is_file()
 
 
 def test_markdown_in_an_upload_name_is_shown_as_text(clip_path):
@@ -411,36 +443,16 @@ def test_markdown_in_an_upload_name_is_shown_as_text(clip_path):
     assert title.value == r"\*\*bold\*\* \:red\[red\] \[link\]\(x\.html\)\.mp4"
 
 
-def test_idle_sessions_lose_their_files_and_come_back_to_a_fresh_start(clip_path):
-    app = upload(open_app(), "good.mp4", clip_path.read_bytes())
-    workdir = app.session_state["workdir"]
-    folder = Path(workdir.name)
-    other = folder.parent / "session-other"
-    other.mkdir()
-    assert state.sweep(folder.parent) == []
-    old = time.time() - state.SESSION_IDLE - 1
-    os.utime(folder, (old, old))
-    assert state.sweep(folder.parent) == [folder] and other.is_dir()
-    shutil.rmtree(other)
-    # The user comes back. (AppTest runs app.py, where state.init is, on its first run only:
-    # a new AppTest holding the old session's state stands for the next run.)
-    back = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    back.session_state["workdir"], back.session_state["clip"] = workdir, app.session_state["clip"]
-    back.run()
-    assert not back.exception and back.session_state["clip"] is None
-    assert Path(back.session_state["workdir"].name).is_dir()
-
-
 def test_a_bad_new_background_gets_a_message_and_the_export_comes_back_without_it():
     app = sample_fitted_with_median()
-    app.switch_page("pages/export.py").run()
+    visit(app, "pages/export.py")
     assert not app.exception and download(app, "Foreground video (MP4)")
     huge = png_header(20000, 20000)  # 2 KB that would decode to 1.2 GB
     app.radio(key="widget.export.backdrop").set_value("file").run()
-    app.file_uploader(key="replacement").set_value(("huge.png", huge, "image/png")).run()
+    settle(app.file_uploader(key="replacement").set_value(("huge.png", huge, "image/png")).run())
     assert not app.exception and len(app.error) == 1 and "megapixels" in app.error[0].value
     assert app.error[0].value.startswith("huge.png: ") and "/" not in app.error[0].value  # the user's name
-    app.file_uploader(key="replacement").set_value(None).run()
+    settle(app.file_uploader(key="replacement").set_value(None).run())
     assert not app.exception and not app.error and download(app, "Foreground video (MP4)")
 
 

@@ -20,7 +20,8 @@ import pytest
 import bgcore
 from bgcore.synthetic import write_clip, write_sample
 from conftest import SHARED_DATA
-from media import audio_track, make_sound_clip
+from media import audio_track, make_sound_clip, make_testsrc
+from test_hostile import ffmpeg_processes
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,15 +36,17 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
 
 
 @contextmanager
-def _serve(log_path: Path):
+def _serve(log_path: Path, started: list | None = None):
     """The app served on a local port; always stopped at the end. No port is given: Streamlit
     takes the first free one from 8501 itself and prints it (a port chosen here could be taken by
-    another server before Streamlit binds it)."""
+    another server before Streamlit binds it). Its process is appended to ``started``, when given."""
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    if started is not None:
+        started.append(process)
     try:
         deadline = time.monotonic() + 60
         while not (found := re.search(r"http://127\.0\.0\.1:(\d+)", log_path.read_text())):
@@ -99,11 +102,13 @@ def _clip(tmp_path) -> Path:
     return clip if clip.exists() else write_sample(tmp_path / "sample.mp4")
 
 
-def _screenshot(page, name: str) -> None:
-    """Once the script run is over and the images and charts are drawn."""
+def _screenshot(page, name: str, *, wait: bool = True) -> None:
+    """Once the script run is over and the images and charts are drawn (``wait``: not while a job's
+    progress is polled)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)
-    page.wait_for_timeout(1500)
+    if wait:
+        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)
+        page.wait_for_timeout(1500)
     bottom = page.evaluate("document.querySelector('[data-testid=stMainBlockContainer]').getBoundingClientRect().bottom")
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"),
                     clip={"x": 0, "y": 0, "width": page.viewport_size["width"], "height": min(bottom + 40, 3200)})
@@ -218,3 +223,94 @@ def test_the_downloaded_foreground_keeps_the_clips_sound(server, browser, tmp_pa
     assert _download_foreground(page, tmp_path / "talk_foreground.mp4") == 45
     codec, seconds, samples = audio_track(tmp_path / "talk_foreground.mp4")
     assert codec == "aac" and abs(seconds - 3.0) < 0.1 and np.abs(samples).max() > 0.3
+
+
+def _sessions_files(sessions_folder: Path) -> dict:
+    """The fits and exports on the server's disk, with the time each was written."""
+    return {path.relative_to(sessions_folder): path.stat().st_mtime_ns
+            for path in sessions_folder.rglob("*")
+            if path.parent.name == "fits" or path.parent.parent.name == "exports"}
+
+
+def test_a_reload_comes_back_to_the_clip_fit_and_export_without_computing_again(fresh_server, browser,
+                                                                               sessions_folder):
+    page = _new_page(browser)
+    page.goto(fresh_server)
+    page.get_by_role("button", name="Use the sample clip").click(timeout=SLOW)
+    page.get_by_role("button", name="Remove background").click(timeout=SLOW)
+    page.get_by_text("The background plate").wait_for(timeout=SLOW)
+    page.get_by_role("link", name="Export").first.click()
+    page.get_by_role("button", name=re.compile("Foreground video")).wait_for(timeout=SLOW)
+    assert re.search(r"/export\?session=[0-9a-f]{32}$", page.url)
+    written = _sessions_files(sessions_folder)
+    assert any(path.parent.name == "fits" for path in written) and any(path.name == "report.json" for path in written)
+
+    page.reload()
+    page.get_by_role("button", name=re.compile("Foreground video")).wait_for(timeout=SLOW)
+    page.get_by_role("link", name="Results").first.click()
+    page.get_by_text("The background plate").wait_for(timeout=SLOW)
+    page.get_by_role("link", name="Clip").first.click()
+    page.get_by_text("Sample clip", exact=True).wait_for(timeout=SLOW)
+    # The same URL in another browser (a person back the next day): the same work.
+    other = _new_page(browser)
+    other.goto(page.url)
+    other.get_by_text("Sample clip", exact=True).wait_for(timeout=SLOW)
+    assert _sessions_files(sessions_folder) == written  # nothing fitted or exported again
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory):
+    """A 640x480 clip of 40 s: its fit and export take long enough to look elsewhere meanwhile."""
+    return make_testsrc(tmp_path_factory.mktemp("long") / "long.mp4", size="640x480", seconds=40)
+
+
+def _start_a_long_fit(page, server, clip) -> None:
+    _upload_and_start(page, server, clip)
+    page.get_by_text(re.compile("Removing the background")).wait_for(timeout=SLOW)
+
+
+def _start_a_long_export(page, server, clip) -> None:
+    _upload_and_start(page, server, clip)
+    page.get_by_text("The background plate").wait_for(timeout=SLOW)
+    page.get_by_role("link", name="Export").first.click()
+    page.get_by_text(re.compile("Exporting the videos · Encoding the videos")).wait_for(timeout=SLOW)
+
+
+def test_a_fit_goes_on_while_the_person_visits_another_page(fresh_server, browser, long_clip):
+    page = _new_page(browser)
+    _start_a_long_fit(page, fresh_server, long_clip)
+    page.get_by_role("link", name="Clip").first.click()
+    page.get_by_role("heading", name="Remove the background from a video").wait_for(timeout=SLOW)
+    page.get_by_text(re.compile("Removing the background")).wait_for()  # its progress, on this page too
+    for width in (1400, 390):
+        page.set_viewport_size({"width": width, "height": 3200})
+        _screenshot(page, f"5-fit-running-on-the-clip-page-{width}", wait=False)
+    page.set_viewport_size({"width": 1400, "height": 3200})
+    page.get_by_role("link", name="See it").click(timeout=SLOW)
+    page.get_by_text("The background plate").wait_for(timeout=SLOW)
+
+
+def test_stop_ends_the_export_and_no_ffmpeg_is_left(fresh_server, browser, long_clip, sessions_folder):
+    page = _new_page(browser)
+    _start_a_long_export(page, fresh_server, long_clip)
+    assert ffmpeg_processes(str(sessions_folder))  # the decoder and encoders, children of the server
+    _screenshot(page, "6-export-running", wait=False)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("The export was stopped.").wait_for(timeout=SLOW)
+    assert not ffmpeg_processes(str(sessions_folder))
+    page.reload()  # stopped stays stopped: the page does not start it again by itself
+    page.get_by_text("The export was stopped.").wait_for(timeout=SLOW)
+    page.get_by_role("button", name="Export again").click()
+    page.get_by_text(re.compile("Exporting the videos")).wait_for(timeout=SLOW)
+
+
+def test_a_server_stopped_mid_export_leaves_no_ffmpeg(browser, tmp_path, long_clip, sessions_folder):
+    started = []
+    with _serve(tmp_path / "streamlit.log", started) as url:
+        page = _new_page(browser)
+        _start_a_long_export(page, url, long_clip)
+        assert ffmpeg_processes(str(sessions_folder))
+        [process] = started
+        process.terminate()
+        process.wait(timeout=30)
+    assert not ffmpeg_processes(str(sessions_folder))

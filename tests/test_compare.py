@@ -10,7 +10,7 @@ import pytest
 import bgcore
 from bgcore.datasets import score_fitted, zip_truth
 from bgcore.synthetic import make_clip, sample_truth
-from test_app import click, open_app
+from test_app import click, current_fit, open_app, work
 
 
 def test_two_methods_side_by_side_on_the_sample_with_their_f_measure():
@@ -21,20 +21,20 @@ def test_two_methods_side_by_side_on_the_sample_with_their_f_measure():
     app.multiselect[0].set_value(["mode", "svd"]).run()
     assert not app.get("image")  # nothing runs before the click
     click(app, "Compare")
-    assert app.session_state["fit"] is None  # comparing is not choosing: Export has nothing yet
+    assert current_fit(app) is None  # comparing is not choosing: Export has nothing yet
     captions = [c.value for c in app.caption]
     scores = [float(c.rsplit("F-measure ", 1)[1]) for c in captions if "s to fit" in c]
     assert len(scores) == 2 and all(0.8 < f <= 1 for f in scores), captions
     images = [c for image in app.get("image") for c in image.captions]
     assert images.count("Mask") == 2 and images.count("Foreground") == 2
     # The results stay through a slider move, without fitting again.
-    fits = dict(app.session_state["fits"])
+    fits = dict(work(app).fits)
     app.slider[0].set_value(3).run()
-    assert dict(app.session_state["fits"]).keys() == fits.keys() and len(app.get("image")) == 4
+    assert work(app).fits.keys() == fits.keys() and len(app.get("image")) == 4
     # One click exports the chosen one.
     [button] = [b for b in app.button if b.key and b.key.startswith("compare.export.")][1:2]
     button.click().run()
-    assert not app.exception and app.session_state["fit"].fitted.method == "svd"
+    assert not app.exception and current_fit(app).method == "svd"
     assert [t.value for t in app.title] == ["Export"]
 
 

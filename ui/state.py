@@ -1,19 +1,18 @@
 """Session state and caching, in one place.
 
-A session holds one clip (an upload or the sample) in its own temporary folder, the background
-models fitted on it (keyed on the clip's content digest and the fit parameters, so that moving a
-threshold slider never decodes or fits again) and the folder of the latest export.
+A session holds one clip (an upload or the sample) in its own folder, the background models fitted
+on it (keyed on the clip's content digest and the fit parameters, so that moving a threshold slider
+never decodes or fits again) and the folder of the latest export: its :class:`ui.sessions.Work`,
+found again from the id in the page's URL after a reload. Fits and exports run as jobs
+(:mod:`ui.jobs`), which go on while the person visits other pages.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import tempfile
-import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from bgcore.outputs import OUTPUTS
 from bgcore.datasets import score_fitted, zip_truth
 from bgcore.synthetic import sample_truth as synthetic_truth, write_sample
 from bgcore.video import write_preview
+from ui import jobs, sessions
 
 VIDEO_TYPES = ("mp4", "mov", "avi", "mkv", "webm")
 IMAGE_TYPES = ("png", "jpg", "jpeg")
@@ -34,8 +34,6 @@ KNOWN_TYPES = VIDEO_TYPES + IMAGE_TYPES
 MAX_FRAMES = 3000
 """Frames the app processes in one go (two minutes at 25 fps): longer selections need a trim."""
 PREVIEW_SECONDS = 120
-KEPT_FITS = 5
-"""Fits a session keeps: the four of a comparison and one more."""
 HISTOGRAM_FRAMES = 8
 
 
@@ -63,63 +61,29 @@ class Fit:
     fitted: bgcore.FittedClip
 
 
-SESSION_IDLE = 3600
-"""Seconds after its last run that a session's files (clip, preview, exports) are removed: Streamlit
-forgets a closed session only when another one connects, so with nobody visiting they would stay."""
-SWEEP_EVERY = 600
-"""Seconds between two looks for idle sessions' files."""
-
-
 def init() -> None:
-    """Session defaults. The session's temporary folder goes when the session does (its finaliser
-    runs) or after SESSION_IDLE seconds without a run, whichever comes first."""
-    _sweeper()
-    workdir = st.session_state.get("workdir")
-    if workdir is not None and not Path(workdir.name).is_dir():
-        st.toast("This session was idle for over an hour, so its clip was removed: upload it again.")
-        for key in ("workdir", "clip", "fits", "fit", "export", "upload_id"):
-            st.session_state.pop(key, None)
-    if "workdir" not in st.session_state:
-        st.session_state.workdir = tempfile.TemporaryDirectory(prefix="session-", dir=_sessions_folder(),
-                                                               ignore_cleanup_errors=True)
-    os.utime(st.session_state.workdir.name)  # its last run, for sweep()
-    for key, default in (("clip", None), ("fits", {}), ("fit", None), ("export", None)):
-        if key not in st.session_state:
-            st.session_state[key] = default
+    """The session's work: the one named in the URL (a reload, the URL opened later), else a new
+    one, whose id then goes into the URL. A malformed or unknown id starts a new one."""
+    sessions.start_sweeper()
+    current = sessions.get(st.session_state.get("session"))
+    if current is None:
+        if st.session_state.get("session"):
+            st.toast("This session's work was removed after it went unused: upload the clip again.")
+        current = sessions.get(st.query_params.get("session")) or sessions.new()
+        st.session_state.session = current.id
+        for name, value in current.prefs.items():  # the settings the person chose before the reload
+            st.session_state.setdefault(name, value)
+    if st.query_params.get("session") != current.id:  # a page switch clears the URL's parameters
+        st.query_params["session"] = current.id
+    current.touch()
 
 
-@st.cache_resource(show_spinner=False)
-def _sessions_folder() -> str:
-    return tempfile.mkdtemp(prefix="bgremove-sessions-")
+def work() -> sessions.Work:
+    return sessions.get(st.session_state.session)
 
 
-def sweep(folder, idle: float = SESSION_IDLE) -> list:
-    """Remove the session folders in ``folder`` whose last run is over ``idle`` seconds ago;
-    returns their paths."""
-    removed = []
-    for session in Path(folder).iterdir():
-        try:
-            if time.time() - session.stat().st_mtime > idle:
-                shutil.rmtree(session, ignore_errors=True)
-                removed.append(session)
-        except FileNotFoundError:  # its session ended meanwhile
-            pass
-    return removed
-
-
-@st.cache_resource(show_spinner=False)
-def _sweeper() -> threading.Thread:
-    """One thread a server, sweeping the session folders every SWEEP_EVERY seconds."""
-    folder = _sessions_folder()
-
-    def loop():
-        while True:
-            time.sleep(SWEEP_EVERY)
-            sweep(folder)
-
-    thread = threading.Thread(target=loop, name="bgremove-sweeper", daemon=True)
-    thread.start()
-    return thread
+def clip() -> Clip | None:
+    return work().clip
 
 
 def keep(name: str, default) -> dict:
@@ -129,13 +93,26 @@ def keep(name: str, default) -> dict:
     ``name`` and handed back to the widget each time it is drawn.
     """
     widget = f"widget.{name}"
-    st.session_state.setdefault(name, default)
+    st.session_state.setdefault(name, work().prefs.get(name, default))
     st.session_state[widget] = st.session_state[name]
     return {"key": widget, "on_change": _store, "args": (widget, name)}
 
 
 def _store(widget: str, name: str) -> None:
     st.session_state[name] = st.session_state[widget]
+    _remember(name, st.session_state[widget])
+
+
+def _remember(name: str, value) -> None:
+    """Keep a setting with the session's work (it comes back after a reload)."""
+    current = work()
+    with current.lock:  # a job's thread may be saving the session meanwhile
+        if current.prefs.get(name, _MISSING) != value:
+            current.prefs[name] = value
+            sessions.save(current)
+
+
+_MISSING = object()
 
 
 def load_upload(name: str, data: bytes) -> Clip:
@@ -147,7 +124,7 @@ def load_upload(name: str, data: bytes) -> Clip:
     if not data:
         raise bgcore.VideoError(f"{name} is empty (0 bytes). Upload the file again, or another one.")
     digest = hashlib.sha256(data).hexdigest()
-    current = st.session_state.clip
+    current = clip()
     if current is not None and current.digest == digest:
         return current
     with _clip_folder(digest) as folder:
@@ -200,13 +177,15 @@ def scores(fit_key: str, options: bgcore.MaskOptions, truth_key: str, _fit: Fit,
 
 
 def load_sample() -> Clip:
-    """The built-in sample clip, written once per server start and shared read-only by the sessions."""
-    source = _sample_path()
-    digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
-    if st.session_state.clip is not None and st.session_state.clip.digest == digest:
-        return st.session_state.clip
+    """The built-in sample clip, written once per server start and copied into the session's
+    folder (2 MB), where it outlives a restart as an upload does."""
+    data = Path(_sample_path()).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if clip() is not None and clip().digest == digest:
+        return clip()
     with _clip_folder(digest) as folder:
-        return _open(SAMPLE_NAME, source, digest, folder)
+        (folder / "sample.mp4").write_bytes(data)
+        return _open(SAMPLE_NAME, folder / "sample.mp4", digest, folder)
 
 
 @contextmanager
@@ -214,7 +193,7 @@ def _clip_folder(digest: str):
     """A folder for a new clip, named after its content, so that every cache keyed on a path
     (a frame, a preview) is keyed on the content. If the clip fails its checks, its folder
     goes and the session keeps its clip; else the previous clip's folder goes."""
-    clips = Path(st.session_state.workdir.name) / "clips"
+    clips = work().folder / "clips"
     folder = clips / digest[:16]
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -232,10 +211,13 @@ def _open(name: str, source, digest: str, folder: Path) -> Clip:
     video = bgcore.open_video(source)  # the one probe; checks bgcore.limits.LIMITS before decoding
     bgcore.selection(video.info)  # at least 2 frames
     preview = write_preview(video, folder / "preview.mp4", seconds=PREVIEW_SECONDS)
-    clip = Clip(name, str(source), digest, video, str(preview))
-    st.session_state.clip = clip
-    st.session_state.fit = st.session_state.export = None
-    return clip
+    new = Clip(name, str(source), digest, video, str(preview))
+    current = work()
+    stop_job()  # a fit or export of the previous clip
+    sessions.drop_fits(current)
+    current.clip = new
+    sessions.save(current)
+    return new
 
 
 def _sample_path() -> str:
@@ -257,11 +239,11 @@ def prep(clip: Clip) -> dict:
     """The preparation chosen for ``clip`` (start, end, fps, scale: keyword arguments of
     bgcore.fit_clip); the defaults until the user changes them on the clip page."""
     return {"start": 0.0, "end": None, "fps": None, "scale": "auto",
-            **st.session_state.get(f"prep.{clip.digest}", {})}
+            **work().prefs.get(f"prep.{clip.digest}", {})}
 
 
 def set_prep(clip: Clip, **prep) -> None:
-    st.session_state[f"prep.{clip.digest}"] = prep
+    _remember(f"prep.{clip.digest}", prep)
 
 
 def selected(clip: Clip) -> range:
@@ -274,26 +256,93 @@ def selected(clip: Clip) -> range:
     return indices
 
 
-def fit(clip: Clip, *, method: str, params: dict, progress=None) -> Fit:
-    """The clip, prepared as chosen, fitted with ``method``: from the session's store when these
-    inputs were fitted before, else fitted now."""
+def fit_key(clip: Clip, method: str, params: dict) -> str:
+    """The key of a fit of the clip, prepared as chosen, with ``method`` and ``params``."""
+    return hashlib.sha256(repr((clip.digest, method, sorted(params.items()), sorted(prep(clip).items())))
+                          .encode()).hexdigest()[:16]
+
+
+def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | None = None,
+               choose: bool = True) -> jobs.Job | None:
+    """Fit each ``(method, params, label)`` of ``runs`` on the clip, prepared as chosen, in a job;
+    with ``choose``, the last becomes the session's fit. None when every one was fitted before (and
+    is in the session's store): nothing to wait for.
+
+    Raises ValueError (a selection of too many frames; another job still running).
+    """
     selected(clip)
-    chosen = prep(clip)
-    key = hashlib.sha256(repr((clip.digest, method, sorted(params.items()), sorted(chosen.items())))
-                         .encode()).hexdigest()[:16]
-    fits = st.session_state.fits
-    if key not in fits:
-        fits[key] = bgcore.fit_clip(clip.video, method=method, params=params, progress=progress,
-                                    **chosen)
-        for old in list(fits)[:-KEPT_FITS]:
-            del fits[old]
-    st.session_state.fit = Fit(key, fits[key])
-    return st.session_state.fit
+    current, chosen = work(), prep(clip)
+    keys = [fit_key(clip, method, params) for method, params, _ in runs]
+
+    def fit_all(job: jobs.Job) -> None:
+        try:
+            for number, ((method, params, label), key) in enumerate(zip(runs, keys)):
+                if key in current.fits:
+                    continue
+                job.detail = label
+                fitted = bgcore.fit_clip(clip.video, method=method, params=params, **chosen,
+                                         progress=lambda stage, fraction: job.report(
+                                             stage, (number + fraction) / len(runs)))
+                sessions.save_fit(current, key, fitted)
+        finally:
+            clip.video.close()  # a stop: the decoder of the sample, at once
+        if choose:
+            _choose(current, keys[-1])
+
+    if all(key in current.fits for key in keys):
+        if choose:
+            _choose(current, keys[-1])
+        return None
+    return _start(current, jobs.Job(title, fit_all, key=tuple(keys), origin=origin, then=then))
+
+
+def fits(keys) -> list[Fit] | None:
+    """The fits of ``keys`` from the session's store, or None if one of them is missing."""
+    store = work().fits
+    return [Fit(key, store[key]) for key in keys] if all(key in store for key in keys) else None
+
+
+def choose_fit(key: str) -> None:
+    """Make a fit of the store the one that Results and Export show."""
+    _choose(work(), key)
+
+
+def _choose(current: sessions.Work, key: str) -> None:  # also from a job's thread: no st.session_state
+    current.fit_key = key
+    sessions.save(current)
 
 
 def current_fit() -> Fit | None:
-    """The latest fit, if it belongs to the current clip."""
-    return st.session_state.fit
+    """The chosen fit of the current clip."""
+    current = work()
+    key = current.fit_key
+    return Fit(key, current.fits[key]) if key in current.fits else None
+
+
+def job() -> jobs.Job | None:
+    """The session's latest job (running, or ended and not yet cleared)."""
+    return work().job
+
+
+def clear_job(job: jobs.Job) -> None:
+    current = work()
+    if current.job is job:
+        current.job = None
+
+
+def stop_job() -> None:
+    """Stop the session's job, if one runs, and wait until it and its ffmpeg children have ended."""
+    running = work().job
+    if running is not None and running.running:
+        running.stop()
+
+
+def _start(current: sessions.Work, job: jobs.Job) -> jobs.Job:
+    with current.lock:
+        if current.job is not None and current.job.running:
+            raise ValueError(f"{current.job.title} is still running: wait for it, or stop it, first.")
+        current.job = job.start()
+    return job
 
 
 def frame(clip: Clip, index: int):
@@ -324,35 +373,65 @@ def how_it_works() -> dict:
     return plots.frame_views(fitted, next(bgcore.read_frames(fitted.source, [middle])))
 
 
-def export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, progress=None) -> dict:
+def export_keys(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict) -> dict:
+    """Each output's key: the fit, the mask settings and its own options (a new background
+    changes the composite's key alone)."""
+    return {name: repr((fit.key, mask_options, name, sorted(options.items()))) for name, options in outputs.items()}
+
+
+def exported(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict) -> dict:
     """The file of each of ``outputs`` (names of bgcore.outputs.OUTPUTS -> options; "masks" as
-    masks.zip). Only those that the latest export did not make with the same fit, mask settings
-    and options of their own are made now: a new background re-renders the composite alone."""
-    keys = {name: repr((fit.key, mask_options, name, sorted(options.items()))) for name, options in outputs.items()}
-    done = {key: path for key, path in (st.session_state.export or {}).items() if key in keys.values()}
-    missing = {name: outputs[name] for name, key in keys.items() if key not in done}
-    st.session_state.export = done  # what stays if this export fails: a new one writes in a new folder
-    if missing:
-        exports = Path(st.session_state.workdir.name) / "exports"
-        exports.mkdir(exist_ok=True)
-        out = Path(tempfile.mkdtemp(dir=exports))
-        masks = done.get(keys.get("masks"))  # kept masks.zip: its PNGs beside it spare the masking
-        bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, progress=progress,
-                      masks=None if masks is None else masks.parent / "masks")
-        if "masks" in missing:
-            zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
+    masks.zip) that earlier exports made with the same inputs."""
+    done = work().export
+    return {name: done[key] for name, key in export_keys(fit, mask_options=mask_options, outputs=outputs).items()
+            if key in done}
+
+
+def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, origin: str) -> jobs.Job:
+    """Make, in a job, the outputs that :func:`exported` does not have, in a new folder of the
+    session's ``exports``; earlier outputs with other inputs are removed once it is done.
+    Raises ValueError when another job still runs."""
+    current = work()
+    keys = export_keys(fit, mask_options=mask_options, outputs=outputs)
+
+    def export(job: jobs.Job) -> None:
+        with current.lock:
+            done = {key: path for key, path in current.export.items() if key in keys.values()}
+        missing = {name: outputs[name] for name, key in keys.items() if key not in done}
+        (current.folder / "exports").mkdir(exist_ok=True)
+        out = Path(tempfile.mkdtemp(dir=current.folder / "exports"))
+        masks = done.get(keys.get("masks"))  # a kept masks.zip: its PNGs beside it spare the masking
+        try:
+            bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, progress=job.report,
+                          masks=None if masks is None else masks.parent / "masks")
+            if "masks" in missing:
+                zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
+        except BaseException:
+            shutil.rmtree(out, ignore_errors=True)
+            raise
+        finally:
+            fit.fitted.video.close()  # a stop: the decoder, at once
         done.update({keys[name]: out / ("masks.zip" if name == "masks" else OUTPUTS[name].file) for name in missing})
-    for folder in (Path(st.session_state.workdir.name) / "exports").glob("*"):
-        if folder not in {path.parent for path in done.values()}:
-            shutil.rmtree(folder, ignore_errors=True)
-    return {name: done[key] for name, key in keys.items()}
+        with current.lock:
+            current.export = done
+            for folder in (current.folder / "exports").iterdir():
+                if folder not in {path.parent for path in done.values()}:
+                    shutil.rmtree(folder, ignore_errors=True)
+            sessions.save(current)
+
+    return _start(current, jobs.Job("Exporting the videos", export, key=export_job(keys), origin=origin, then=origin))
+
+
+def export_job(keys: dict) -> tuple:
+    """The key of the job that exports the outputs of ``keys`` (:func:`export_keys`)."""
+    return ("export", *sorted(keys.values()))
 
 
 def store_upload(name: str, data: bytes) -> str:
     """Keep a supplementary upload (an image for a method, a replacement background) under a name
     made of its digest, so that a fit key holding the path is a key on the content; returns the path."""
     suffix = Path(name).suffix.lower()
-    folder = Path(st.session_state.workdir.name) / "extra"
+    folder = work().folder / "extra"
     folder.mkdir(exist_ok=True)
     path = folder / (hashlib.sha256(data).hexdigest()[:16] + (suffix if suffix[1:] in KNOWN_TYPES else ""))
     path.write_bytes(data)

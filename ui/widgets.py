@@ -25,15 +25,65 @@ PAGES = {"clip": "pages/upload.py", "method": "pages/method.py", "results": "pag
          "export": "pages/export.py", "compare": "pages/compare.py", "live": "pages/live.py"}
 
 
-def progress_ui():
-    """A slot for a progress bar and the ``progress(stage, fraction)`` callback that fills it with
-    the stage's name; the bar appears with the first call (none when the work was cached)."""
-    slot = st.empty()
+def job_ui(page: str) -> None:
+    """The session's job, on top of every page (``page``: the key in PAGES of the one shown).
+    While it runs: its progress, polled every second, and a Stop button. Once it has ended: the
+    page it leads to (at once on the page it was started from), its error, or that it stopped."""
+    job = state.job()
+    if job is None:
+        return
+    if job.running:
+        job_progress_ui()
+    elif job.ok:
+        if job.then and page in (job.origin, job.then):
+            state.clear_job(job)
+            if page != job.then:
+                st.switch_page(PAGES[job.then])
+        elif job.then is None:
+            state.clear_job(job)
+        else:
+            done, link = st.columns([3, 1], vertical_alignment="center")
+            done.success(f"{job.title}: done.", icon=":material/check_circle:")
+            link.page_link(PAGES[job.then], label="See it", icon=":material/arrow_forward:")
+    elif job.stopped:  # kept, so that a page does not start it again by itself, even after a reload
+        if st.session_state.get("job.told") != job.number:
+            st.session_state["job.told"] = job.number
+            st.toast(f"{job.title}: stopped.", icon=":material/stop_circle:")
+    elif page != job.origin:  # there the page itself says what went wrong, by what the person chose
+        message, dismiss = st.columns([5, 1], vertical_alignment="center")
+        message.error(f"{job.title}: {job.error}", icon=":material/error:")
+        if dismiss.button("Dismiss", key="job.dismiss", width="stretch"):
+            state.clear_job(job)
+            st.rerun()
 
-    def progress(stage: str, fraction: float) -> None:
-        slot.progress(min(max(fraction, 0.0), 1.0), text=STAGES.get(stage, stage.capitalize()))
 
-    return slot, progress
+@st.fragment(run_every=1.0)
+def job_progress_ui() -> None:
+    job = state.job()
+    if job is None or not job.running:
+        st.rerun()  # the whole page, now with the job's result
+    detail = f" ({job.detail})" if job.detail else ""
+    stage = STAGES.get(job.stage, job.stage.capitalize()) or "Starting"
+    bar, stop = st.columns([5, 1], vertical_alignment="bottom")
+    bar.progress(job.fraction, text=f"{job.title}{detail} · {stage}… {job.fraction:.0%}")
+    if stop.button("Stop", key="job.stop", icon=":material/stop_circle:", width="stretch"):
+        with st.spinner("Stopping…"):
+            job.stop()
+        st.rerun()
+
+
+def job_error_ui(origin: str, key=None) -> None:
+    """The message of the session's job started on page ``origin`` (on inputs ``key``, when
+    given), if it failed."""
+    job = state.job()
+    if job is not None and job.error and job.origin == origin and (key is None or job.key == key):
+        st.error(job.error, icon=":material/error:")
+
+
+def job_running(key) -> bool:
+    """Whether the session's job runs, on inputs ``key`` (any inputs when None)."""
+    job = state.job()
+    return job is not None and job.running and (key is None or job.key == key)
 
 
 def method_label(name: str) -> str:
@@ -131,17 +181,21 @@ def mask_options() -> bgcore.MaskOptions:
 
 def require_clip_ui() -> state.Clip:
     """The session's clip, or a pointer to the clip page and the end of this run."""
-    if st.session_state.clip is None:
+    if state.clip() is None:
         st.info("Start with a clip: upload a video or take the sample.")
         st.page_link(PAGES["clip"], label="Choose a clip", icon=":material/upload:")
         st.stop()
-    return st.session_state.clip
+    return state.clip()
 
 
 def require_fit_ui() -> state.Fit:
     """The latest fit, or a pointer to the method page and the end of this run."""
     require_clip_ui()
     fit = state.current_fit()
+    if fit is None and job_running(None):
+        st.info("The background is being removed (its progress is at the top): this page fills in when it is done.",
+                icon=":material/hourglass_top:")
+        st.stop()
     if fit is None:
         st.info("Choose a method and remove the background first.")
         st.page_link(PAGES["method"], label="Choose a method", icon=":material/tune:")
