@@ -14,7 +14,9 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import weakref
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
@@ -89,6 +91,7 @@ class Video:
         self.source = Path(source)
         self.info, self._times = _probe(self.source, limits)
         self._readers = weakref.WeakSet()
+        self._seeker = None  # a _Seeker, opened on the first frame asked for; False: none
 
     def __enter__(self):
         return self
@@ -100,6 +103,9 @@ class Video:
         """Stop the decoders of the reads not finished (the video can still be read after)."""
         for reader in list(self._readers):
             reader.close()
+        if self._seeker:
+            self._seeker.close()
+        self._seeker = None
 
     def __len__(self) -> int:
         return self.info.frame_count
@@ -120,9 +126,10 @@ class Video:
     def frame(self, index: int) -> np.ndarray:
         """Decoded frame ``index`` (0-based; negative counts from the end).
 
-        ffmpeg seeks to the last keyframe at or before the frame's timestamp (found by the probe)
-        and decodes from there, dropping what comes before the frame: the same frame as a decode
-        from the start, at the cost of a few frames, not of all those before it.
+        The frame is found from the last keyframe at or before its timestamp (found by the probe),
+        not by decoding all those before it: in this process for an MP4, MOV, MKV or WebM file
+        (:class:`_Seeker`: a decoder kept open, so that the next frame asked for costs one more
+        decode), else by an ffmpeg seek. Either way the same frame as a decode from the start.
         """
         count = self.info.frame_count
         if not -count <= index < count:
@@ -131,6 +138,12 @@ class Video:
         if self._times is None or index == 0:  # an image folder, or no timestamps to trust
             return next(read_frames(self.source, [index]))
         times, base = self._times
+        if self._seeker is None:
+            self._seeker = _Seeker.open(self.source, (self.info.width, self.info.height))
+        if self._seeker:
+            frame = self._seeker.frame(index, times[index])
+            if frame is not None:
+                return frame
         start = times[index] * base
         after = (times[index - 1] + times[index]) / 2 * base
         # -seek_timestamp: the time as the frames carry it (-copyts), not from the file's start.
@@ -141,6 +154,90 @@ class Video:
             return np.frombuffer(next(reader), np.uint8).reshape(self.info.height, self.info.width, 3)
         finally:
             reader.close()
+
+    @property
+    def decoded(self) -> int:
+        """Frames decoded in this process by :meth:`frame` so far (for tests: what a seek costs)."""
+        return self._seeker.decoded if self._seeker else 0
+
+
+class _Seeker:
+    """A PyAV decoder kept open on one file, for :meth:`Video.frame`.
+
+    A seek to a frame far from the last one goes to the keyframe before it; the frames between
+    are decoded, except those no other frame refers to (``skip_frame``: about half of them with
+    x264's B-frames), which cost nothing. A frame just ahead of the last one (a slider moved on)
+    is decoded forward, without a seek. Only for containers whose timestamps PyAV reads as the
+    ffmpeg program does (AVI's are reordered differently); the file was probed, so fully decoded
+    by ffmpeg in a subprocess, before any of it is decoded here.
+    """
+
+    FORMATS = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm"}
+    FORWARD = 30
+    """Frames ahead of the last one that are decoded forward rather than sought."""
+
+    def __init__(self, container, size):
+        self._container = container
+        self._stream = container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self._size = size
+        self._lock = threading.Lock()
+        self._packets = None  # the demuxing in progress, from the last seek
+        self._pending = deque()  # frames decoded and not yet asked for
+        self._last = None  # index of the last frame given
+        self.decoded = 0
+
+    @classmethod
+    def open(cls, path: Path, size) -> _Seeker | bool:
+        """A seeker on ``path``, or False where the ffmpeg program must seek instead."""
+        import av  # here: importing bgcore stays quick
+
+        try:
+            container = av.open(str(path))
+        except av.FFmpegError:
+            return False
+        if not cls.FORMATS & set(container.format.name.split(",")) or not container.streams.video:
+            container.close()
+            return False
+        return cls(container, size)
+
+    def frame(self, index: int, pts: int) -> np.ndarray | None:
+        """Frame ``index``, whose timestamp is ``pts``; None if it is not found as expected (a
+        rotated video, which the ffmpeg program turns upright, or timestamps that do not match)."""
+        import av
+
+        with self._lock:
+            if self._packets is None or self._last is None or not 0 < index - self._last <= self.FORWARD:
+                self._container.seek(pts, stream=self._stream, backward=True, any_frame=False)
+                self._packets, self._pending = self._container.demux(self._stream), deque()
+            try:
+                frame = self._next(pts)
+            except (StopIteration, av.FFmpegError):
+                frame = None
+            if frame is None or frame.pts != pts or (frame.width, frame.height) != self._size or frame.rotation:
+                self._packets = self._last = None
+                return None
+            self._last = index
+            return frame.to_ndarray(format="rgb24")
+
+    def _next(self, pts: int):
+        """The first frame decoded from here on whose timestamp is ``pts`` or later."""
+        context = self._stream.codec_context
+        while True:
+            while self._pending:
+                frame = self._pending.popleft()
+                if frame.pts is not None and frame.pts >= pts:
+                    return frame
+            packet = next(self._packets)
+            # Frames shown before the one asked for are only decoded when others refer to them.
+            context.skip_frame = "NONREF" if packet.pts is not None and packet.pts < pts else "DEFAULT"
+            frames = packet.decode()
+            self.decoded += len(frames)
+            self._pending.extend(frames)
+
+    def close(self) -> None:
+        with self._lock:  # not while another thread decodes
+            self._container.close()
 
 
 def _probe(source: Path, limits: Limits) -> tuple[VideoInfo, tuple | None]:
