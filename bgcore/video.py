@@ -39,6 +39,8 @@ os.environ["IMAGEIO_FFMPEG_NO_PREVENT_SIGINT"] = "1"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 FOLDER_FPS = 25.0
 """Frame rate assumed for a folder of images, which states none."""
+PREVIEW_WIDTH = 480
+"""Width of a browser preview (:func:`write_preview`), at most."""
 
 
 class VideoError(ValueError):
@@ -69,10 +71,14 @@ def probe(source, *, limits: Limits = LIMITS) -> VideoInfo:
     return open_video(source, limits=limits).info
 
 
-def open_video(source, *, limits: Limits = LIMITS) -> Video:
+def open_video(source, *, limits: Limits = LIMITS, preview=None, preview_seconds: float = 60.0) -> Video:
     """A video file or a folder of images, probed once (:func:`probe`); use as a context manager
-    (``with open_video(path) as video:``), which stops the decoders of unfinished reads."""
-    return Video(source, limits=limits)
+    (``with open_video(path) as video:``), which stops the decoders of unfinished reads.
+
+    With a ``preview`` path, also writes there what :func:`write_preview` writes (the first
+    ``preview_seconds``), from the probe's own decode of a video file: an upload is decoded once.
+    """
+    return Video(source, limits=limits, preview=preview, preview_seconds=preview_seconds)
 
 
 def as_video(source) -> Video:
@@ -87,11 +93,13 @@ class Video:
     Frames are uint8 RGB arrays (H, W, 3), numbered as decoded (``info.frame_count`` of them).
     """
 
-    def __init__(self, source, *, limits: Limits = LIMITS):
+    def __init__(self, source, *, limits: Limits = LIMITS, preview=None, preview_seconds: float = 60.0):
         self.source = Path(source)
-        self.info, self._times = _probe(self.source, limits)
         self._readers = weakref.WeakSet()
         self._seeker = None  # a _Seeker, opened on the first frame asked for; False: none
+        self.info, self._times = _probe(self.source, limits, None if preview is None else (Path(preview), preview_seconds))
+        if preview is not None and self.source.is_dir():  # no decode to share
+            write_preview(self, preview, seconds=preview_seconds)
 
     def __enter__(self):
         return self
@@ -240,8 +248,9 @@ class _Seeker:
             self._container.close()
 
 
-def _probe(source: Path, limits: Limits) -> tuple[VideoInfo, tuple | None]:
-    """The facts of :func:`probe`, and each frame's timestamp (integers, time base) for a file."""
+def _probe(source: Path, limits: Limits, preview=None) -> tuple[VideoInfo, tuple | None]:
+    """The facts of :func:`probe`, and each frame's timestamp (integers, time base) for a file;
+    ``preview`` (path, seconds) of a file is written by the same decode."""
     if source.is_dir():
         files = image_files(source)
         first = read_image(files[0])
@@ -259,7 +268,7 @@ def _probe(source: Path, limits: Limits) -> tuple[VideoInfo, tuple | None]:
     # Counting packets first is quick and refuses an overlong clip without decoding it.
     fps = float(meta["fps"])
     _count_packets(source, limits, fps)
-    times = _frame_times(source, limits)
+    times = _frame_times(source, limits, preview and _preview_output(*preview, (width, height), fps))
     frames = len(times[0])
     if frames == 0:
         raise VideoError(f"{source.name}: the file holds no video frames that can be decoded.")
@@ -276,17 +285,18 @@ def _probe(source: Path, limits: Limits) -> tuple[VideoInfo, tuple | None]:
     return VideoInfo(width, height, fps, frames), times if _increasing(times[0]) else None
 
 
-def _frame_times(path: Path, limits: Limits) -> tuple[list[int], Fraction | None]:
+def _frame_times(path: Path, limits: Limits, outputs=()) -> tuple[list[int], Fraction | None]:
     """Decode every frame once, as :func:`read_frames` does, and return their timestamps as the
     file has them (integers in the stream's time base, and that time base in seconds; None for
     a file without timestamps). ``-stats_enc_pre`` writes a line a frame; the count is the length.
-    Decoding stops one frame past ``limits.max_frames``."""
+    Decoding stops one frame past ``limits.max_frames``. ``outputs``: more ffmpeg outputs of
+    the same decode (a preview)."""
     # subprocess.run kills ffmpeg if anything (Ctrl-C, SIGTERM turned into SystemExit) stops us.
     result = subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-copyts", "-i", _url(path),
          "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "demux",
          "-frames:v", str(limits.max_frames + 1),
-         "-stats_enc_pre", "pipe:1", "-stats_enc_pre_fmt", "{pts} {tb}", "-f", "null", "-"],
+         "-stats_enc_pre", "pipe:1", "-stats_enc_pre_fmt", "{pts} {tb}", "-f", "null", "-", *(outputs or ())],
         capture_output=True, text=True)
     if result.returncode != 0:
         raise VideoError(f"{path.name}: {_reason(result.stderr)}")
@@ -609,14 +619,30 @@ def read_alpha(path) -> Iterator[np.ndarray]:
         reader.close()
 
 
-def write_preview(source, path, *, width: int = 480, seconds: float = 60.0) -> Path:
+def _preview_size(width: int, height: int, preview_width: int) -> tuple[int, int]:
+    scale = min(1.0, preview_width / width)
+    return max(2, round(width * scale)), max(2, round(height * scale))
+
+
+def _preview_output(path: Path, seconds: float, size: tuple[int, int], fps: float) -> list[str]:
+    """ffmpeg's output options for :func:`write_preview`'s file, frames numbered afresh at ``fps``
+    as :class:`VideoWriter` writes them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    width, height = _preview_size(*size, PREVIEW_WIDTH)
+    return ["-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=area,pad=ceil(iw/2)*2:ceil(ih/2)*2,"
+            f"setpts=N/({fps:.6f}*TB)", "-fps_mode", "passthrough", "-frames:v", str(max(1, round(seconds * fps))),
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-an",
+            "-movflags", "+faststart", "-y", _url(path)]
+
+
+
+def write_preview(source, path, *, width: int = PREVIEW_WIDTH, seconds: float = 60.0) -> Path:
     """A small H.264 MP4 of the first ``seconds`` of ``source`` (a path or an opened
     :class:`Video`) that any browser plays (AVI, MKV, MPEG-4 Part 2 or image folders do not play
-    in a browser as they are)."""
+    in a browser as they are). :func:`open_video` writes the same while it probes a file."""
     video = as_video(source)
     info = video.info
-    scale = min(1.0, width / info.width)
-    size = (max(2, round(info.width * scale)), max(2, round(info.height * scale)))
+    size = _preview_size(info.width, info.height, width)
     count = min(info.frame_count, max(1, round(seconds * info.fps)))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with VideoWriter(path, *size, info.fps) as writer:

@@ -3,9 +3,10 @@
 import streamlit as st
 
 import bgcore
+from bgcore.estimate import estimate
 from ui import state
-from ui.widgets import (PAGES, clip_caption, mask_options_ui, method_label, method_params_ui, progress_ui,
-                        require_clip_ui)
+from ui.widgets import (PAGES, clip_caption, mask_options_ui, method_label, method_params_ui,
+                        progress_ui, require_clip_ui, seconds_text)
 
 
 def method_ui() -> str:
@@ -23,6 +24,12 @@ def method_ui() -> str:
 
 def run_ui(clip: state.Clip, method: str, params: dict) -> None:
     """The button that fits the method, with a progress bar, then shows the results."""
+    try:
+        seconds = estimate(clip.info, method=method, **state.prep(clip)).seconds
+        st.caption(f"About {seconds_text(seconds)} with this method: learning the background, then exporting "
+                   "every frame.")
+    except ValueError:  # a preparation that keeps no frames: the run says why
+        pass
     if not st.button("Remove background", type="primary", icon=":material/auto_fix_high:", width="stretch"):
         return
     slot, progress = progress_ui()

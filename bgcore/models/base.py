@@ -72,6 +72,13 @@ class BackgroundModel(Estimator):
     summary = ""
     params: tuple[Param, ...] = ()
     min_threshold = MIN_THRESHOLD
+    fit_pixels_per_s = 3e6
+    """Fitting speed, in pixels of the sample times its frames a second (working scale), and...
+    """
+    apply_pixels_per_s = 12e6
+    """...applying speed (mask, clean-up, encoding what the app exports), in output pixels times
+    frames a second, both measured on the project's 2-core machine (``benchmarks/estimate.py``):
+    what :func:`bgcore.estimate.estimate` tells before a run."""
 
     def fit(self, frames, progress=None):
         """Learn the background from frames (T, H, W, C) float32; returns self.
