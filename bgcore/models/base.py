@@ -75,10 +75,11 @@ class BackgroundModel(Estimator):
     fit_pixels_per_s = 3e6
     """Fitting speed, in pixels of the sample times its frames a second (working scale), and...
     """
-    apply_pixels_per_s = 12e6
+    apply_pixels_per_s = 8e6
     """...applying speed (mask, clean-up, encoding what the app exports), in output pixels times
-    frames a second, both measured on the project's 2-core machine (``benchmarks/estimate.py``):
-    what :func:`bgcore.estimate.estimate` tells before a run."""
+    frames a second: what :func:`bgcore.estimate.estimate` tells before a run. Each method sets
+    its own, measured on the project's 2-core machine by ``benchmarks/estimate.py`` (the CPU
+    time of the process, as on an idle machine; rounded down by about a fifth)."""
 
     def fit(self, frames, progress=None):
         """Learn the background from frames (T, H, W, C) float32; returns self.
