@@ -13,6 +13,9 @@ DECODE_PIXELS_PER_S = 60e6
 """Decoding and resizing the frames read for the fitting sample, measured on the project's
 2-core machine (see DESIGN.md). Fitting and applying go at each method's own rates, its
 ``fit_pixels_per_s`` and ``apply_pixels_per_s`` (``benchmarks/estimate.py`` checks them)."""
+START_SECONDS = 1.0
+"""What every run costs whatever the clip's size: starting the encoders and the model, writing
+the files (a 160x120 clip of 2 s takes 1-2 s)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,6 @@ def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.
     height, width = working_size(info.height, info.width, scale)
     memory = len(picked) * height * width * channels * 4
     pixels = info.width * info.height
-    seconds = (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + len(picked) * height * width / model.fit_pixels_per_s \
+    seconds = START_SECONDS + (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + len(picked) * height * width / model.fit_pixels_per_s \
         + len(indices) * pixels / model.apply_pixels_per_s
     return Cost(len(indices), len(picked), scale, memory, seconds)
