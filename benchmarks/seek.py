@@ -8,9 +8,8 @@ Ours: ``open_video(clip)[i]`` (a decoder kept open seeks to the keyframe before 
 from there, skipping the frames nothing refers to) on ten frames spread over the clip, the last
 included; the slowest counts. Beside it, frame i + 1 right after i (the slider moved on by one),
 and the first frame asked for, timed apart: it opens the decoder (and imports PyAV, once a
-process). Reference: what the page
-did before, ``next(read_frames(clip, [i]))`` (a decode from the start) for the last frame, the
-slowest case, on the same clip in the same run. The probe (:func:`bgcore.probe`: one decode of
+process). Reference: what the page did before, ``next(read_frames(clip, [i]))`` (a decode from the
+start) for the last frame, the slowest case, on the same clip in the same run. The probe (:func:`bgcore.probe`: one decode of
 the whole clip, once per upload) is shown beside. The clips are H.264 from libx264 with its
 default keyframe interval (250 frames: a seek decodes up to that many frames), and the 1080p one
 also re-encoded with a keyframe every second, as phones record.
