@@ -152,6 +152,8 @@ class Video:
             frame = self._seeker.frame(index, times[index])
             if frame is not None:
                 return frame
+            self._seeker.close()  # not a file for it: ffmpeg seeks from now on
+            self._seeker = False
         start = times[index] * base
         after = (times[index - 1] + times[index]) / 2 * base
         # -seek_timestamp: the time as the frames carry it (-copyts), not from the file's start.
@@ -633,7 +635,6 @@ def _preview_output(path: Path, seconds: float, size: tuple[int, int], fps: floa
             f"setpts=N/({fps:.6f}*TB)", "-fps_mode", "passthrough", "-frames:v", str(max(1, round(seconds * fps))),
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-an",
             "-movflags", "+faststart", "-y", _url(path)]
-
 
 
 def write_preview(source, path, *, width: int = PREVIEW_WIDTH, seconds: float = 60.0) -> Path:
