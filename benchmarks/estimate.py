@@ -21,7 +21,6 @@ import time
 
 import bgcore
 from bgcore.estimate import estimate
-from bgcore.masks import working_size
 from bgcore.models import METHODS
 from common import QUICK_CLIP, absent, parser, synthetic_video
 
@@ -46,8 +45,8 @@ def measure(name: str, path, method: str) -> dict:
     cpu["end"] = time.process_time()
     seconds = report["seconds"]
     real = seconds["sample"] + seconds["fit"] + seconds["apply"]
-    height, width = working_size(video.info.height, video.info.width, cost.scale)
-    fit_pixels, apply_pixels = cost.sample_frames * height * width, cost.frames * video.info.width * video.info.height
+    fit_pixels = cost.memory // (3 * 4)  # the float32 RGB sample's pixels times frames
+    apply_pixels = cost.frames * video.info.width * video.info.height
     return {"clip": name, "method": method, "frames": cost.frames, "estimate": cost.seconds, "real": real,
             "ratio": cost.seconds / real, "fit_rate": fit_pixels / max(seconds["fit"], 1e-3),
             "apply_rate": apply_pixels / max(seconds["apply"], 1e-3),
