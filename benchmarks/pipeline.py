@@ -6,8 +6,11 @@
 The reference is the same job built on OpenCV: ``cv2.VideoCapture`` decoding,
 ``BackgroundSubtractorMOG2.apply`` per frame, and the same H.264 encoder as ours. Ours is
 ``bgcore.run`` with each method's defaults, writing the same two videos (the per-frame PNG masks
-are switched off on both sides). Runs alternate; medians of the repeats are reported, and the
-figure that matters is the ratio of wall times, since this machine is shared and noisy.
+are switched off on both sides). The floor is the job without any model: one ffmpeg pass that
+decodes the clip and encodes the same two outputs with the same settings (the frames themselves
+as the foreground, their grey as the mask). Runs alternate; medians of the repeats are
+reported, and the figure that matters is the ratio of wall times, since this machine is shared
+and noisy.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ import time
 from pathlib import Path
 from statistics import median
 
+import subprocess
+
 import cv2
+import imageio_ffmpeg
 import numpy as np
 
 from common import MAIN_METHODS, QUICK_CLIP, absent, parser, synthetic_video
@@ -29,7 +35,10 @@ ROAD = Path("road-640x360") / "video.avi"
 """In the shared data folder."""
 TARGET = 1.5
 """Our wall time at most this many times MOG2's."""
+FLOOR_TARGET = 1.3
+"""The default method's wall time at most this many times the floor's."""
 REFERENCE = "mog2 (OpenCV)"
+FLOOR = "floor (ffmpeg, no model)"
 SYNTHETIC = dict(width=1280, height=720, fps=30.0, frames=600)
 
 
@@ -54,6 +63,15 @@ def mog2_pipeline(source: Path, out: Path) -> int:
     return count
 
 
+def floor_pipeline(source: Path, out: Path) -> None:
+    """The floor: decode once, encode foreground.mp4 and mask.mp4 as bgcore.VideoWriter does."""
+    encode = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
+    even = "pad=ceil(iw/2)*2:ceil(ih/2)*2"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(source),
+                    "-map", "0:v:0", "-vf", even, *encode, str(out / "foreground.mp4"),
+                    "-map", "0:v:0", "-vf", f"format=gray,{even}", *encode, str(out / "mask.mp4")], check=True)
+
+
 def timed(job) -> float:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
@@ -62,18 +80,19 @@ def timed(job) -> float:
 
 
 def compare(clip: str, source: Path, methods, repeats: int) -> list[dict]:
-    times = {REFERENCE: [], **{m: [] for m in methods}}
+    times = {REFERENCE: [], FLOOR: [], **{m: [] for m in methods}}
     frames = None
     for _ in range(repeats):
         times[REFERENCE].append(timed(lambda out: mog2_pipeline(source, out)))
+        times[FLOOR].append(timed(lambda out: floor_pipeline(source, out)))
         for method in methods:
             def ours(out, method=method):
                 nonlocal frames
                 frames = run(source, out, method=method, outputs=("foreground", "mask", "background"))["frame_count"]
             times[method].append(timed(ours))
-    reference = median(times[REFERENCE])
+    reference, floor = median(times[REFERENCE]), median(times[FLOOR])
     return [{"clip": clip, "pipeline": name, "frames": frames, "seconds": median(t),
-             "fps": frames / median(t), "ratio_to_mog2": median(t) / reference}
+             "fps": frames / median(t), "ratio_to_mog2": median(t) / reference, "ratio_to_floor": median(t) / floor}
             for name, t in times.items()]
 
 

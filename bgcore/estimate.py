@@ -6,19 +6,17 @@ from dataclasses import dataclass
 
 from .hints import Scale
 from .masks import working_size
+from .models import DEFAULT_METHOD, METHODS
 from .pipeline import plan_sample
 from .video import VideoInfo, selection
 
-# Rates measured on the project's 2-core machine (see DESIGN.md), rounded down: an estimate
-# should disappoint pleasantly.
 DECODE_PIXELS_PER_S = 60e6
-"""Decoding and resizing the frames read for the fitting sample."""
-FIT_BYTES_PER_S = 35e6
-"""Fitting, per byte of the float32 sample: one rate for every method, so a rough one (measured
-on road-640x360's 260 MB sample: svd about 470 MB/s, k-means 160 MB/s; rpca on bmc-video003's
-about 11 MB/s)."""
-APPLY_PIXELS_PER_S = 12e6
-"""Masking, clean-up and encoding the output videos and PNGs, per output pixel."""
+"""Decoding and resizing the frames read for the fitting sample, measured on the project's
+2-core machine (see DESIGN.md). Fitting and applying go at each method's own rates, its
+``fit_pixels_per_s`` and ``apply_pixels_per_s`` (``benchmarks/estimate.py`` checks them)."""
+START_SECONDS = 1.0
+"""What every run costs whatever the clip's size: starting the encoders and the model, writing
+the files (a 160x120 clip of 2 s takes 1-2 s)."""
 
 
 @dataclass(frozen=True)
@@ -35,14 +33,16 @@ class Cost:
     """Rough time to fit and export."""
 
 
-def estimate(info: VideoInfo, *, start: float = 0.0, end: float | None = None, fps: float | None = None,
-             scale: Scale = "auto", channels: int = 3) -> Cost:
-    """The cost of removing the background of the frames that a trim and a frame-rate cap keep."""
+def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.0, end: float | None = None,
+             fps: float | None = None, scale: Scale = "auto", channels: int = 3) -> Cost:
+    """The cost of removing the background of the frames that a trim and a frame-rate cap keep
+    with ``method`` (fitting, then exporting what the app exports)."""
+    model = METHODS[method]
     indices = selection(info, start=start, end=end, fps=fps)
     scale, picked = plan_sample(info, indices, channels=channels, scale=scale)
     width, height = working_size(info.size, scale)
     memory = len(picked) * height * width * channels * 4
     pixels = info.width * info.height
-    seconds = (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + memory / FIT_BYTES_PER_S \
-        + len(indices) * pixels / APPLY_PIXELS_PER_S
+    seconds = START_SECONDS + (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + len(picked) * height * width / model.fit_pixels_per_s \
+        + len(indices) * pixels / model.apply_pixels_per_s
     return Cost(len(indices), len(picked), scale, memory, seconds)

@@ -98,14 +98,19 @@ def shadows(frame: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.n
     Grey frames have no hue to compare: call it on colour only.
     """
     ratio = (frame @ GREY_WEIGHTS + 1) / (background @ GREY_WEIGHTS + 1)
+    # Both need darker, and only darker pixels (a tenth on a road) are looked at further: the
+    # colour test on them alone halves the time of this function, the most of a frame's mask.
+    where = np.flatnonzero((ratio > SHADOW_RATIO[0]) & (ratio < SHADE_RATIO))
+    mean = cv2.blur(ratio, (5, 5)).ravel()[where]
+    variance = cv2.blur(ratio * ratio, (5, 5)).ravel()[where] - mean * mean
     # Channel sums as matrix-vector products: 9 times faster than .sum(axis=-1) here.
     ones = np.ones(3, np.float32)
-    chroma = np.abs(frame / (frame @ ones + 3)[..., None] - background / (background @ ones + 3)[..., None]) @ ones
-    mean = cv2.blur(ratio, (5, 5))
-    texture = np.sqrt(np.maximum(cv2.blur(ratio * ratio, (5, 5)) - mean * mean, 0))
-    darker = ratio > SHADOW_RATIO[0]
-    cast = darker & (ratio < SHADOW_RATIO[1]) & (chroma < SHADOW_CHROMA) & (texture < SHADOW_TEXTURE)
-    return cast, darker & (ratio < SHADE_RATIO) & (chroma < SHADE_CHROMA)
+    colour, plate = frame.reshape(-1, 3)[where], background.reshape(-1, 3)[where]
+    chroma = np.abs(colour / (colour @ ones + 3)[:, None] - plate / (plate @ ones + 3)[:, None]) @ ones
+    cast, shade = np.zeros(ratio.size, bool), np.zeros(ratio.size, bool)
+    cast[where] = (ratio.ravel()[where] < SHADOW_RATIO[1]) & (chroma < SHADOW_CHROMA) & (variance < SHADOW_TEXTURE**2)
+    shade[where] = chroma < SHADE_CHROMA
+    return cast.reshape(ratio.shape), shade.reshape(ratio.shape)
 
 
 def noise_level(differences: np.ndarray) -> float:

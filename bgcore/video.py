@@ -14,7 +14,9 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import weakref
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
@@ -38,6 +40,8 @@ os.environ["IMAGEIO_FFMPEG_NO_PREVENT_SIGINT"] = "1"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 FOLDER_FPS = 25.0
 """Frame rate assumed for a folder of images, which states none."""
+PREVIEW_WIDTH = 480
+"""Width of a browser preview (:func:`write_preview`), at most."""
 
 
 class VideoError(ValueError):
@@ -73,10 +77,15 @@ def probe(source: PathLike, *, limits: Limits = LIMITS) -> VideoInfo:
     return open_video(source, limits=limits).info
 
 
-def open_video(source: PathLike, *, limits: Limits = LIMITS) -> Video:
+def open_video(source: PathLike, *, limits: Limits = LIMITS, preview: PathLike | None = None,
+               preview_seconds: float = 60.0) -> Video:
     """A video file or a folder of images, probed once (:func:`probe`); use as a context manager
-    (``with open_video(path) as video:``), which stops the decoders of unfinished reads."""
-    return Video(source, limits=limits)
+    (``with open_video(path) as video:``), which stops the decoders of unfinished reads.
+
+    With a ``preview`` path, also writes there what :func:`write_preview` writes (the first
+    ``preview_seconds``), from the probe's own decode of a video file: an upload is decoded once.
+    """
+    return Video(source, limits=limits, preview=preview, preview_seconds=preview_seconds)
 
 
 def as_video(source: PathLike | Video) -> Video:
@@ -91,10 +100,13 @@ class Video:
     Frames are uint8 RGB arrays (H, W, 3), numbered as decoded (``info.frame_count`` of them).
     """
 
-    def __init__(self, source, *, limits: Limits = LIMITS):
+    def __init__(self, source, *, limits: Limits = LIMITS, preview=None, preview_seconds: float = 60.0):
         self.source = Path(source)
-        self.info, self._times = _probe(self.source, limits)
         self._readers = weakref.WeakSet()
+        self._seeker = None  # a _Seeker, opened on the first frame asked for; False: none
+        self.info, self._times = _probe(self.source, limits, None if preview is None else (Path(preview), preview_seconds))
+        if preview is not None and self.source.is_dir():  # no decode to share
+            write_preview(self, preview, seconds=preview_seconds)
 
     def __enter__(self):
         return self
@@ -103,9 +115,9 @@ class Video:
         self.close()
 
     def __getstate__(self):
-        # Pickled with its probe (an app keeps a session's clip on disk) and without its readers,
-        # which are ffmpeg processes of this one run.
-        return {**self.__dict__, "_readers": None}
+        # Pickled with its probe (an app keeps a session's clip on disk) and without its readers
+        # and seeker, which are ffmpeg processes and a PyAV decoder of this one run.
+        return {**self.__dict__, "_readers": None, "_seeker": None}
 
     def __setstate__(self, state):
         self.__dict__.update(state, _readers=weakref.WeakSet())
@@ -114,6 +126,9 @@ class Video:
         """Stop the decoders of the reads not finished (the video can still be read after)."""
         for reader in list(self._readers):
             reader.close()
+        if self._seeker:
+            self._seeker.close()
+        self._seeker = None
 
     def __len__(self) -> int:
         return self.info.frame_count
@@ -134,9 +149,10 @@ class Video:
     def frame(self, index: int) -> np.ndarray:
         """Decoded frame ``index`` (0-based; negative counts from the end).
 
-        ffmpeg seeks to the last keyframe at or before the frame's timestamp (found by the probe)
-        and decodes from there, dropping what comes before the frame: the same frame as a decode
-        from the start, at the cost of a few frames, not of all those before it.
+        The frame is found from the last keyframe at or before its timestamp (found by the probe),
+        not by decoding all those before it: in this process for an MP4, MOV, MKV or WebM file
+        (:class:`_Seeker`: a decoder kept open, so that the next frame asked for costs one more
+        decode), else by an ffmpeg seek. Either way the same frame as a decode from the start.
         """
         count = self.info.frame_count
         if not -count <= index < count:
@@ -145,6 +161,14 @@ class Video:
         if self._times is None or index == 0:  # an image folder, or no timestamps to trust
             return next(read_frames(self.source, [index]))
         times, base = self._times
+        if self._seeker is None:
+            self._seeker = _Seeker.open(self.source, (self.info.width, self.info.height))
+        if self._seeker:
+            frame = self._seeker.frame(index, times[index])
+            if frame is not None:
+                return frame
+            self._seeker.close()  # not a file for it: ffmpeg seeks from now on
+            self._seeker = False
         start = times[index] * base
         after = (times[index - 1] + times[index]) / 2 * base
         # -seek_timestamp: the time as the frames carry it (-copyts), not from the file's start.
@@ -156,9 +180,94 @@ class Video:
         finally:
             reader.close()
 
+    @property
+    def decoded(self) -> int:
+        """Frames decoded in this process by :meth:`frame` so far (for tests: what a seek costs)."""
+        return self._seeker.decoded if self._seeker else 0
 
-def _probe(source: Path, limits: Limits) -> tuple[VideoInfo, tuple | None]:
-    """The facts of :func:`probe`, and each frame's timestamp (integers, time base) for a file."""
+
+class _Seeker:
+    """A PyAV decoder kept open on one file, for :meth:`Video.frame`.
+
+    A seek to a frame far from the last one goes to the keyframe before it; the frames between
+    are decoded, except those no other frame refers to (``skip_frame``: about half of them with
+    x264's B-frames), which cost nothing. A frame just ahead of the last one (a slider moved on)
+    is decoded forward, without a seek. Only for containers whose timestamps PyAV reads as the
+    ffmpeg program does (AVI's are reordered differently); the file was probed, so fully decoded
+    by ffmpeg in a subprocess, before any of it is decoded here.
+    """
+
+    FORMATS = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm"}
+    FORWARD = 30
+    """Frames ahead of the last one that are decoded forward rather than sought."""
+
+    def __init__(self, container, size):
+        self._container = container
+        self._stream = container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self._size = size
+        self._lock = threading.Lock()
+        self._packets = None  # the demuxing in progress, from the last seek
+        self._pending = deque()  # frames decoded and not yet asked for
+        self._last = None  # index of the last frame given
+        self.decoded = 0
+
+    @classmethod
+    def open(cls, path: Path, size) -> _Seeker | bool:
+        """A seeker on ``path``, or False where the ffmpeg program must seek instead."""
+        import av  # here: importing bgcore stays quick
+
+        try:
+            container = av.open(str(path))
+        except av.FFmpegError:
+            return False
+        if not cls.FORMATS & set(container.format.name.split(",")) or not container.streams.video:
+            container.close()
+            return False
+        return cls(container, size)
+
+    def frame(self, index: int, pts: int) -> np.ndarray | None:
+        """Frame ``index``, whose timestamp is ``pts``; None if it is not found as expected (a
+        rotated video, which the ffmpeg program turns upright, or timestamps that do not match)."""
+        import av
+
+        with self._lock:
+            if self._packets is None or self._last is None or not 0 < index - self._last <= self.FORWARD:
+                self._container.seek(pts, stream=self._stream, backward=True, any_frame=False)
+                self._packets, self._pending = self._container.demux(self._stream), deque()
+            try:
+                frame = self._next(pts)
+            except (StopIteration, av.FFmpegError):
+                frame = None
+            if frame is None or frame.pts != pts or (frame.width, frame.height) != self._size or frame.rotation:
+                self._packets = self._last = None
+                return None
+            self._last = index
+            return frame.to_ndarray(format="rgb24")
+
+    def _next(self, pts: int):
+        """The first frame decoded from here on whose timestamp is ``pts`` or later."""
+        context = self._stream.codec_context
+        while True:
+            while self._pending:
+                frame = self._pending.popleft()
+                if frame.pts is not None and frame.pts >= pts:
+                    return frame
+            packet = next(self._packets)
+            # Frames shown before the one asked for are only decoded when others refer to them.
+            context.skip_frame = "NONREF" if packet.pts is not None and packet.pts < pts else "DEFAULT"
+            frames = packet.decode()
+            self.decoded += len(frames)
+            self._pending.extend(frames)
+
+    def close(self) -> None:
+        with self._lock:  # not while another thread decodes
+            self._container.close()
+
+
+def _probe(source: Path, limits: Limits, preview=None) -> tuple[VideoInfo, tuple | None]:
+    """The facts of :func:`probe`, and each frame's timestamp (integers, time base) for a file;
+    ``preview`` (path, seconds) of a file is written by the same decode."""
     if source.is_dir():
         files = image_files(source)
         first = read_image(files[0])
@@ -176,7 +285,7 @@ def _probe(source: Path, limits: Limits) -> tuple[VideoInfo, tuple | None]:
     # Counting packets first is quick and refuses an overlong clip without decoding it.
     fps = float(meta["fps"])
     _count_packets(source, limits, fps)
-    times = _frame_times(source, limits)
+    times = _frame_times(source, limits, preview and _preview_output(*preview, (width, height), fps))
     frames = len(times[0])
     if frames == 0:
         raise VideoError(f"{source.name}: the file holds no video frames that can be decoded.")
@@ -193,17 +302,18 @@ def _probe(source: Path, limits: Limits) -> tuple[VideoInfo, tuple | None]:
     return VideoInfo(width, height, fps, frames), times if _increasing(times[0]) else None
 
 
-def _frame_times(path: Path, limits: Limits) -> tuple[list[int], Fraction | None]:
+def _frame_times(path: Path, limits: Limits, outputs=()) -> tuple[list[int], Fraction | None]:
     """Decode every frame once, as :func:`read_frames` does, and return their timestamps as the
     file has them (integers in the stream's time base, and that time base in seconds; None for
     a file without timestamps). ``-stats_enc_pre`` writes a line a frame; the count is the length.
-    Decoding stops one frame past ``limits.max_frames``."""
+    Decoding stops one frame past ``limits.max_frames``. ``outputs``: more ffmpeg outputs of
+    the same decode (a preview)."""
     # subprocess.run kills ffmpeg if anything (Ctrl-C, SIGTERM turned into SystemExit) stops us.
     result = subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-copyts", "-i", _url(path),
          "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "demux",
          "-frames:v", str(limits.max_frames + 1),
-         "-stats_enc_pre", "pipe:1", "-stats_enc_pre_fmt", "{pts} {tb}", "-f", "null", "-"],
+         "-stats_enc_pre", "pipe:1", "-stats_enc_pre_fmt", "{pts} {tb}", "-f", "null", "-", *(outputs or ())],
         capture_output=True, text=True)
     if result.returncode != 0:
         raise VideoError(f"{path.name}: {_reason(result.stderr)}")
@@ -526,14 +636,29 @@ def read_alpha(path: PathLike) -> Iterator[np.ndarray]:
         reader.close()
 
 
-def write_preview(source: PathLike, path: PathLike, *, width: int = 480, seconds: float = 60.0) -> Path:
+def _preview_size(width: int, height: int, preview_width: int) -> tuple[int, int]:
+    scale = min(1.0, preview_width / width)
+    return max(2, round(width * scale)), max(2, round(height * scale))
+
+
+def _preview_output(path: Path, seconds: float, size: tuple[int, int], fps: float) -> list[str]:
+    """ffmpeg's output options for :func:`write_preview`'s file, frames numbered afresh at ``fps``
+    as :class:`VideoWriter` writes them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    width, height = _preview_size(*size, PREVIEW_WIDTH)
+    return ["-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=area,pad=ceil(iw/2)*2:ceil(ih/2)*2,"
+            f"setpts=N/({fps:.6f}*TB)", "-fps_mode", "passthrough", "-frames:v", str(max(1, round(seconds * fps))),
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-an",
+            "-movflags", "+faststart", "-y", _url(path)]
+
+
+def write_preview(source: PathLike | Video, path: PathLike, *, width: int = PREVIEW_WIDTH, seconds: float = 60.0) -> Path:
     """A small H.264 MP4 of the first ``seconds`` of ``source`` (a path or an opened
     :class:`Video`) that any browser plays (AVI, MKV, MPEG-4 Part 2 or image folders do not play
-    in a browser as they are)."""
+    in a browser as they are). :func:`open_video` writes the same while it probes a file."""
     video = as_video(source)
     info = video.info
-    scale = min(1.0, width / info.width)
-    size = (max(2, round(info.width * scale)), max(2, round(info.height * scale)))
+    size = _preview_size(info.width, info.height, width)
     count = min(info.frame_count, max(1, round(seconds * info.fps)))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with VideoWriter(path, *size, info.fps) as writer:

@@ -3,9 +3,10 @@
 import streamlit as st
 
 import bgcore
+from bgcore.estimate import estimate
 from ui import state
 from ui.widgets import (PAGES, clip_caption, job_error_ui, job_running, mask_options_ui, method_label, method_params_ui,
-                        require_clip_ui)
+                        require_clip_ui, seconds_text)
 
 
 def method_ui() -> str:
@@ -24,6 +25,12 @@ def method_ui() -> str:
 def run_ui(clip: state.Clip, method: str, params: dict) -> None:
     """The button that fits the method in a job (its progress on top of every page), then shows
     the results; at once when these settings were fitted before."""
+    try:
+        seconds = estimate(clip.info, method=method, **state.prep(clip)).seconds
+        st.caption(f"About {seconds_text(seconds)} with this method: learning the background, then exporting "
+                   "every frame.")
+    except ValueError:  # a preparation that keeps no frames: the run says why
+        pass
     busy = job_running(None)
     if not st.button("Remove background", type="primary", icon=":material/auto_fix_high:", width="stretch",
                      disabled=busy, help="Wait for the work in progress, or stop it (at the top)." if busy else None):

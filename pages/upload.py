@@ -4,7 +4,7 @@ import streamlit as st
 
 from bgcore.estimate import estimate
 from ui import state
-from ui.widgets import PAGES, plain
+from ui.widgets import PAGES, plain, seconds_text
 
 FRAME_RATES = (30, 25, 20, 15, 10, 5)
 SCALES = ("auto", 1.0, 0.75, 0.5, 0.25)
@@ -92,7 +92,7 @@ def clip_ui(clip: state.Clip) -> None:
     trimmed = (chosen["end"] or info.duration) - chosen["start"]
     st.caption(f"{cost.frames:,} frames to process ({trimmed:.1f} s) · the background is learned from {cost.sample_frames} of them "
                f"at {cost.scale:.0%} size, about {cost.memory / 2**20:,.0f} MB of memory · about "
-               f"{_duration(cost.seconds)} in all")
+               f"{seconds_text(cost.seconds)} in all with the recommended method")
     if st.button("Next: choose a method", type="primary", icon=":material/arrow_forward:"):
         st.switch_page(PAGES["method"])
 
@@ -104,10 +104,6 @@ def how_it_works_ui() -> None:
     views = state.how_it_works()
     for column, title in zip(pictures.columns(3), ("Original", "Background", "Mask")):
         column.image(views[title], caption=title, width="stretch")
-
-
-def _duration(seconds: float) -> str:
-    return f"{max(1, round(seconds))} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 st.title("Remove the background from a video")

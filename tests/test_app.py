@@ -253,8 +253,10 @@ def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch, ffm
 
 def test_an_upload_is_probed_once_on_its_way_to_the_results(clip_path, ffmpeg_runs):
     """The probe decodes the whole clip to count its frames (42 s under load for a long one): the
-    upload's check, its preview and the fit share one."""
+    upload's check, its preview and the fit share one; the preview is written by that decode."""
     app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
+    previews = [command for command in ffmpeg_runs if any(arg.endswith("preview.mp4") for arg in command)]
+    assert len(previews) == 1 and "-stats_enc_pre" in previews[0]
     click(app, "Next: choose a method")
     click(app, "Remove background")
     assert titles(app) == ["Results"]
@@ -360,7 +362,7 @@ def test_composite_over_an_uploaded_background_after_a_preview(downloads, tmp_pa
 
 def test_a_new_background_colour_re_renders_the_composite_alone(tmp_path):
     app = sample_fitted_with_median()
-    app.switch_page("pages/export.py").run()
+    visit(app, "pages/export.py")
     app.radio(key="widget.export.backdrop").set_value("colour").run()
     click(app, "Make the video on this background")
     kept = {name: (exported(app, name), exported(app, name).stat().st_mtime_ns)
@@ -379,8 +381,8 @@ def test_a_new_background_colour_re_renders_the_composite_alone(tmp_path):
 
 def test_the_foreground_can_show_white_or_green_behind_the_subject():
     app = sample_fitted_with_median()
-    app.switch_page("pages/export.py").run()
-    app.selectbox(key="widget.export.foreground.behind").set_value("green").run()
+    visit(app, "pages/export.py")
+    settle(app.selectbox(key="widget.export.foreground.behind").set_value("green").run())
     assert not app.exception
     frame = next(bgcore.read_frames(exported(app, "foreground.mp4")))
     mask = next(bgcore.read_frames(exported(app, "mask.mp4")))[..., 0] < 128

@@ -25,7 +25,6 @@ from bgcore.files import unpack_images, zip_files
 from bgcore.outputs import OUTPUTS
 from bgcore.datasets import score_fitted, zip_truth
 from bgcore.synthetic import sample_truth as synthetic_truth, write_sample
-from bgcore.video import write_preview
 from ui import jobs, sessions
 
 VIDEO_TYPES = ("mp4", "mov", "avi", "mkv", "webm")
@@ -208,9 +207,11 @@ def _clip_folder(digest: str):
 
 
 def _open(name: str, source, digest: str, folder: Path) -> Clip:
-    video = bgcore.open_video(source)  # the one probe; checks bgcore.limits.LIMITS before decoding
+    # The one probe, which writes the preview from the same decode; it checks bgcore.limits.LIMITS
+    # before decoding.
+    preview = folder / "preview.mp4"
+    video = bgcore.open_video(source, preview=preview, preview_seconds=PREVIEW_SECONDS)
     bgcore.selection(video.info)  # at least 2 frames
-    preview = write_preview(video, folder / "preview.mp4", seconds=PREVIEW_SECONDS)
     new = Clip(name, str(source), digest, video, str(preview))
     current = work()
     stop_job()  # a fit or export of the previous clip

@@ -86,6 +86,11 @@ def job_running(key) -> bool:
     return job is not None and job.running and (key is None or job.key == key)
 
 
+def seconds_text(seconds: float) -> str:
+    """An estimate's seconds in words: "12 s", "3 min"."""
+    return f"{max(1, round(seconds))} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def method_label(name: str) -> str:
     """A method's name in plain words ("svd" -> "Fastest: people passing by"); a method without
     one is named as in code ("svd" -> "SVD", "median" -> "Median": short names read as acronyms)."""

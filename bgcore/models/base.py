@@ -121,6 +121,15 @@ class BackgroundModel(Estimator):
     summary = ""
     params: tuple[Param, ...] = ()
     min_threshold = MIN_THRESHOLD
+    fit_pixels_per_s = 3e6
+    """Fitting speed, in pixels of the sample times its frames a second (working scale), and...
+    """
+    apply_pixels_per_s = 8e6
+    """...applying speed (mask, clean-up, encoding what the app exports), in output pixels times
+    frames a second: what :func:`bgcore.estimate.estimate` tells before a run. Each method sets
+    its own, measured on the project's 2-core machine by ``benchmarks/estimate.py`` (the CPU
+    time of the process, near its wall time on an idle machine; the slower of road-640x360's and
+    bmc-video003's, rounded)."""
 
     def fit(self, frames: np.ndarray, progress: FitProgress | None = None) -> BackgroundModel:
         """Learn the background from frames (T, H, W, C) float32; returns self.

@@ -1,0 +1,89 @@
+"""From an upload to the Method page: the app's own upload path against one decode of the clip.
+
+    python benchmarks/upload.py [--data ../shared/data]   # road-640x360, synthetic 720p 30 s and 1080p 60 s
+    python benchmarks/upload.py --quick                   # a 160x120 2 s clip, for CI
+
+Ours: ``ui.state.load_upload(name, data)``, in this process with a bare Streamlit session (what
+the Upload page calls with the uploaded bytes: the digest, the copy to disk, the probe, the
+checks and the browser preview), then the estimate the page shows. Reference: one decode of the
+clip as every pass of bgcore reads it (``for frame in read_frames(clip)``: uint8 RGB frames),
+and ffmpeg's own decode with nothing kept (``-f null``), in the same run, best of two each.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+
+import imageio_ffmpeg
+
+import memory
+import seek
+from common import QUICK_CLIP, absent, parser, synthetic_video
+from bgcore.estimate import estimate
+from bgcore.video import read_frames
+
+TARGET = 1.2
+"""The way from upload to the Method page, at most this many times one decode of the clip."""
+
+
+def best(function, repeats=2) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def upload(path) -> None:
+    import streamlit as st
+    from ui import state
+
+    data = path.read_bytes()
+    with tempfile.TemporaryDirectory() as workdir:
+        st.session_state.clip, st.session_state.workdir = None, tempfile.TemporaryDirectory(dir=workdir)
+        clip = state.load_upload(path.name, data)
+        estimate(clip.info)
+
+
+def decode(path) -> None:
+    for _ in read_frames(path):
+        pass
+
+
+def ffmpeg_decode(path) -> None:
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(path), "-map", "0:v:0",
+                    "-f", "null", "-"], check=True)
+
+
+def main(argv=None) -> list[dict]:
+    options = parser(__doc__, quick="one small clip, for CI", data=True, cache=True)
+    args = options.parse_args(argv)
+    import streamlit  # noqa: F401  (its loggers are set up on import; then quiet "missing ScriptRunContext")
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    if args.quick:
+        clips = {"160x120, 30 fps, 2 s": synthetic_video(args.cache, **QUICK_CLIP)}
+    else:
+        clips = {"road-640x360": args.data / "road-640x360" / "video.avi"}
+        for key in ("720p", "1080p"):
+            name, settings, loops = seek.CLIPS[key]
+            clips[name] = memory.clip(args.cache, settings, loops)
+    rows = []
+    print("| clip | upload to Method page s | decode s (RGB frames) | ratio | ffmpeg -f null s |\n|---|---|---|---|---|")
+    for name, path in clips.items():
+        if not path.exists():
+            print(absent(path), file=sys.stderr)
+            continue
+        ours, reference, floor = best(lambda: upload(path)), best(lambda: decode(path)), best(lambda: ffmpeg_decode(path))
+        rows.append({"clip": name, "seconds": ours, "decode_seconds": reference, "ffmpeg_seconds": floor,
+                     "ratio": ours / reference})
+        print(f"| {name} | {ours:.2f} | {reference:.2f} | {ours / reference:.2f} | {floor:.2f} |", flush=True)
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(0 if all(row["ratio"] <= TARGET for row in main()) else 1)
