@@ -5,14 +5,16 @@
 
 Each session uploads a clip, removes its background with the default method and waits for the
 Results page, as a person would, in Debian's chromium driven by Playwright. The server is started
-afresh for each measure (``streamlit run app.py``); its resident memory and that of its children
-(the ffmpeg decoders and encoders) are read from /proc ten times a second. The reference, measured
+afresh for each measure (``streamlit run app.py``); its resident memory and its children's (the
+ffmpeg decoders and encoders, by their proportional share: they share one binary's pages) are read
+from /proc ten times a second. The reference, measured
 in the same run, is one session on the first clip: the table gives each figure's ratio to it.
 Streamlit Community Cloud's smallest app has 690 MB for the server and its children.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -35,15 +37,22 @@ LOG = CACHE / "server_memory.log"
 """The latest server's output, for when a session fails."""
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS", file: str = "status") -> float:
     """Resident memory of a process in MB, 0 once it has gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def pss_mb(pid: int) -> float:
+    """A process's proportional share of resident memory in MB: its own pages, and an equal share
+    of those it shares. The ffmpeg processes (several at once with three sessions) share the pages
+    of one 80 MB binary, which their resident sizes would count a dozen times."""
+    return rss_mb(pid, "Pss", "smaps_rollup")
 
 
 def children(pid: int) -> list[int]:
@@ -63,6 +72,21 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def program(pid: int) -> str | None:
+    """The file a process runs, None once it has gone."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
+def started(pid: int) -> list[int]:
+    """The descendants of a process that run a program of their own: between fork and exec a
+    child is the server's copy, sharing its pages, and counting it would count the server twice."""
+    server = program(pid)
+    return [child for child in children(pid) if program(child) not in (server, None)]
+
+
 class Peak:
     """The peak memory of a process alone and with its descendants, sampled in a thread."""
 
@@ -73,7 +97,7 @@ class Peak:
 
     def _watch(self):
         while not self._stop.wait(0.1):
-            server, ffmpeg = rss_mb(self.pid), sum(map(rss_mb, children(self.pid)))
+            server, ffmpeg = rss_mb(self.pid), sum(map(pss_mb, started(self.pid)))
             self.server, self.ffmpeg = max(self.server, server), max(self.ffmpeg, ffmpeg)
             self.total = max(self.total, server + ffmpeg)
 

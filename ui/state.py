@@ -7,6 +7,7 @@ threshold slider never decodes or fits again) and the folder of the latest expor
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import os
@@ -290,12 +291,51 @@ def fit(clip: Clip, *, method: str, params: dict, progress=None) -> Fit:
                          .encode()).hexdigest()[:16]
     fits = st.session_state.fits
     if key not in fits:
-        fits[key] = bgcore.fit_clip(clip.video, method=method, params=params, progress=progress,
-                                    **chosen)
+        with _fit_turn(progress):
+            fits[key] = bgcore.fit_clip(clip.video, method=method, params=params, progress=progress,
+                                        **chosen)
         for old in list(fits)[:-KEPT_FITS]:
             del fits[old]
     st.session_state.fit = Fit(key, fits[key])
     return st.session_state.fit
+
+
+FITS_AT_ONCE = 1
+"""Fits the server runs at a time. Each holds its sample (up to SAMPLE_BUDGET, 256 MB) and about a
+third as much again while fitting: three at once took the server to 778 MB, one at a time to 520
+(benchmarks/server_memory.py), where Community Cloud's smallest app has 690 MB. On two cores
+three fits at once take about as long as one after another."""
+
+
+@st.cache_resource(show_spinner=False)
+def _fit_turns() -> threading.Semaphore:
+    return threading.Semaphore(FITS_AT_ONCE)
+
+
+@contextmanager
+def _fit_turn(progress=None):
+    """Wait for a turn to fit (saying so through ``progress`` when others are fitting), then hand
+    back to the system the memory the fit freed."""
+    turns = _fit_turns()
+    if not turns.acquire(blocking=False):
+        if progress:
+            progress("queue", 0.0)
+        turns.acquire()
+    try:
+        yield
+    finally:
+        turns.release()
+        release_memory()
+
+
+def release_memory() -> None:
+    """Return freed memory to the system. glibc keeps what a run freed for its thread to reuse
+    (75 MB after fitting the road clip), and Streamlit runs each rerun in a thread of its own,
+    so that sessions one after another would each leave that much behind."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def current_fit() -> Fit | None:
@@ -345,7 +385,10 @@ def export(fit: Fit, *, mask_options: bgcore.MaskOptions, replacement: str | Non
     st.session_state.export = None  # its folder is emptied now: a failed export must not leave it named
     out = _folder("export")
     extra = {"replacement": replacement} if replacement else {}
-    bgcore.export(fit.fitted, out, mask_options=mask_options, transparent=True, progress=progress, **extra)
+    try:
+        bgcore.export(fit.fitted, out, mask_options=mask_options, transparent=True, progress=progress, **extra)
+    finally:
+        release_memory()
     zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
     st.session_state.export = (key, out)
     return out
