@@ -344,14 +344,14 @@ def current_fit() -> Fit | None:
 
 
 def frame(clip: Clip, index: int):
-    """Decoded frame ``index`` of the clip, uint8 RGB, found by a seek; cached so that a slider
-    elsewhere does not decode it again."""
-    return _frame(clip.video, clip.digest, index)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _frame(_video: bgcore.Video, digest: str, index: int):
-    return _video.frame(index)
+    """Decoded frame ``index`` of the clip, uint8 RGB, found by a seek. The session keeps the
+    latest, so that a slider elsewhere does not decode it again; only one: a 4K frame is 25 MB,
+    and a server-wide cache of 64 could hold 1.6 GB."""
+    key = (clip.digest, index)
+    kept = st.session_state.get("frame")
+    if kept is None or kept[0] != key:
+        kept = st.session_state["frame"] = (key, clip.video.frame(index))
+    return kept[1]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
