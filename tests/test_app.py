@@ -3,6 +3,7 @@
 import os
 import shutil
 import subprocess
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -409,3 +410,27 @@ def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
     app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", huge, "image/png")).run()
     click(app, "Remove background")
     assert len(app.error) == 1 and "megapixels" in app.error[0].value
+
+
+def test_one_fit_at_a_time_on_the_server_and_the_others_are_told():
+    """Each fit holds its sample (up to 256 MB): a second session waits for its turn, saying so."""
+    first_in, first_may_end, second_in, said = (threading.Event(), threading.Event(), threading.Event(), [])
+
+    def first():
+        with state._fit_turn():
+            first_in.set()
+            first_may_end.wait(10)
+
+    def second():
+        with state._fit_turn(lambda *stage: said.append(stage)):
+            second_in.set()
+
+    sessions = [threading.Thread(target=first), threading.Thread(target=second)]
+    sessions[0].start()
+    assert first_in.wait(10)
+    sessions[1].start()
+    assert not second_in.wait(0.5) and said == [("queue", 0.0)]  # waiting, and the page says why
+    first_may_end.set()
+    assert second_in.wait(10)  # its turn came when the first ended
+    for session in sessions:
+        session.join()
