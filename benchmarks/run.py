@@ -238,7 +238,7 @@ def server_memory_section(args):
                 _peaks(three), f"{three['total'] / one['total']:.2f}x", f"< {server_memory.THREE_TARGET_MB} MB",
                 three["total"] < server_memory.THREE_TARGET_MB)]
     return rows, [f"`streamlit run app.py` afresh for each measure, a chromium a session (upload, Remove "
-                  f"background, the Results page); the server's peak with its ffmpeg children's at that "
+                  f"background, the Results page, Export); the server's peak with its ffmpeg children's at that "
                   f"moment. Community Cloud's smallest app has {server_memory.CLOUD_MB} MB: three sessions "
                   f"took {three['total'] / server_memory.CLOUD_MB:.0%} of it."]
 

@@ -3,12 +3,12 @@
     PYTHONPATH=$PWD python benchmarks/server_memory.py           # real clips from ../shared/data (~3 min)
     PYTHONPATH=$PWD python benchmarks/server_memory.py --quick   # a 160x120 synthetic clip, for CI
 
-Each session uploads a clip, removes its background with the default method and waits for the
-Results page, as a person would, in Debian's chromium driven by Playwright. The server is started
-afresh for each measure (``streamlit run app.py``); its resident memory and its children's (the
-ffmpeg decoders and encoders, by their proportional share: they share one binary's pages) are read
-from /proc ten times a second. The reference, measured
-in the same run, is one session on the first clip: the table gives each figure's ratio to it.
+Each session uploads a clip, removes its background with the default method, sees the Results
+page and exports the videos, as a person would, in Debian's chromium driven by Playwright. The
+server is started afresh for each measure (``streamlit run app.py``); its resident memory and its
+children's (the ffmpeg decoders and encoders, by their proportional share: they share one binary's
+pages) are read from /proc ten times a second. The reference, measured in the same run, is one
+session on the first clip: the table gives each figure's ratio to it.
 Streamlit Community Cloud's smallest app has 690 MB for the server and its children.
 """
 
@@ -144,7 +144,8 @@ def serve():
 
 
 def session(url: str, clip: Path, errors: list) -> None:
-    """One person, in a browser of their own: upload, Next, Remove background, the Results page.
+    """One person, in a browser of their own: upload, Next, Remove background, the Results page,
+    Export (the videos made, ready to download).
     (Playwright's sync API belongs to the thread that started it: one a session, so that they overlap.)"""
     from playwright.sync_api import sync_playwright
 
@@ -157,6 +158,8 @@ def session(url: str, clip: Path, errors: list) -> None:
             page.get_by_role("button", name="Next: choose a method").click(timeout=SLOW_MS)
             page.get_by_role("button", name="Remove background").click(timeout=SLOW_MS)
             page.get_by_text("The background plate").wait_for(timeout=SLOW_MS)
+            page.get_by_role("link", name="Export the videos").click(timeout=SLOW_MS)
+            page.get_by_text("Foreground video (MP4)").wait_for(timeout=SLOW_MS)
         except Exception as error:  # reported at the end, not lost in a thread
             shot = CACHE / f"server_memory-{clip.stem}.png"
             page.screenshot(path=str(shot))

@@ -412,17 +412,18 @@ def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
     assert len(app.error) == 1 and "megapixels" in app.error[0].value
 
 
-def test_one_fit_at_a_time_on_the_server_and_the_others_are_told():
-    """Each fit holds its sample (up to 256 MB): a second session waits for its turn, saying so."""
+def test_one_run_at_a_time_on_the_server_and_the_others_are_told():
+    """A fit holds its sample (up to 256 MB), an export its encoders: a second session waits for its
+    turn, saying so."""
     first_in, first_may_end, second_in, said = (threading.Event(), threading.Event(), threading.Event(), [])
 
     def first():
-        with state._fit_turn():
+        with state._turn():
             first_in.set()
             first_may_end.wait(10)
 
     def second():
-        with state._fit_turn(lambda *stage: said.append(stage)):
+        with state._turn(lambda *stage: said.append(stage)):
             second_in.set()
 
     sessions = [threading.Thread(target=first), threading.Thread(target=second)]

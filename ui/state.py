@@ -291,7 +291,7 @@ def fit(clip: Clip, *, method: str, params: dict, progress=None) -> Fit:
                          .encode()).hexdigest()[:16]
     fits = st.session_state.fits
     if key not in fits:
-        with _fit_turn(progress):
+        with _turn(progress):
             fits[key] = bgcore.fit_clip(clip.video, method=method, params=params, progress=progress,
                                         **chosen)
         for old in list(fits)[:-KEPT_FITS]:
@@ -300,23 +300,24 @@ def fit(clip: Clip, *, method: str, params: dict, progress=None) -> Fit:
     return st.session_state.fit
 
 
-FITS_AT_ONCE = 1
-"""Fits the server runs at a time. Each holds its sample (up to SAMPLE_BUDGET, 256 MB) and about a
-third as much again while fitting: three at once took the server to 778 MB, one at a time to 520
-(benchmarks/server_memory.py), where Community Cloud's smallest app has 690 MB. On two cores
-three fits at once take about as long as one after another."""
+RUNS_AT_ONCE = 1
+"""Fits and exports the server runs at a time. A fit holds its sample (up to SAMPLE_BUDGET,
+256 MB) and about a third as much again; an export's ffmpeg encoders take about 230 MB at 640x360.
+Three fits at once took the server to 764-778 MB, one at a time to 564-628 with the two others'
+clips open (benchmarks/server_memory.py), where Community Cloud's smallest app has 690 MB. On two
+cores, runs at once take about as long as one after another."""
 
 
 @st.cache_resource(show_spinner=False)
-def _fit_turns() -> threading.Semaphore:
-    return threading.Semaphore(FITS_AT_ONCE)
+def _turns() -> threading.Semaphore:
+    return threading.Semaphore(RUNS_AT_ONCE)
 
 
 @contextmanager
-def _fit_turn(progress=None):
-    """Wait for a turn to fit (saying so through ``progress`` when others are fitting), then hand
-    back to the system the memory the fit freed."""
-    turns = _fit_turns()
+def _turn(progress=None):
+    """Wait for a turn to run (saying so through ``progress`` when others are running), then hand
+    back to the system the memory the run freed."""
+    turns = _turns()
     if not turns.acquire(blocking=False):
         if progress:
             progress("queue", 0.0)
@@ -325,10 +326,10 @@ def _fit_turn(progress=None):
         yield
     finally:
         turns.release()
-        release_memory()
+        _release_memory()
 
 
-def release_memory() -> None:
+def _release_memory() -> None:
     """Return freed memory to the system. glibc keeps what a run freed for its thread to reuse
     (75 MB after fitting the road clip), and Streamlit runs each rerun in a thread of its own,
     so that sessions one after another would each leave that much behind."""
@@ -387,10 +388,8 @@ def export(fit: Fit, *, mask_options: bgcore.MaskOptions, replacement: str | Non
     st.session_state.export = None  # its folder is emptied now: a failed export must not leave it named
     out = _folder("export")
     extra = {"replacement": replacement} if replacement else {}
-    try:
+    with _turn(progress):
         bgcore.export(fit.fitted, out, mask_options=mask_options, transparent=True, progress=progress, **extra)
-    finally:
-        release_memory()
     zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
     st.session_state.export = (key, out)
     return out
