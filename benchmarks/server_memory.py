@@ -155,8 +155,8 @@ def session(url: str, clip: Path, errors: list) -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(url)
             # Upload once the first run is over (the how-it-works picture drawn), as tests/test_browser.py
-            # does: a clip chosen during it left the click on Next unanswered in one session of three, in
-            # two runs of about ten here (the Clip page with its Next button, ten minutes later).
+            # does: a clip chosen during it left the click on Next unanswered now and then (one session
+            # of three, in about one run of ten: the Clip page and its Next button, ten minutes later).
             page.get_by_text("Mask", exact=True).wait_for(timeout=SLOW_MS)
             page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW_MS)
             page.locator("input[type=file]").first.set_input_files(str(clip))
