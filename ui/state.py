@@ -303,9 +303,9 @@ def fit(clip: Clip, *, method: str, params: dict, progress=None) -> Fit:
 RUNS_AT_ONCE = 1
 """Fits and exports the server runs at a time. A fit holds its sample (up to SAMPLE_BUDGET,
 256 MB) and about a third as much again; an export's ffmpeg encoders take about 230 MB at 640x360.
-Three fits at once took the server to 764-778 MB, one at a time to 564-628 with the two others'
-clips open (benchmarks/server_memory.py), where Community Cloud's smallest app has 690 MB. On two
-cores, runs at once take about as long as one after another."""
+Three sessions fitting at once took the server to 764-778 MB, one at a time to 564-628
+(benchmarks/server_memory.py), where Community Cloud's smallest app has 690 MB. On two cores, runs
+at once gain little time: the three sessions took 88-98 s at once, 78-130 s in turn (a loaded machine)."""
 
 
 @st.cache_resource(show_spinner=False)
