@@ -4,7 +4,7 @@
     python benchmarks/run.py --quick --out /tmp/BENCHMARKS.md                # well under a minute, for CI
 
 Calls the ``main(argv)`` of svd.py, kmeans.py, pipeline.py, memory.py, rpca.py, seek.py, upload.py,
-estimate.py, quality.py, startup.py and live.py and writes a Markdown table a comparison (what, reference, ours, ratio, target,
+estimate.py, rerender.py, quality.py, startup.py, live.py and server_memory.py and writes a Markdown table a comparison (what, reference, ours, ratio, target,
 met), the machine's facts and the command that regenerates the file. Each script runs its reference
 and ours in the same run on the same data. Quick mode runs small inputs once: it shows that the scripts work, its figures
 mean little. What needs ../shared/data is skipped, with a line saying so, where it is absent.
@@ -35,8 +35,10 @@ import live
 import memory
 import pipeline
 import quality
+import rerender
 import rpca
 import seek
+import server_memory
 import startup
 import svd
 import upload
@@ -198,6 +200,15 @@ def estimate_section(args):
                   "and apply seconds."]
 
 
+def rerender_section(args):
+    r = rerender.main(argv(args, "--cache", str(args.cache)))
+    return [row(f"a new background on the Export page, {r['clip']} ({r['frames']} frames)",
+                f"{r['all_s']:.1f} s (every output again)", f"{r['composite_s']:.1f} s (the composite alone)",
+                f"{r['ratio']:.2f}x", "< 1x", r["ratio"] < 1)], \
+        ["The page's outputs are kept, keyed on the fit, the mask settings and their own options; the "
+         "composite reads the kept mask PNGs."]
+
+
 def quality_section(args):
     result = quality.main(argv(args, *(["--methods", *QUICK_QUALITY] if args.quick else [])))
     rows, results = [], result["rows"]
@@ -262,12 +273,34 @@ def live_section(args):
                   + f". Capturing the empty scene took {result['capture_ms']:.0f} ms."]
 
 
+def server_memory_section(args):
+    result = server_memory.main(argv(args))
+    if not result:
+        return [], [absent(args.data / server_memory.CLIPS[0])]
+    one, three = result["one"], result["three"]
+    rows = [row(f"one session: {result['clips'][0]}", "—", _peaks(one), "—", f"< {server_memory.ONE_TARGET_MB} MB",
+                one["total"] < server_memory.ONE_TARGET_MB),
+            row(f"three sessions at once: {', '.join(result['clips'])}", f"one session {one['total']:.0f} MB",
+                _peaks(three), f"{three['total'] / one['total']:.2f}x", f"< {server_memory.THREE_TARGET_MB} MB",
+                three["total"] < server_memory.THREE_TARGET_MB)]
+    return rows, [f"`streamlit run app.py` afresh for each measure, a chromium a session (upload, Remove "
+                  f"background, the Results page, Export); the server's peak with its ffmpeg children's at that "
+                  f"moment. Community Cloud's smallest app has {server_memory.CLOUD_MB} MB: three sessions "
+                  f"took {three['total'] / server_memory.CLOUD_MB:.0%} of it."]
+
+
+def _peaks(peak: dict) -> str:
+    return (f"{peak['total']:.0f} MB (server alone {peak['server']:.0f}, ffmpeg alone {peak['ffmpeg']:.0f}; "
+            f"{peak['seconds']:.0f} s)")
+
+
 SECTIONS = [("SVD background", svd, svd_section), ("K-means background", kmeans, kmeans_section),
             ("End to end against OpenCV", pipeline, pipeline_section), ("Memory", memory, memory_section),
             ("Robust PCA", rpca, rpca_section), ("Frame by index", seek, seek_section),
             ("Upload", upload, upload_section), ("Time estimate", estimate, estimate_section),
+            ("A new background", rerender, rerender_section),
             ("Quality", quality, quality_section), ("Start-up", startup, startup_section),
-            ("Live", live, live_section)]
+            ("Live", live, live_section), ("Server memory", server_memory, server_memory_section)]
 
 
 def table(rows) -> list[str]:

@@ -612,11 +612,12 @@ class TransparentWriter(VideoWriter):
 
     def _start(self, pix_fmt_in: str):
         # realtime / cpu-used 8: about 400 frames/s at 320x240 here, against a few with VP9's defaults.
+        # No look-ahead (without alt-ref frames it gives little): 44 MB less at 640x360, 493 KB not 497.
         writer = imageio_ffmpeg.write_frames(
             _url(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuva420p",
             fps=self._args["fps"], codec="libvpx-vp9", quality=None, macro_block_size=1, ffmpeg_log_level="fatal",
             output_params=["-crf", str(self._args["crf"]), "-b:v", "0", "-deadline", "realtime",
-                           "-cpu-used", "8", "-row-mt", "1", "-auto-alt-ref", "0"])
+                           "-cpu-used", "8", "-row-mt", "1", "-auto-alt-ref", "0", "-lag-in-frames", "0"])
         writer.send(None)
         return writer
 

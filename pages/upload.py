@@ -34,11 +34,14 @@ def source_ui() -> None:
                 state.load_sample()
             st.switch_page(PAGES["method"])
         if upload is not None and upload.file_id != st.session_state.get("upload_id"):
-            st.session_state.upload_id = upload.file_id
             st.session_state.upload_error = None
             with st.spinner("Reading the clip…"):
                 state.load_upload(upload.name, upload.getvalue())
+            # Marked as read once read: a run stopped before (another rerun came) reads it again.
+            st.session_state.upload_id = upload.file_id
     except ValueError as error:
+        if upload is not None:
+            st.session_state.upload_id = upload.file_id
         st.session_state.upload_error = str(error)
     if upload is not None and st.session_state.get("upload_error"):
         st.error(plain(st.session_state.upload_error), icon=":material/error:")  # it may name the file

@@ -1,6 +1,7 @@
 """The app's pages through streamlit's AppTest: the sample path, uploads, methods, downloads, errors."""
 
 import subprocess
+import threading
 import zipfile
 from pathlib import Path
 
@@ -465,3 +466,28 @@ def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
     app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", huge, "image/png")).run()
     click(app, "Remove background")
     assert len(app.error) == 1 and "megapixels" in app.error[0].value
+
+
+def test_one_run_at_a_time_on_the_server_and_the_others_are_told():
+    """A fit holds its sample (up to 256 MB), an export its encoders: a second session waits for its
+    turn, saying so."""
+    first_in, first_may_end, second_in, said = (threading.Event(), threading.Event(), threading.Event(), [])
+
+    def first():
+        with state._turn(lambda *stage: None):
+            first_in.set()
+            first_may_end.wait(10)
+
+    def second():
+        with state._turn(lambda *stage: said.append(stage)):
+            second_in.set()
+
+    sessions = [threading.Thread(target=first), threading.Thread(target=second)]
+    sessions[0].start()
+    assert first_in.wait(10)
+    sessions[1].start()
+    assert not second_in.wait(1.5) and said and set(said) == {("queue", 0.0)}  # waiting, and the page says why
+    first_may_end.set()
+    assert second_in.wait(10)  # its turn came when the first ended
+    for session in sessions:
+        session.join()

@@ -12,7 +12,7 @@ from conftest import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("SVD background", "K-means background", "End to end against OpenCV", "Memory", "Robust PCA",
-            "Frame by index", "Quality", "Start-up", "Live")
+            "Frame by index", "Quality", "Start-up", "Live", "Server memory")
 NEEDS_DATA = {"SVD background"}
 
 

@@ -133,6 +133,6 @@ def test_stop_ends_a_fit_or_an_export_and_its_ffmpeg_processes(stage, tmp_path, 
     job.stop()
     assert job.stopped and not job.running and not ffmpeg_processes(folder)
     if stage == "apply":
-        assert work(app).export is None and not list((Path(folder) / "export").iterdir())
+        assert work(app).export == {} and not list((Path(folder) / "exports").iterdir())
     else:
         assert work(app).fits == {} and current_fit(app) is None

@@ -9,10 +9,12 @@ found again from the id in the page's URL after a reload. Fits and exports run a
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import shutil
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,9 +283,10 @@ def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | N
                 if key in current.fits:
                     continue
                 job.detail = label
-                fitted = bgcore.fit_clip(clip.video, method=method, params=params, **chosen,
-                                         progress=lambda stage, fraction: job.report(
-                                             stage, (number + fraction) / len(runs)))
+                with _turn(job.report):
+                    fitted = bgcore.fit_clip(clip.video, method=method, params=params, **chosen,
+                                             progress=lambda stage, fraction: job.report(
+                                                 stage, (number + fraction) / len(runs)))
                 sessions.save_fit(current, key, fitted)
         finally:
             clip.video.close()  # a stop: the decoder of the sample, at once
@@ -311,6 +314,40 @@ def choose_fit(key: str) -> None:
 def _choose(current: sessions.Work, key: str) -> None:  # also from a job's thread: no st.session_state
     current.fit_key = key
     sessions.save(current)
+
+
+RUNS_AT_ONCE = 1
+"""Fits and exports the server runs at a time. A fit holds its sample (up to SAMPLE_BUDGET,
+256 MB) and about a third as much again; an export's ffmpeg encoders take about 230 MB at 640x360.
+Three sessions fitting at once took the server to 764-778 MB, one at a time to 564-628
+(benchmarks/server_memory.py), where Community Cloud's smallest app has 690 MB. On two cores, runs
+at once gain little time: the three sessions took 88-98 s at once, 78-130 s in turn (a loaded machine)."""
+
+
+_TURNS = threading.Semaphore(RUNS_AT_ONCE)
+
+
+@contextmanager
+def _turn(progress):
+    """Wait for a turn to run, saying so through ``progress`` (a job's report, which raises when
+    the person stops it meanwhile), then hand back to the system the memory the run freed."""
+    while not _TURNS.acquire(timeout=0.5):
+        progress("queue", 0.0)
+    try:
+        yield
+    finally:
+        _TURNS.release()
+        _release_memory()
+
+
+def _release_memory() -> None:
+    """Return freed memory to the system. glibc keeps what a run freed for its thread to reuse
+    (75 MB after fitting the road clip), and Streamlit runs each rerun in a thread of its own,
+    so that sessions one after another would each leave that much behind."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def current_fit() -> Fit | None:
@@ -347,14 +384,14 @@ def _start(current: sessions.Work, job: jobs.Job) -> jobs.Job:
 
 
 def frame(clip: Clip, index: int):
-    """Decoded frame ``index`` of the clip, uint8 RGB, found by a seek; cached so that a slider
-    elsewhere does not decode it again."""
-    return _frame(clip.video, clip.digest, index)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _frame(_video: bgcore.Video, digest: str, index: int):
-    return _video.frame(index)
+    """Decoded frame ``index`` of the clip, uint8 RGB, found by a seek. The session keeps the
+    latest, so that a slider elsewhere does not decode it again; only one: a 4K frame is 25 MB,
+    and a server-wide cache of 64 could hold 1.6 GB."""
+    key = (clip.digest, index)
+    kept = st.session_state.get("frame")
+    if kept is None or kept[0] != key:
+        kept = st.session_state["frame"] = (key, clip.video.frame(index))
+    return kept[1]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -368,8 +405,10 @@ def differences(_fitted: bgcore.FittedClip, key: str):
 
 @st.cache_resource(show_spinner="Drawing the picture…")
 def how_it_works() -> dict:
-    """Frame, background and mask of the sample's middle frame (median method: quick), once per server."""
-    fitted = bgcore.fit_clip(_sample_path(), method="median")
+    """Frame, background and mask of the sample's middle frame (median method: quick), once per server.
+    On 5 frames a second: the same picture as on all 15, from a third of the memory (+64 MB, not +150,
+    at the first visit to the server)."""
+    fitted = bgcore.fit_clip(_sample_path(), method="median", fps=5.0)
     middle = fitted.indices[len(fitted.indices) // 2]
     return plots.frame_views(fitted, next(bgcore.read_frames(fitted.source, [middle])))
 
@@ -403,8 +442,9 @@ def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, o
         out = Path(tempfile.mkdtemp(dir=current.folder / "exports"))
         masks = done.get(keys.get("masks"))  # a kept masks.zip: its PNGs beside it spare the masking
         try:
-            bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, progress=job.report,
-                          masks=None if masks is None else masks.parent / "masks")
+            with _turn(job.report):
+                bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, progress=job.report,
+                              masks=None if masks is None else masks.parent / "masks")
             if "masks" in missing:
                 zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
         except BaseException:

@@ -10,8 +10,8 @@ import streamlit as st
 import bgcore
 from ui import state
 
-STAGES = {"probe": "Reading the clip", "sample": "Decoding frames", "fit": "Fitting the background",
-          "apply": "Encoding the videos"}
+STAGES = {"queue": "Waiting: another run on this server goes first", "probe": "Reading the clip",
+          "sample": "Decoding frames", "fit": "Fitting the background", "apply": "Encoding the videos"}
 CLEANUP = {
     # strength: (opening radius, closing radius, fill holes and trim outlines, smallest blob in
     # pixels), working scale
