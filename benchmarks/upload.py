@@ -13,10 +13,12 @@ and ffmpeg's own decode with nothing kept (``-f null``), in the same run, best o
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import imageio_ffmpeg
 
@@ -41,11 +43,14 @@ def best(function, repeats=2) -> float:
 
 def upload(path) -> None:
     import streamlit as st
-    from ui import state
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the app's ui/, which is not installed
+    from ui import sessions, state
 
     data = path.read_bytes()
-    with tempfile.TemporaryDirectory() as workdir:
-        st.session_state.clip, st.session_state.workdir = None, tempfile.TemporaryDirectory(dir=workdir)
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["BGREMOVE_SESSIONS"] = folder
+        os.chmod(folder, 0o700)
+        st.session_state.session = sessions.new().id
         clip = state.load_upload(path.name, data)
         estimate(clip.info)
 
