@@ -12,7 +12,8 @@ from conftest import SHARED_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("SVD background", "K-means background", "End to end against OpenCV", "Memory", "Robust PCA",
-            "Frame by index", "Quality", "Start-up", "Live", "Server memory")
+            "Frame by index", "Upload", "Time estimate", "A new background", "Quality", "Start-up", "Live",
+            "Server memory")
 NEEDS_DATA = {"SVD background"}
 
 
