@@ -225,6 +225,23 @@ def test_the_downloaded_foreground_keeps_the_clips_sound(server, browser, tmp_pa
     assert codec == "aac" and abs(seconds - 3.0) < 0.1 and np.abs(samples).max() > 0.3
 
 
+def test_compare_shows_two_methods_side_by_side_with_their_f_measure(server, browser):
+    page = _new_page(browser)
+    page.goto(server, timeout=SLOW)
+    page.get_by_role("button", name="Use the sample clip").click(timeout=SLOW)
+    page.get_by_role("button", name="Remove background").wait_for(timeout=SLOW)
+    page.get_by_role("link", name="Compare").first.click()
+    page.get_by_role("button", name="Compare").click(timeout=SLOW)  # the first two methods, preselected
+    facts = page.get_by_text(re.compile(r"s to fit · F-measure"))
+    facts.nth(1).wait_for(timeout=SLOW)
+    scores = [float(text.rsplit(" ", 1)[1]) for text in facts.all_inner_texts()]
+    assert len(scores) == 2 and all(0.8 < score <= 1 for score in scores), scores
+    assert page.get_by_text("Mask", exact=True).count() == 2 and page.get_by_text("Foreground", exact=True).count() == 2
+    for width in (1400, 390):
+        page.set_viewport_size({"width": width, "height": 3200})
+        _screenshot(page, f"6-compare-{width}")
+
+
 def _sessions_files(sessions_folder: Path) -> dict:
     """The fits and exports on the server's disk, with the time each was written."""
     return {path.relative_to(sessions_folder): path.stat().st_mtime_ns
