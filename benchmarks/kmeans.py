@@ -34,8 +34,8 @@ from bgcore.video import read_frames
 
 CLIP = "bmc-video003/Video_003.avi"
 """In the shared data folder."""
-TARGET = 20.0
-"""Ours at least this many times faster."""
+TARGET = 100.0
+"""Ours at least this many times faster (issue 11; 18x in BENCHMARKS.md: not met)."""
 N_INIT = 1
 
 
