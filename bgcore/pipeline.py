@@ -305,7 +305,8 @@ def run(source: PathLike | Video, out_dir: PathLike, *, method: str = DEFAULT_ME
     """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`
     of ``outputs``."""
     chosen = check_outputs(outputs)
-    check_out_dir(out_dir, source, *_inputs(chosen), (params or {}).get("reference_image"))
+    path = source.source if isinstance(source, Video) else source
+    check_out_dir(out_dir, path, *_inputs(chosen), (params or {}).get("reference_image"))
     fitted = fit_clip(source, method=method, params=params, measure=measure, start=start, end=end,
                       fps=fps, scale=scale, progress=progress)
     return export(fitted, out_dir, outputs=chosen, mask_options=mask_options, progress=progress)

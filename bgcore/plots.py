@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .composite import checkerboard
@@ -30,7 +31,7 @@ def frame_views(fitted: FittedClip, frame: np.ndarray, options: MaskOptions = Ma
             "Background": to_display(fitted.model.background(working), fitted.size),
             "Mask": mask.astype(np.uint8) * 255,
             # On a checkerboard, as editors show transparency: a dark subject stays visible.
-            "Foreground": np.where(mask[..., None], frame, checkerboard(frame.shape[1::-1]))}
+            "Foreground": cv2.copyTo(frame, mask.astype(np.uint8), checkerboard(frame.shape[1::-1]).copy())}
 
 
 def spectrum(model: BackgroundModel, rank: int) -> dict | None:

@@ -241,3 +241,9 @@ def test_an_export_can_read_the_masks_of_an_earlier_one_instead_of_masking_again
     (tmp_path / "first" / "masks" / "000012.png").unlink()
     with pytest.raises(ValueError, match="000012.png is missing"):
         bgcore.export(small_fit, tmp_path / "third", outputs=["mask"], masks=tmp_path / "first" / "masks")
+
+
+def test_run_takes_an_opened_video(clip_path, tmp_path):
+    with bgcore.open_video(clip_path) as video:
+        report = bgcore.run(video, tmp_path / "out", method="median", outputs=["mask"], end=2)
+    assert bgcore.probe(tmp_path / "out" / "mask.mp4").frame_count == report["frame_count"] == 30

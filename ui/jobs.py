@@ -90,12 +90,6 @@ def running() -> list[Job]:
         return list(_running)
 
 
-def wait_all(timeout: float | None = None) -> None:
-    """Wait for every running job to end (tests use it where a person would watch the progress)."""
-    for job in running():
-        job.wait(timeout)
-
-
 @atexit.register
 def _stop_all() -> None:
     # The server is stopping (SIGTERM, Ctrl-C): end the jobs so that their ffmpeg children go too.
