@@ -77,8 +77,10 @@ def weighted_difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray
     return luma(np.abs(frame - background))
 
 
-def shadows(frame: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where ``frame`` (H, W, 3) float32 shows ``background`` (H, W, 3) in shadow: two bool (H, W).
+def shadows(frame: np.ndarray, background: np.ndarray,
+            among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``frame`` (H, W, 3) float32 shows ``background`` (H, W, 3) in shadow: two bool (H, W),
+    looking only at the pixels of ``among`` (H, W) bool, if given.
 
     ``cast``: a shadow cast on the background, to count as background. It darkens the
     background (luma ratio in ``SHADOW_RATIO``) without changing its hue (chromaticities within
@@ -100,7 +102,8 @@ def shadows(frame: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.n
     ratio = (frame @ GREY_WEIGHTS + 1) / (background @ GREY_WEIGHTS + 1)
     # Both need darker, and only darker pixels (a tenth on a road) are looked at further: the
     # colour test on them alone halves the time of this function, the most of a frame's mask.
-    where = np.flatnonzero((ratio > SHADOW_RATIO[0]) & (ratio < SHADE_RATIO))
+    darker = (ratio > SHADOW_RATIO[0]) & (ratio < SHADE_RATIO)
+    where = np.flatnonzero(darker if among is None else darker & among)
     mean = cv2.blur(ratio, (5, 5)).ravel()[where]
     variance = cv2.blur(ratio * ratio, (5, 5)).ravel()[where] - mean * mean
     # Channel sums as matrix-vector products: 9 times faster than .sum(axis=-1) here.

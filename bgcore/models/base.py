@@ -121,6 +121,9 @@ class BackgroundModel(Estimator):
     summary = ""
     params: tuple[Param, ...] = ()
     min_threshold = MIN_THRESHOLD
+    in_order = False
+    """True when ``mask`` learns from each frame and must see them one at a time, in order; the
+    others' masks are made on several frames at once (:func:`bgcore.pipeline.export`)."""
     fit_pixels_per_s = 3e6
     """Fitting speed, in pixels of the sample times its frames a second (working scale), and...
     """
@@ -164,16 +167,19 @@ class BackgroundModel(Estimator):
         """Distance (H, W) float32 between ``frame`` (H, W, C) float32 and its background."""
         return masks.difference(frame, self.background(frame))
 
-    def difference_and_share(self, frame: np.ndarray) -> tuple[np.ndarray, float | np.ndarray]:
+    def difference_and_share(self, frame: np.ndarray,
+                             threshold: float | None = None) -> tuple[np.ndarray, float | np.ndarray]:
         """:meth:`difference`, and the share of the threshold over which a pixel joins a
         foreground region it touches (hysteresis, :func:`bgcore.masks.threshold_mask`): a number,
-        or per pixel (H, W); 1 for none."""
+        or per pixel (H, W); 1 for none. Given the ``threshold`` the mask will use, a model
+        may leave out work on pixels that cannot reach their share of it: their difference is
+        only ever compared with it."""
         return self.difference(frame), 1.0
 
     def mask(self, frame: np.ndarray, options: masks.MaskOptions = masks.MaskOptions()) -> np.ndarray:
         """Foreground (H, W) bool of ``frame`` (H, W, C) float32, as OpenCV's ``apply``: the
         threshold ``options`` choose (``"auto"``: ``auto_threshold_``), then their clean-up."""
         threshold = options.resolve_threshold(self.auto_threshold_)
-        difference, share = self.difference_and_share(frame)
+        difference, share = self.difference_and_share(frame, threshold)
         found = masks.threshold_mask(difference, threshold, weak=threshold * share)
         return masks.clean_mask(found, difference, options)

@@ -28,6 +28,8 @@ SHADOW = 127
 class _OpenCVSubtractor(BackgroundModel):
     """Common part of the OpenCV subtractors. learning_rate : "auto" (online) or 0 (frozen)."""
 
+    in_order = True
+
     params = (
         Param("learning_rate", "After fitting", "auto: keeps learning frame after frame, as OpenCV "
               "does; 0: frozen after the sample, so a frame always gets the same mask.",
