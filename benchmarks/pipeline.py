@@ -10,12 +10,13 @@ are switched off on both sides). The floor is the job without any model: one ffm
 decodes the clip and encodes the same two outputs with the same settings (the frames themselves
 as the foreground, their grey as the mask). Runs alternate; medians of the repeats are
 reported, and the figure that matters is the ratio of wall times, since this machine is shared
-and noisy.
+and noisy. The CPU seconds of the process and of its ffmpeg children are printed beside.
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import tempfile
 import time
@@ -72,11 +73,20 @@ def floor_pipeline(source: Path, out: Path) -> None:
                     "-map", "0:v:0", "-vf", f"format=gray,{even}", *encode, str(out / "mask.mp4")], check=True)
 
 
-def timed(job) -> float:
+def timed(job) -> tuple[float, float, float]:
+    """Seconds of ``job(folder)``: by the clock, of this process's CPU and of its children's
+    (the ffmpeg decoders and encoders)."""
     with tempfile.TemporaryDirectory() as out:
-        started = time.perf_counter()
+        before, started = _cpu(), time.perf_counter()
         job(Path(out))
-        return time.perf_counter() - started
+        wall = time.perf_counter() - started
+        after = _cpu()
+        return wall, after[0] - before[0], after[1] - before[1]
+
+
+def _cpu() -> tuple[float, float]:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def compare(clip: str, source: Path, methods, repeats: int) -> list[dict]:
@@ -90,10 +100,11 @@ def compare(clip: str, source: Path, methods, repeats: int) -> list[dict]:
                 nonlocal frames
                 frames = run(source, out, method=method, outputs=("foreground", "mask", "background"))["frame_count"]
             times[method].append(timed(ours))
-    reference, floor = median(times[REFERENCE]), median(times[FLOOR])
-    return [{"clip": clip, "pipeline": name, "frames": frames, "seconds": median(t),
-             "fps": frames / median(t), "ratio_to_mog2": median(t) / reference, "ratio_to_floor": median(t) / floor}
-            for name, t in times.items()]
+    wall = {name: median(t[0] for t in runs) for name, runs in times.items()}
+    return [{"clip": clip, "pipeline": name, "frames": frames, "seconds": wall[name], "fps": frames / wall[name],
+             "cpu_s": median(t[1] for t in runs), "ffmpeg_cpu_s": median(t[2] for t in runs),
+             "ratio_to_mog2": wall[name] / wall[REFERENCE], "ratio_to_floor": wall[name] / wall[FLOOR]}
+            for name, runs in times.items()]
 
 
 def main(argv=None) -> list[dict]:

@@ -117,9 +117,9 @@ def pipeline_section(args):
         what, ours = f"{r['clip']} ({r['frames']} frames), {r['pipeline']}", f"{r['seconds']:.1f} s ({r['fps']:.0f} fps)"
         if r["pipeline"] == DEFAULT_METHOD:
             rows.append(row(f"{what} (default), against the floor",
-                            "floor {seconds:.1f} s ({fps:.0f} fps); MOG2 {mog2:.2f}x it".format(
+                            "floor {seconds:.1f} s ({fps:.0f} fps), CPU {ffmpeg_cpu_s:.1f} s; MOG2 {mog2:.2f}x it".format(
                                 **floor[r["clip"]], mog2=reference[r["clip"]]["seconds"] / floor[r["clip"]]["seconds"]),
-                            ours,
+                            f"{ours}, CPU {r['cpu_s'] + r['ffmpeg_cpu_s']:.1f} s ({r['ffmpeg_cpu_s']:.1f} s of it in ffmpeg)",
                             f"{r['ratio_to_floor']:.2f}x the floor's time", f"≤ {pipeline.FLOOR_TARGET:g}x",
                             r["ratio_to_floor"] <= pipeline.FLOOR_TARGET))
         rows.append(row(what, "MOG2 {seconds:.1f} s ({fps:.0f} fps)".format(**reference[r["clip"]]), ours,
