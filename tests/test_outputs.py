@@ -247,3 +247,14 @@ def test_run_takes_an_opened_video(clip_path, tmp_path):
     with bgcore.open_video(clip_path) as video:
         report = bgcore.run(video, tmp_path / "out", method="median", outputs=["mask"], end=2)
     assert bgcore.probe(tmp_path / "out" / "mask.mp4").frame_count == report["frame_count"] == 30
+
+
+@pytest.mark.parametrize("method", ["mode", "mog2"])
+def test_masks_made_in_threads_are_each_frames_own_in_order(clip_path, tmp_path, monkeypatch, method):
+    monkeypatch.setattr(bgcore.pipeline, "WORKERS", 3)
+    bgcore.export(bgcore.fit_clip(clip_path, method=method, end=2), tmp_path, outputs=["masks"])
+    fitted = bgcore.fit_clip(clip_path, method=method, end=2)  # MOG2 learns from each frame: a fresh one
+    expected = [fitted.mask(frame) for frame in read_frames(clip_path, fitted.indices)]
+    written = [cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) > 127 for path in sorted((tmp_path / "masks").iterdir())]
+    assert len(written) == len(expected) == 30
+    assert all(np.array_equal(mask, truth) for mask, truth in zip(written, expected))
