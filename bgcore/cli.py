@@ -22,7 +22,7 @@ from .limits import LIMITS
 from .masks import MAX_RADIUS, MaskOptions
 from .models import DEFAULT_METHOD, METHODS
 from .outputs import OPTIONS, OUTPUTS, CompositeVideo
-from .pipeline import DEFAULT_OUTPUTS, MIN_SCALE, check_out_dir, run
+from .pipeline import DEFAULT_OUTPUTS, MIN_SCALE, WORKING_PIXELS, check_out_dir, run
 from .video import VideoError, check_image
 
 MAX_FPS = 1000.0
@@ -125,8 +125,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-trim", action="store_true",
                    help="keep the outline pixels an object only partly covers")
     p.add_argument("--scale", type=_number(MIN_SCALE, 1, auto=True), default="auto",
-                   help=f"working scale from {MIN_SCALE} to 1 for fitting, or 'auto' to fit a 256 MB "
-                        "budget (default); outputs keep the input's size")
+                   help=f"working scale from {MIN_SCALE} to 1 for fitting and masking, or 'auto': about "
+                        f"{WORKING_PIXELS:,} pixels a frame within a 256 MB budget (default); outputs keep "
+                        "the input's size")
     p.add_argument("--fps", type=_number(0.01, MAX_FPS), default=None,
                    help=f"keep about this many frames a second, 0.01 to {MAX_FPS:g} (every n-th frame; "
                         "default: all)")

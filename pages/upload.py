@@ -3,6 +3,7 @@
 import streamlit as st
 
 from bgcore.estimate import estimate
+from bgcore.pipeline import WORKING_PIXELS
 from ui import state
 from ui.widgets import PAGES, plain, seconds_text
 
@@ -59,8 +60,9 @@ def prepare_ui(clip: state.Clip) -> dict:
                          help="Fewer frames a second: quicker, and a smaller file.",
                          **state.keep(f"{key}.fps", "original"))
     scale = size.selectbox("Working scale", SCALES, format_func=lambda s: "Automatic" if s == "auto" else f"{s:.0%}",
-                           help="The size at which the background is learned; the videos keep the clip's size. "
-                                "Automatic keeps memory under 256 MB.", **state.keep(f"{key}.scale", "auto"))
+                           help="The size at which the background is learned and the masks are made; the "
+                                f"videos keep the clip's size. Automatic: about {WORKING_PIXELS:,} pixels a "
+                                "frame (a third of 1280x720), within 256 MB of memory.", **state.keep(f"{key}.scale", "auto"))
     return {"start": start, "end": None if end >= duration else end,
             "fps": None if fps == "original" else float(fps), "scale": scale}
 
