@@ -52,16 +52,20 @@ def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tupl
     # Smoothed counts reach 4 x count: 16 bits hold them for any sample the pipeline takes,
     # at half the memory of 32 (two (bins, pixels) arrays: 16 MB at 640x360).
     histogram = np.zeros((bins + 2, pixels), np.uint16 if 4 * count < 2**16 else np.int32)
-    columns = np.arange(pixels)
+    # Flat indices (bin + 1) * pixels + pixel, each pixel once a frame: no repeated index. Five
+    # times faster than floor_divide and a 2-D fancy index (BIN is a power of 2: x / BIN exactly).
+    flat, offset, scale = histogram.reshape(-1), np.arange(pixels) + pixels, np.float32(1 / BIN)
     for frame in frames:
-        index = np.clip(luma(frame).ravel() // BIN, 0, bins - 1).astype(np.intp)
-        histogram[index + 1, columns] += 1  # each pixel once a frame: no repeated index
+        index = np.clip(luma(frame).ravel() * scale, 0, bins - 1).astype(np.intp)
+        index *= pixels
+        index += offset
+        flat[index] += 1
     smoothed = histogram[1:-1] * 2  # in place from here: a + 2b + c would make three temporaries
     smoothed += histogram[:-2]
     smoothed += histogram[2:]
     centre = ((smoothed.argmax(axis=0) + 0.5) * BIN).astype(np.float32).reshape(height, width)
     del histogram, smoothed
-    background, _, _ = _near_mean(frames, lambda frame: np.abs(luma(frame) - centre) <= REACH)
+    background, _, _ = _near_mean(frames, lambda frame: np.abs(luma(frame) - centre) <= REACH, squares=False)
     if progress:
         progress(0.5)
     background, squares, members = _near_mean(frames, lambda frame: difference(frame, background) <= REACH)
@@ -72,22 +76,29 @@ def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tupl
     return background, np.sqrt(variance).astype(np.float32)
 
 
-def _near_mean(frames, near):
-    """Per pixel, the mean (H, W, C) float32 and mean square (H, W, C) float64 of the frames where
-    ``near(frame)`` (H, W) is true, and their count (H, W); the frames' mean where none is."""
+def _near_mean(frames, near, squares=True):
+    """Per pixel, the mean (H, W, C) float32 and mean square (H, W, C) float64 (None unless
+    ``squares``) of the frames where ``near(frame)`` (H, W) is true, and their count (H, W); the
+    frames' mean where none is."""
     total = np.zeros(frames.shape[1:], np.float64)
-    squares = np.zeros(frames.shape[1:], np.float64)
+    square_total = np.zeros(frames.shape[1:], np.float64) if squares else None
     members = np.zeros(frames.shape[1:3], np.float64)
     for frame in frames:
         chosen = near(frame)
-        total += frame * chosen[..., None]
-        squares += np.square(frame, dtype=np.float64) * chosen[..., None]
+        kept = frame * chosen[..., None]
+        total += kept
+        if squares:  # squared in place: twice as fast as np.square(frame, dtype=np.float64) * chosen
+            kept = kept.astype(np.float64)
+            kept *= kept
+            square_total += kept
         members += chosen
     none = members == 0
     if none.any():
-        total[none], squares[none], members[none] = frames.sum(axis=0)[none], 0, len(frames)
+        total[none], members[none] = frames.sum(axis=0)[none], len(frames)
+        if squares:
+            square_total[none] = 0
     mean = total / members[..., None]
-    return mean.astype(np.float32), squares / members[..., None], members
+    return mean.astype(np.float32), square_total / members[..., None] if squares else None, members
 
 
 def moving_background(frames: np.ndarray, background: np.ndarray,
