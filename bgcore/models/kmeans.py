@@ -14,7 +14,7 @@ from .base import BackgroundModel, Param
 from .median import temporal_median
 
 KS = (2, 3, 4, 5, 6)
-CHUNK = 1024
+CHUNK = 512
 """Pixels clustered at once: the distance array is CHUNK x frames x k floats."""
 OUTLIER_DISTANCE = 4.0
 """k="auto": a frame is unexplained when it lies this many noise levels from its centre..."""
@@ -145,16 +145,15 @@ def _two_means(values, max_iter):
     ones = np.ones(count, np.float32)
     brightness = np.matmul(_weights(values.shape[1]), values)
     ordered = np.sort(brightness, axis=1)
-    mean = (ordered @ ones / count)[:, None]
-    ordered -= mean
+    centred = ordered - (ordered @ ones / count)[:, None]
     # Splitting after the i darkest values of a centred series: the between-cluster sum of
     # squares is S_i^2 (1/i + 1/(T-i)), S_i the sum of those values: each row's running sums,
     # the differences of consecutive rows of OpenCV's integral image (5 times faster than cumsum).
-    score = np.diff(cv2.integral(ordered[:, :-1], sdepth=cv2.CV_64F)[:, 1:], axis=0)
+    running = cv2.integral(centred[:, :-1], sdepth=cv2.CV_64F)[:, 1:]
+    score = np.subtract(running[1:], running[:-1], out=np.empty(centred[:, 1:].shape, np.float32))
     score *= score
     score *= 1 / np.arange(1, count, dtype=np.float32) + 1 / np.arange(count - 1, 0, -1, dtype=np.float32)
-    last = ordered[np.arange(pixels), score.argmax(axis=1)]  # the brightest of the darker part
-    upper = brightness > (last + mean[:, 0])[:, None]
+    upper = brightness > ordered[np.arange(pixels), score.argmax(axis=1)][:, None]
     total = values @ ones
     active = np.arange(pixels)  # pixels whose split still moves: few after the first pass
     part, was = values, upper
@@ -225,11 +224,17 @@ def _squared(delta):
 
 def _member_median(values, member):
     """Per pixel and channel, the median of the frames where ``member`` (p, T) is true, of
-    values (p, C, T). Sorting with the others set to infinity, then picking the middle: the
-    same as ``np.nanmedian`` on NaN-masked values, 7 times faster."""
-    ordered = np.where(member[:, None], values, np.float32(np.inf))
-    ordered.sort(axis=2)
-    size = np.count_nonzero(member, axis=1)[:, None, None]
-    low = np.take_along_axis(ordered, np.broadcast_to((size - 1) // 2, (*values.shape[:2], 1)), 2)
-    high = np.take_along_axis(ordered, np.broadcast_to(size // 2, (*values.shape[:2], 1)), 2)
-    return ((low + high) / 2)[..., 0]
+    values (p, C, T): each channel sorted with the others pushed past every value (the largest
+    float32 added), then the middle of the members. The same as ``np.nanmedian`` on NaN-masked
+    values, 15 times faster (``np.where`` and NumPy's broadcast add are 4-8 times slower here
+    than cv2.add a channel at a time)."""
+    outside = (~member).astype(np.float32)
+    size = values.shape[2] - outside @ np.ones(values.shape[2], np.float32)
+    outside *= np.finfo(np.float32).max
+    rows = np.arange(len(values))
+    low, high = ((size - 1) // 2).astype(np.intp), (size // 2).astype(np.intp)
+    median = np.empty(values.shape[:2], np.float32)
+    for channel in range(values.shape[1]):
+        ordered = np.sort(cv2.add(values[:, channel], outside), axis=1)
+        median[:, channel] = (ordered[rows, low] + ordered[rows, high]) / 2
+    return median
