@@ -116,13 +116,15 @@ class KMeansBackground(BackgroundModel):
                 # The seed's weighted difference of each frame to its centre.
                 distance = np.matmul(_weights(values.shape[1]), np.abs(values - nearest))
                 done = np.mean(distance > OUTLIER_DISTANCE * noise, axis=1) <= OUTLIER_SHARE
-            sizes = np.stack([np.count_nonzero(labels == j, axis=1) for j in range(k)], axis=1)
+            ones = np.ones(values.shape[2], np.float32)
+            sizes = np.stack([(labels == j) @ ones for j in range(k)], axis=1)
             largest = sizes.argmax(axis=1)
-            member = labels == largest[:, None]
-            # The median of the largest cluster, not its mean: robust to stray frames (the seed).
-            background[todo[done]] = _member_median(values[done], member[done])
-            chosen[todo[done]] = k
-            share[todo[done]] = sizes.max(axis=1)[done] / values.shape[2]
+            if done.any():
+                member = labels[done] == largest[done, None]
+                # The median of the largest cluster, not its mean: robust to stray frames (the seed).
+                background[todo[done]] = _member_median(values[done], member)
+                chosen[todo[done]] = k
+                share[todo[done]] = sizes.max(axis=1)[done] / values.shape[2]
             todo, values = todo[~done], values[~done]
             if not len(todo):
                 break
