@@ -1,7 +1,8 @@
 """Per-pixel k-means over time, after "Video Background Extraction Using K-means"
 (``../shared/seeds/003_*.txt``): each pixel's colours over the frames are clustered, the largest
 cluster is the background, and its median is the background colour. Vectorized: Lloyd's
-algorithm runs on a chunk of pixels at once, not one scikit-learn fit per pixel.
+algorithm runs on a chunk of pixels at once, not one scikit-learn fit per pixel; each pixel's
+series lies in a row (``(p, C, T)``), so sorts and sums run along contiguous memory.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from .median import temporal_median
 
 KS = (2, 3, 4, 5, 6)
 CHUNK = 512
-"""Pixels clustered at once: the distance array is CHUNK x frames x k floats."""
+"""Pixels clustered at once: their series (CHUNK x 3 x frames floats, 1.2 MB at 199 frames) stay
+in the processor's cache through the chunk's dozen passes (1024 is as fast, 2048 slower)."""
 OUTLIER_DISTANCE = 4.0
 """k="auto": a frame is unexplained when it lies this many noise levels from its centre..."""
 OUTLIER_SHARE = 0.05
@@ -40,9 +42,10 @@ class KMeansBackground(BackgroundModel):
         clusters need a few dozen values, not hundreds: on bmc-video003, 50 frames give the same
         F-measure as 199 (0.878) in a sixth of the time. None clusters every frame.
     max_iter : int, default 20
-        Lloyd iterations at most (they stop earlier once no centre moves).
+        Lloyd iterations at most (they stop earlier once nothing moves).
     random_state : int
-        Seed of the k-means++ initialisation (Arthur and Vassilvitskii 2007), per pixel.
+        Seed of the k-means++ initialisation (Arthur and Vassilvitskii 2007), per pixel, for
+        k >= 3. k = 2 needs none: it starts from the best split of the pixel's brightness.
 
     Attributes after ``fit``: ``k_`` (H, W) int, the k used at each pixel; ``share_`` (H, W),
     the share of frames in the background cluster.
@@ -140,9 +143,10 @@ def _two_means(values, max_iter):
     centres (p, 2, C). Seeded by the best split of the pixel's luma: its values sorted, the split
     that leaves the least sum of squares about the two means (from running sums). Lloyd's
     iterations in colour then move the split until no frame changes cluster (a fixed point of
-    Lloyd's algorithm, as scikit-learn's KMeans ends on; on bmc-video003 most pixels need one).
-    Deterministic, and 10 times faster than the k-means++ seeding and argmin of :func:`_lloyd`:
-    with two centres, the nearer is one side of a plane, one product a frame."""
+    Lloyd's algorithm, as scikit-learn's KMeans ends on; on bmc-video003, 82 % of the pixels
+    keep the seed's split and 98 % settle within 3 iterations; a second colour of the same
+    brightness is found too). Deterministic, and 3 times faster than :func:`_lloyd`'s k-means++
+    seeding and argmin: with two centres, the nearer is one side of a plane, one product a frame."""
     pixels, _, count = values.shape
     ones = np.ones(count, np.float32)
     brightness = np.matmul(_weights(values.shape[1]), values)
