@@ -65,7 +65,7 @@ def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tupl
     smoothed += histogram[2:]
     centre = ((smoothed.argmax(axis=0) + 0.5) * BIN).astype(np.float32).reshape(height, width)
     del histogram, smoothed
-    background, _, _ = _near_mean(frames, lambda frame: np.abs(luma(frame) - centre) <= REACH, squares=False)
+    background, _, _ = _near_mean(frames, lambda frame: np.abs(luma(frame) - centre) <= REACH)
     if progress:
         progress(0.5)
     background, squares, members = _near_mean(frames, lambda frame: difference(frame, background) <= REACH)
@@ -76,27 +76,23 @@ def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tupl
     return background, np.sqrt(variance).astype(np.float32)
 
 
-def _near_mean(frames, near, squares=True):
-    """Per pixel, the mean (H, W, C) float32 and mean square (H, W, C) float64 (None unless
-    ``squares``) of the frames where ``near(frame)`` (H, W) is true, and their count (H, W); the
-    frames' mean where none is."""
+def _near_mean(frames, near):
+    """Per pixel, the mean (H, W, C) float32 and mean square (H, W, C) float64 of the frames where
+    ``near(frame)`` (H, W) is true, and their count (H, W); the frames' mean where none is."""
     total = np.zeros(frames.shape[1:], np.float64)
-    square_total = np.zeros(frames.shape[1:], np.float64) if squares else None
+    squares = np.zeros(frames.shape[1:], np.float64)
     members = np.zeros(frames.shape[1:3], np.float64)
     for frame in frames:
         chosen = near(frame)
-        # OpenCV adds under a mask in place, 3 times faster than NumPy's products, same sums.
+        # OpenCV adds under a mask in place: the same sums, 3 times faster than NumPy's products.
         cv2.accumulate(frame, total, mask=chosen.view(np.uint8))
-        if squares:
-            cv2.accumulateSquare(frame, square_total, mask=chosen.view(np.uint8))
+        cv2.accumulateSquare(frame, squares, mask=chosen.view(np.uint8))
         members += chosen
     none = members == 0
     if none.any():
-        total[none], members[none] = frames.sum(axis=0)[none], len(frames)
-        if squares:
-            square_total[none] = 0
+        total[none], squares[none], members[none] = frames.sum(axis=0)[none], 0, len(frames)
     mean = total / members[..., None]
-    return mean.astype(np.float32), square_total / members[..., None] if squares else None, members
+    return mean.astype(np.float32), squares / members[..., None], members
 
 
 def moving_background(frames: np.ndarray, background: np.ndarray,
