@@ -39,7 +39,8 @@ def temporal_median(frames: np.ndarray, progress: FitProgress | None = None) -> 
     rows = range(0, frames.shape[1], ROWS)
     for done, row in enumerate(rows, start=1):
         block = frames[:, row:row + ROWS]
-        series = np.sort(cv2.transpose(block.reshape(count, -1)), axis=1)
+        series = cv2.transpose(block.reshape(count, -1))
+        series.sort(axis=1)  # in place: one copy of the block, as np.median made
         middle = (series[:, (count - 1) // 2] + series[:, count // 2]) / 2
         median[row:row + ROWS] = middle.reshape(block.shape[1:])
         if progress:
