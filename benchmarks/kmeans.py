@@ -41,7 +41,7 @@ from bgcore.video import read_frames
 CLIP = "bmc-video003/Video_003.avi"
 """In the shared data folder."""
 TARGET = 100.0
-"""Ours at least this many times faster (issue 11; 18x in BENCHMARKS.md: not met)."""
+"""Ours at least this many times faster (issue 11)."""
 N_INIT = 1
 
 
