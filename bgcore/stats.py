@@ -52,10 +52,14 @@ def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tupl
     # Smoothed counts reach 4 x count: 16 bits hold them for any sample the pipeline takes,
     # at half the memory of 32 (two (bins, pixels) arrays: 16 MB at 640x360).
     histogram = np.zeros((bins + 2, pixels), np.uint16 if 4 * count < 2**16 else np.int32)
-    columns = np.arange(pixels)
+    # Flat indices (bin + 1) * pixels + pixel, each pixel once a frame: no repeated index. Five
+    # times faster than floor_divide and a 2-D fancy index (BIN is a power of 2: x / BIN exactly).
+    flat, offset, scale = histogram.reshape(-1), np.arange(pixels) + pixels, np.float32(1 / BIN)
     for frame in frames:
-        index = np.clip(luma(frame).ravel() // BIN, 0, bins - 1).astype(np.intp)
-        histogram[index + 1, columns] += 1  # each pixel once a frame: no repeated index
+        index = np.clip(luma(frame).ravel() * scale, 0, bins - 1).astype(np.intp)
+        index *= pixels
+        index += offset
+        flat[index] += 1
     smoothed = histogram[1:-1] * 2  # in place from here: a + 2b + c would make three temporaries
     smoothed += histogram[:-2]
     smoothed += histogram[2:]

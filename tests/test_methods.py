@@ -87,6 +87,29 @@ def test_kmeans_auto_picks_one_cluster_for_a_still_pixel_two_for_two_levels_and_
     assert error["auto"] < error[2] / 2, error
 
 
+def test_kmeans_two_clusters_are_the_seeds_even_where_only_the_colour_differs():
+    """k=2 (the best split of a pixel's luma, then Lloyd's iterations in colour) against the
+    seed's scikit-learn fit a pixel: the same background, also where the second colour has the
+    background's brightness (a luma split alone would cut the noise in halves)."""
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(0)
+    grey, red, white = np.array([[100, 100, 100], [160, 70, 100], [230, 230, 230]], np.float32)
+    count, pixels = 90, 40
+    frames = np.empty((count, 1, pixels, 3), np.float32)
+    for i, share in enumerate(np.linspace(0.05, 0.45, pixels)):
+        other = red if i % 2 else white  # red has grey's luma (100.3)
+        frames[:, 0, i] = np.where(rng.random((count, 1)) < share, other, grey)
+    frames += rng.normal(0, 2, frames.shape).astype(np.float32)
+    model = KMeansBackground(k=2, max_frames=None).fit(frames)
+    seed = []
+    for values in frames[:, 0].transpose(1, 0, 2):
+        labels = KMeans(n_clusters=2, n_init=1, random_state=0).fit(values).labels_
+        seed.append(np.median(values[labels == np.bincount(labels).argmax()], axis=0))
+    assert np.abs(model.background_[0] - seed).max() < 0.01
+    assert np.abs(model.background_ - grey).max() < 2 and (model.k_ == 2).all()
+
+
 def test_kmeans_fixed_k_is_deterministic_and_checked():
     frames = series([60, 130, 130, 210], seed=3)
     first = KMeansBackground(k=3, max_frames=None, random_state=7).fit(frames)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..hints import FitProgress
@@ -17,7 +18,7 @@ class MedianBackground(BackgroundModel):
     """
 
     name = "median"
-    fit_pixels_per_s, apply_pixels_per_s = 10e6, 16e6
+    fit_pixels_per_s, apply_pixels_per_s = 36e6, 16e6
     label = "Simple: a busy street"
     technical = "Temporal median of each pixel"
     summary = ("Each spot's middle value over time. Works when people or cars keep moving.")
@@ -29,13 +30,19 @@ class MedianBackground(BackgroundModel):
 def temporal_median(frames: np.ndarray, progress: FitProgress | None = None) -> np.ndarray:
     """Each pixel's median (H, W, C) over frames (T, H, W, C).
 
-    Row by row: np.median copies what it sorts, and a copy of the whole sample would double the
-    peak memory of the run.
+    Row by row: a copy of the whole sample would double the peak memory of the run. Each value's
+    series is put in a row (cv2.transpose) and sorted: np.median along the first axis
+    partitions strided columns, 5 times slower, for the same result.
     """
+    count = len(frames)
     median = np.empty(frames.shape[1:], np.float32)
     rows = range(0, frames.shape[1], ROWS)
     for done, row in enumerate(rows, start=1):
-        median[row:row + ROWS] = np.median(frames[:, row:row + ROWS], axis=0)
+        block = frames[:, row:row + ROWS]
+        series = cv2.transpose(block.reshape(count, -1))
+        series.sort(axis=1)  # in place: one copy of the block, as np.median made
+        middle = (series[:, (count - 1) // 2] + series[:, count // 2]) / 2
+        median[row:row + ROWS] = middle.reshape(block.shape[1:])
         if progress:
             progress(done / len(rows))
     return median
