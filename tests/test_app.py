@@ -254,10 +254,12 @@ def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch, ffm
 
 def test_an_upload_is_probed_once_on_its_way_to_the_results(clip_path, ffmpeg_runs):
     """The probe decodes the whole clip to count its frames (42 s under load for a long one): the
-    upload's check, its preview and the fit share one; the preview is written by that decode."""
+    upload's check, its preview and the fit share one; the preview is written by that decode.
+    Before it, one more ffmpeg reads the header and counts packets (each start costs ~20 ms)."""
     app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
     previews = [command for command in ffmpeg_runs if any(arg.endswith("preview.mp4") for arg in command)]
     assert len(previews) == 1 and "-stats_enc_pre" in previews[0]
+    assert len(ffmpeg_runs) == 2 and "copy" in ffmpeg_runs[0]
     click(app, "Next: choose a method")
     click(app, "Remove background")
     assert titles(app) == ["Results"]
