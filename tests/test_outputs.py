@@ -11,7 +11,7 @@ import pytest
 import bgcore
 from bgcore.files import unpack_images, zip_files
 from bgcore.limits import Limits
-from bgcore.outputs import OUTPUTS, Output, Source
+from bgcore.outputs import OUTPUTS, Output, Source, mask_image
 from bgcore.synthetic import make_clip
 from bgcore.video import TransparentWriter, VideoError, read_alpha, read_frames, write_preview
 from media import audio_track, make_sound_clip
@@ -76,7 +76,7 @@ def test_each_output_writes_what_it_says(name, tmp_path):
     source = Source(SIZE, 10.0, np.full((SIZE[1], SIZE[0], 3), 90, np.uint8))
     with OUTPUTS[name](tmp_path, source, **options) as output:
         for frame, mask in zip(frames, masks):
-            output.write(frame, mask)
+            output.write(frame, mask_image(mask))
     check(tmp_path / OUTPUTS[name].file, frames, masks)
     assert OUTPUTS[name].about().endswith(".") and OUTPUTS[name].title
 
