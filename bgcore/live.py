@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from . import composite as _composite
 from .composite import backdrops, blurred
 from .hints import Size
 from .masks import MaskOptions, clean_mask, difference, shadows, threshold_mask, to_working
@@ -134,31 +135,16 @@ def _exposure(work: np.ndarray, reference: Reference) -> np.ndarray:
     return np.median(ratios, axis=0).astype(np.float32)
 
 
-def alpha(mask: np.ndarray, size: Size, *, feather: float = FEATHER) -> np.ndarray:
-    """A working-scale bool mask as an alpha channel (height, width) float32 in 0..1 at ``size``
-    (width, height): blurred at the working scale and resized with linear interpolation, a
-    quarter of the work of blurring at full size, and no staircase on the edge."""
-    soft = mask.astype(np.float32)
-    if feather > 0:
-        soft = cv2.GaussianBlur(soft, (0, 0), feather)
-    if soft.shape[::-1] != tuple(size):
-        soft = cv2.resize(soft, tuple(size), interpolation=cv2.INTER_LINEAR)
-    return soft
-
-
 def composite(frame: np.ndarray, mask: np.ndarray, backdrop: np.ndarray, *,
               feather: float = FEATHER) -> np.ndarray:
     """The foreground of ``frame`` (H, W, 3) uint8 over ``backdrop`` of the same shape, ``mask``
-    (h, w) bool at any scale (:func:`alpha`). OpenCV's ``blendLinear`` does the blend in one
-    pass: a third of the time of :func:`bgcore.composite.composite`'s float arithmetic."""
-    weight = alpha(mask, frame.shape[1::-1], feather=feather)
-    return cv2.blendLinear(frame, backdrop, weight, 1 - weight)
+    (h, w) bool at any scale: :func:`bgcore.composite.composite`, feathered at the working scale."""
+    return _composite.composite(frame, mask, backdrop, feather=feather)
 
 
 def cutout(frame: np.ndarray, mask: np.ndarray, *, feather: float = FEATHER) -> np.ndarray:
     """The foreground of ``frame`` (H, W, 3) uint8 with transparency: (H, W, 4) uint8 RGBA."""
-    weight = alpha(mask, frame.shape[1::-1], feather=feather)
-    return np.dstack([frame, (weight * 255).round().astype(np.uint8)])
+    return np.dstack([frame, _composite.alpha(mask, frame.shape[1::-1], feather=feather)])
 
 
 def plain(colour: tuple[int, int, int], size: Size) -> np.ndarray:

@@ -4,7 +4,8 @@
 for, and the command line and the app read :data:`OUTPUTS`, so a new format is one class here
 and one line in :data:`OUTPUTS`.
 
-Frames are uint8 RGB (H, W, 3), masks bool (H, W) at the same size.
+Frames are uint8 RGB (H, W, 3), masks uint8 (H, W) at the same size, 0 background and 255
+foreground (:func:`mask_image`: made once a frame for every output).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Output:
     (:meth:`about`)."""
 
     name = file = title = label = mime = ""
+    sound = False
+    """Whether it carries the clip's sound (``source.sound``): an export looks for one only then."""
 
     def __init__(self, folder: Path, source: Source):
         self.path = Path(folder) / self.file
@@ -89,7 +92,6 @@ class _Video(Output):
     """An H.264 MP4 of :meth:`picture` a frame; with ``sound``, the clip's audio track joins it."""
 
     mime = "video/mp4"
-    sound = False
 
     def __init__(self, folder, source):
         super().__init__(folder, source)
@@ -125,7 +127,7 @@ class ForegroundVideo(_Video):
 
     def picture(self, frame, mask):
         # The colour copied, the subject copied onto it: a tenth of np.where's time at 1080p.
-        return cv2.copyTo(frame, mask.astype(np.uint8), self._plain.copy())
+        return cv2.copyTo(frame, mask, self._plain.copy())
 
 
 class MaskVideo(_Video):
@@ -134,7 +136,7 @@ class MaskVideo(_Video):
     name, file, title, label = "mask", "mask.mp4", "Mask", "Mask video"
 
     def picture(self, frame, mask):
-        return mask.astype(np.uint8) * 255
+        return mask
 
 
 class CompositeVideo(_Video):
@@ -179,7 +181,7 @@ class TransparentVideo(Output):
         self._writer = TransparentWriter(self.path, *source.size, source.fps)
 
     def write(self, frame, mask):
-        self._writer.write(np.dstack([frame, mask.astype(np.uint8) * 255]))
+        self._writer.write(np.dstack([frame, mask]))
 
     def close(self):
         self._writer.close()
@@ -197,7 +199,7 @@ class MaskImages(Output):
     def write(self, frame, mask):
         self.path.mkdir(exist_ok=True)
         self._count += 1
-        write_image(self.path / f"{self._count:06d}.png", mask.astype(np.uint8) * 255)
+        write_image(self.path / f"{self._count:06d}.png", mask)
 
 
 class BackgroundImage(Output):
@@ -214,6 +216,11 @@ OUTPUTS = {cls.name: cls for cls in (ForegroundVideo, MaskVideo, TransparentVide
 """Every output by name, in the order the app shows them."""
 OPTIONS = {"foreground": {"behind": tuple(BEHIND)}, "composite": {"fit": FITS}}
 """The choices of the outputs' options that have a fixed list of them."""
+
+
+def mask_image(mask: np.ndarray) -> np.ndarray:
+    """A bool mask (H, W) as the outputs take it: uint8, 0 background, 255 foreground."""
+    return mask.view(np.uint8) * np.uint8(255)
 
 
 def write_image(path: Path, image: np.ndarray) -> None:

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from .hints import PathLike, Progress, Scale, Size
 from .masks import MaskOptions, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
-from .outputs import OUTPUTS, Source, sound_of
+from .outputs import OUTPUTS, Source, mask_image, sound_of
 from .video import Video, VideoInfo, as_video, read_image, selection
 
 SAMPLE_BUDGET = 256 * 2**20
@@ -151,12 +151,15 @@ def fit_clip(source: PathLike | Video, *, method: str = DEFAULT_METHOD, params: 
     timer.lap("probe")
 
     sample = None
-    for i, frame in enumerate(video.frames(picked, size=None if scale == 1 else working_size(info.size, scale))):
-        work = to_working(frame, measure=measure)
-        if sample is None:  # filled in place: a list then np.stack would hold the sample twice
-            sample = np.empty((len(picked), *work.shape), np.float32)
-        sample[i] = work
-        progress("sample", (i + 1) / len(picked))
+    # Closed here, not left to the garbage collector: a stop (an exception from progress) ends
+    # the decoder at once, and a shared ``source`` Video stays open for others.
+    with closing(video.frames(picked, size=None if scale == 1 else working_size(info.size, scale))) as frames:
+        for i, frame in enumerate(frames):
+            work = to_working(frame, measure=measure)
+            if sample is None:  # filled in place: a list then np.stack would hold the sample twice
+                sample = np.empty((len(picked), *work.shape), np.float32)
+            sample[i] = work
+            progress("sample", (i + 1) / len(picked))
     timer.lap("sample")
 
     model = METHODS[method](**model_params)
@@ -198,14 +201,19 @@ def export(fitted: FittedClip, out_dir: PathLike, *, outputs=DEFAULT_OUTPUTS,
     ``mask_options``, read instead of computing the masks again (the app re-renders a composite
     over a new background this way: in about half the time on bmc-video003).
     """
-    progress = progress or (lambda stage, fraction: None)
     chosen = check_outputs(outputs)
-    out_dir = Path(out_dir)
     check_out_dir(out_dir, fitted.source, *_inputs(chosen), fitted.params.get("reference_image"))
+    return _export(fitted, Path(out_dir), chosen, mask_options, masks, progress)
+
+
+def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskOptions, masks, progress) -> dict:
+    """:func:`export` of outputs checked (:func:`check_outputs`, :func:`check_out_dir`)."""
+    progress = progress or (lambda stage, fraction: None)
     timer = _Timer()
-    source = Source(fitted.size, fitted.fps, fitted.background_image(),
-                    sound_of(fitted.source, fitted.indices.start / fitted.info.fps,
-                             len(fitted.indices) / fitted.fps))
+    sound = None
+    if any(OUTPUTS[name].sound for name in chosen):  # else no ffmpeg to look for it
+        sound = sound_of(fitted.source, fitted.indices.start / fitted.info.fps, len(fitted.indices) / fitted.fps)
+    source = Source(fitted.size, fitted.fps, fitted.background_image(), sound)
     with ExitStack() as stack:
         # Written into a fresh hidden folder in out_dir (a parent may not be writable), moved in
         # once complete: a run stopped halfway leaves no cut-short video among the outputs of an
@@ -221,12 +229,12 @@ def export(fitted: FittedClip, out_dir: PathLike, *, outputs=DEFAULT_OUTPUTS,
         # apply took twice median's on a loaded machine, 0.2 ms more a frame on a quiet one).
         def mask_of(item):
             number, frame = item
-            return fitted.mask(frame, mask_options) if masks is None else _read_mask(masks, number)
+            return mask_image(fitted.mask(frame, mask_options)) if masks is None else _read_mask(masks, number)
 
         workers = 1 if fitted.model.in_order else WORKERS
         with writers, threadpool_limits(limits=1, user_api="blas"):
-            frames = enumerate(fitted.video.frames(fitted.indices), start=1)
-            for (number, frame), mask in _in_threads(mask_of, frames, workers):
+            frames = writers.enter_context(closing(fitted.video.frames(fitted.indices)))
+            for (number, frame), mask in _in_threads(mask_of, enumerate(frames, start=1), workers):
                 for output in made:
                     output.write(frame, mask)
                 progress("apply", number / len(fitted.indices))
@@ -257,10 +265,11 @@ def _in_threads(function, items, workers: int):
 
 
 def _read_mask(folder, number: int) -> np.ndarray:
+    """A mask PNG as :func:`bgcore.outputs.mask_image` makes it (uint8, 0 or 255)."""
     mask = cv2.imread(str(Path(folder) / f"{number:06d}.png"), cv2.IMREAD_GRAYSCALE)
     if mask is None:
         raise ValueError(f"{folder}: mask {number:06d}.png is missing or unreadable; export the masks again.")
-    return mask > 127
+    return cv2.threshold(mask, 127, 255, cv2.THRESH_BINARY)[1]
 
 
 def check_outputs(outputs) -> dict:
@@ -345,7 +354,7 @@ def run(source: PathLike | Video, out_dir: PathLike, *, method: str = DEFAULT_ME
     check_out_dir(out_dir, path, *_inputs(chosen), (params or {}).get("reference_image"))
     fitted = fit_clip(source, method=method, params=params, measure=measure, start=start, end=end,
                       fps=fps, scale=scale, progress=progress)
-    return export(fitted, out_dir, outputs=chosen, mask_options=mask_options, progress=progress)
+    return _export(fitted, Path(out_dir), chosen, mask_options, None, progress)
 
 
 def upscale_mask(mask: np.ndarray, size: Size) -> np.ndarray:

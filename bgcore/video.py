@@ -42,6 +42,10 @@ FOLDER_FPS = 25.0
 """Frame rate assumed for a folder of images, which states none."""
 PREVIEW_WIDTH = 480
 """Width of a browser preview (:func:`write_preview`), at most."""
+PREVIEW_X264 = {"crf": 26, "preset": "ultrafast"}
+"""x264 settings of a preview, which is only looked at: its encode runs beside the probe's decode
+of every upload, and veryfast's took longer than that decode (2x on road-640x360). Against
+veryfast at crf 20: SSIM 0.982 not 0.986, a file 1.5x the size."""
 
 
 class VideoError(ValueError):
@@ -272,34 +276,62 @@ def _probe(source: Path, limits: Limits, preview=None) -> tuple[VideoInfo, tuple
         files = image_files(source)
         first = read_image(files[0])
         info = VideoInfo(first.shape[1], first.shape[0], FOLDER_FPS, len(files))
-        _check(info.width, info.height, info.duration, source.name, limits)
+        _check(source.name, limits, size=info.size, seconds=info.duration)
         return info, None
-    reader, meta = _open(source)
-    reader.close()
+    _check_file(source)
     if source.stat().st_size > limits.max_bytes:
         raise VideoError(f"{source.name}: {source.stat().st_size / 2**20:.0f} MB is over the "
                          f"{limits.max_bytes / 2**20:.0f} MB limit. Trim or compress the clip first.")
-    width, height = meta["size"]
-    _check(width, height, meta.get("duration") or 0.0, source.name, limits)
-    # A header may state no duration (a raw stream) or a false one: the limits hold while counting.
-    # Counting packets first is quick and refuses an overlong clip without decoding it.
-    fps = float(meta["fps"])
-    _count_packets(source, limits, fps)
+    width, height, fps = _header(source, limits)
     times = _frame_times(source, limits, preview and _preview_output(*preview, (width, height), fps))
     frames = len(times[0])
     if frames == 0:
         raise VideoError(f"{source.name}: the file holds no video frames that can be decoded.")
-    if frames > limits.max_frames:
-        raise VideoError(f"{source.name}: {frames} frames is over the limit of {limits.max_frames}. "
-                         "Trim the clip or lower its frame rate first.")
+    _check(source.name, limits, frames=frames)
     if frames > 1 and times[1] is not None:
         seconds = float((times[0][-1] - times[0][0]) * times[1]) * frames / (frames - 1)
-        if seconds > limits.max_seconds:
-            raise VideoError(f"{source.name}: the clip runs over the limit of {limits.max_seconds / 60:.0f} "
-                             "minutes. Trim the clip first.")
+        _check(source.name, limits, seconds=seconds)
         if seconds > 0 and abs(frames / seconds - fps) > 0.05 * fps:
             fps = frames / seconds  # variable frame rate: the header's figure is not the average
     return VideoInfo(width, height, fps, frames), times if _increasing(times[0]) else None
+
+
+def _header(path: Path, limits: Limits) -> tuple[int, int, float]:
+    """Width and height of the first video stream's frames as decoded (a rotated phone video
+    upright) and its frame rate as the header states it, from one ffmpeg process that also counts
+    its packets, stopping past ``limits`` (frames, duration) with a VideoError.
+
+    A header may state no duration (a raw stream) or a false one: counting packets is quick (no
+    decoding) and refuses an overlong clip before :func:`_frame_times` decodes it all. Only the
+    first frame is decoded here (the second output), for its size. A stream without timestamps
+    gets its seconds from the frame rate.
+    """
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-i", _url(path),
+               "-map", "0:v:0", "-c", "copy", "-frames:v", str(limits.max_frames + 1),
+               "-t", str(limits.max_seconds + 1), "-f", "null", "-",
+               "-map", "0:v:0", "-frames:v", "1", "-f", "null", "-"]
+    result = subprocess.run(command, capture_output=True)
+    text = result.stderr.decode(errors="replace")
+    header, _, decoded = text.partition("\nOutput #1")
+    stream = re.search(r"\n\s*Stream #0:\d+\S*: Video: (.*)", header)
+    size = re.search(r"\n\s*Stream #1:0\S*: Video: .*? (\d+)x(\d+)[ ,]", decoded)
+    stats = re.findall(r"frame=\s*(\d+).*?time=\s*(\S+)", text)
+    if result.returncode != 0 or not (stream and size and stats):
+        raise VideoError(f"{path.name}: {_reason(text)}")
+    width, height = int(size[1]), int(size[2])
+    rate = re.search(r" (\d+(?:\.\d+)?) fps", stream[1])
+    fps = float(rate[1]) if rate else 0.0
+    duration = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", header)
+    frames, time = int(stats[-1][0]), stats[-1][1]
+    if re.fullmatch(r"\d+:\d+:[\d.]+", time):
+        hours, minutes, seconds = map(float, time.split(":"))
+        seconds += 60 * minutes + 3600 * hours
+    else:  # N/A
+        seconds = frames / fps if fps > 0 else 0.0
+    if duration:
+        seconds = max(seconds, 3600 * int(duration[1]) + 60 * int(duration[2]) + float(duration[3]))
+    _check(path.name, limits, size=(width, height), seconds=seconds, frames=frames)
+    return width, height, fps
 
 
 def _frame_times(path: Path, limits: Limits, outputs=()) -> tuple[list[int], Fraction | None]:
@@ -328,37 +360,18 @@ def _increasing(times: list[int]) -> bool:
     return all(a < b for a, b in zip(times, times[1:]))
 
 
-def _check(width, height, seconds, name, limits: Limits) -> None:
-    if width * height > limits.max_pixels:
-        raise VideoError(f"{name}: frames of {width}x{height} are over the limit of "
+def _check(name: str, limits: Limits, *, size=None, seconds=None, frames=None) -> None:
+    """A VideoError naming ``name`` if any of what is given is over ``limits``: ``size`` (width,
+    height) of a frame, ``seconds`` of the clip, its decoded ``frames``."""
+    if size is not None and size[0] * size[1] > limits.max_pixels:
+        raise VideoError(f"{name}: frames of {size[0]}x{size[1]} are over the limit of "
                          f"{limits.max_pixels / 1e6:.1f} megapixels (4K). Downscale the clip first.")
-    if seconds > limits.max_seconds:
-        raise VideoError(f"{name}: {seconds / 60:.1f} minutes is over the limit of "
-                         f"{limits.max_seconds / 60:.0f} minutes. Trim the clip first.")
-
-
-def _count_packets(path: Path, limits: Limits, fps: float) -> None:
-    """Count the packets of the first video stream (no decoding: quick), stopping past ``limits``
-    (frames, duration) with a VideoError. A stream without timestamps (raw H.264) gets its
-    seconds from ``fps``."""
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-i", _url(path), "-map", "0:v:0", "-c", "copy",
-               "-frames:v", str(limits.max_frames + 1), "-t", str(limits.max_seconds + 1), "-f", "null", "-"]
-    result = subprocess.run(command, capture_output=True)
-    stats = re.findall(rb"frame=\s*(\d+).*?time=\s*(\S+)", result.stderr)
-    if result.returncode != 0 or not stats:
-        raise VideoError(f"{path.name}: {_reason(result.stderr.decode(errors='replace'))}")
-    frames, time = int(stats[-1][0]), stats[-1][1].decode()
-    if re.fullmatch(r"\d+:\d+:[\d.]+", time):
-        hours, minutes, seconds = map(float, time.split(":"))
-        seconds += 60 * minutes + 3600 * hours
-    else:  # N/A
-        seconds = frames / fps if fps > 0 else 0.0
-    if frames > limits.max_frames:
-        raise VideoError(f"{path.name}: more than {limits.max_frames} frames is over the limit. Trim the "
-                         "clip or lower its frame rate first.")
-    if seconds > limits.max_seconds:
-        raise VideoError(f"{path.name}: the clip runs over the limit of {limits.max_seconds / 60:.0f} "
-                         "minutes. Trim the clip first.")
+    if seconds is not None and seconds > limits.max_seconds:
+        raise VideoError(f"{name}: the clip runs over the limit of {limits.max_seconds / 60:.0f} minutes. "
+                         "Trim the clip first.")
+    if frames is not None and frames > limits.max_frames:
+        raise VideoError(f"{name}: more than {limits.max_frames} frames is over the limit. Trim the clip "
+                         "or lower its frame rate first.")
 
 
 def _url(path) -> str:
@@ -502,12 +515,16 @@ def image_size(path: PathLike | BinaryIO, name: str) -> tuple[int, int]:
         raise VideoError(f"{name}: cannot be read as an image.") from None
 
 
-def _open(path: Path, filters=(), input_params=(), output_params=()):
+def _check_file(path: Path) -> None:
     if not path.is_file():
         raise VideoError(f"{path}: not a regular file (a pipe, a device?). Give a video file." if path.exists()
                          else f"{path}: no such file.")
     if path.stat().st_size == 0:
         raise VideoError(f"{path.name}: the file is empty.")
+
+
+def _open(path: Path, filters=(), input_params=(), output_params=()):
+    _check_file(path)
     # passthrough: every decoded frame once, as counted; by default ffmpeg would duplicate or drop
     # frames of a variable-frame-rate clip to reach a constant rate.
     vf = ["-vf", ",".join(filters)] if filters else []
@@ -559,10 +576,10 @@ class VideoWriter:
     black pixel, since yuv420p needs even sizes; frames are never rescaled.
     """
 
-    def __init__(self, path, width: int, height: int, fps: float, *, crf: int = 20):
+    def __init__(self, path, width: int, height: int, fps: float, *, crf: int = 20, preset: str = "veryfast"):
         self.path = Path(path)
         self._size = (width, height)
-        self._args = dict(fps=fps, crf=crf)
+        self._args = dict(fps=fps, crf=crf, preset=preset)
         self._writer = None
         self.frame_count = 0
 
@@ -588,8 +605,7 @@ class VideoWriter:
         writer = imageio_ffmpeg.write_frames(
             _url(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuv420p",
             fps=self._args["fps"], codec="libx264", quality=None, macro_block_size=1, ffmpeg_log_level="fatal",
-            output_params=["-crf", str(self._args["crf"]), "-preset", "veryfast",
-                           "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-movflags", "+faststart"])
+            output_params=_x264_options(self._args["crf"], self._args["preset"]))
         writer.send(None)
         return writer
 
@@ -637,6 +653,14 @@ def read_alpha(path: PathLike) -> Iterator[np.ndarray]:
         reader.close()
 
 
+def _x264_options(crf: int, preset: str, filters=()) -> list[str]:
+    """ffmpeg's output options of every H.264 file we write, after ``filters``: an odd width or
+    height is padded by one black pixel (yuv420p needs even sizes), the index goes first (a
+    browser plays the file while it loads)."""
+    return ["-crf", str(crf), "-preset", preset, "-vf", ",".join([*filters, "pad=ceil(iw/2)*2:ceil(ih/2)*2"]),
+            "-movflags", "+faststart"]
+
+
 def _preview_size(width: int, height: int, preview_width: int) -> tuple[int, int]:
     scale = min(1.0, preview_width / width)
     return max(2, round(width * scale)), max(2, round(height * scale))
@@ -647,10 +671,12 @@ def _preview_output(path: Path, seconds: float, size: tuple[int, int], fps: floa
     as :class:`VideoWriter` writes them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     width, height = _preview_size(*size, PREVIEW_WIDTH)
-    return ["-map", "0:v:0", "-vf", f"scale={width}:{height}:flags=area,pad=ceil(iw/2)*2:ceil(ih/2)*2,"
-            f"setpts=N/({fps:.6f}*TB)", "-fps_mode", "passthrough", "-frames:v", str(max(1, round(seconds * fps))),
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-an",
-            "-movflags", "+faststart", "-y", _url(path)]
+    return ["-map", "0:v:0", "-fps_mode", "passthrough", "-frames:v", str(max(1, round(seconds * fps))),
+            # One encoder thread: at 480 wide it keeps up with any decode, and its frame threads
+            # cost a fifth more CPU, which the upload waits for on a busy machine.
+            "-c:v", "libx264", "-threads", "1", "-pix_fmt", "yuv420p", "-an", "-y",
+            *_x264_options(**PREVIEW_X264, filters=[f"scale={width}:{height}:flags=area", f"setpts=N/({fps:.6f}*TB)"]),
+            _url(path)]
 
 
 def write_preview(source: PathLike | Video, path: PathLike, *, width: int = PREVIEW_WIDTH, seconds: float = 60.0) -> Path:
@@ -662,7 +688,7 @@ def write_preview(source: PathLike | Video, path: PathLike, *, width: int = PREV
     size = _preview_size(info.width, info.height, width)
     count = min(info.frame_count, max(1, round(seconds * info.fps)))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with VideoWriter(path, *size, info.fps) as writer:
+    with VideoWriter(path, *size, info.fps, **PREVIEW_X264) as writer:
         for frame in video.frames(range(count)):
             # resized whenever the sizes differ: a 1x1 clip becomes 2x2, the least yuv420p takes
             writer.write(frame if frame.shape[1::-1] == size else

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from bgcore.composite import BLUR, FITS, preview
+from bgcore.composite import BLUR, FITS
 from bgcore.outputs import OPTIONS, OUTPUTS
 from ui import state
 from ui.widgets import job_error_ui, job_running, mask_options, method_label, require_fit_ui
@@ -54,21 +54,17 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
                                   key="replacement")
         if upload is None:
             return None
-        chosen["backdrop"], shown = state.store_upload(upload.name, upload.getvalue()), upload.name
+        chosen["backdrop"], shown = state.store_upload(upload), upload.name
         chosen["fit"] = st.radio(OPTION_LABELS["fit"], FITS, format_func=CHOICES.get,
                                  horizontal=True, **state.keep("export.fit", "fill"))
-    fitted = fit.fitted
-    middle = len(fitted.indices) // 2
-    frame = state.frame(state.clip(), fitted.indices[middle])
+    if st.session_state.get("export.composite") == chosen:  # asked for (its preview went well): the video shows
+        return chosen
     try:
-        picture = preview(frame, fitted.mask(frame, options), chosen["backdrop"], fit=chosen["fit"],
-                          plate=fitted.background_image())
+        middle, picture = state.composite_preview(fit, mask_options=options, composite=chosen)
     except ValueError as error:  # a broken or huge upload: named as the user named it
         st.error(f"{shown}: {str(error).split(': ', 1)[-1]}", icon=":material/error:")
         return None
-    if st.session_state.get("export.composite") == chosen:  # asked for: the video shows instead
-        return chosen
-    st.image(picture, caption=f"Preview: frame {middle + 1} of {len(fitted.indices)}", width="stretch")
+    st.image(picture, caption=f"Preview: frame {middle + 1} of {len(fit.fitted.indices)}", width="stretch")
     # A callback: it runs before the page's next run, which then draws no preview.
     st.button("Make the video on this background", type="primary", icon=":material/movie:",
               on_click=st.session_state.__setitem__, args=("export.composite", chosen))

@@ -50,7 +50,7 @@ def backdrop_ui(views, key: str) -> tuple[str, tuple, str | None]:
         if upload is None:
             st.caption(f"Upload a {view}; until then the plain colour shows.")
         else:
-            path = state.store_upload(upload.name, upload.getvalue())
+            path = state.store_upload(upload)
             try:
                 next(backdrops(path, (64, 48)))  # read now, so a broken file is reported here
             except VideoError as error:

@@ -254,10 +254,12 @@ def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch, ffm
 
 def test_an_upload_is_probed_once_on_its_way_to_the_results(clip_path, ffmpeg_runs):
     """The probe decodes the whole clip to count its frames (42 s under load for a long one): the
-    upload's check, its preview and the fit share one; the preview is written by that decode."""
+    upload's check, its preview and the fit share one; the preview is written by that decode.
+    Before it, one more ffmpeg reads the header and counts packets (each start costs ~20 ms)."""
     app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
     previews = [command for command in ffmpeg_runs if any(arg.endswith("preview.mp4") for arg in command)]
     assert len(previews) == 1 and "-stats_enc_pre" in previews[0]
+    assert len(ffmpeg_runs) == 2 and "copy" in ffmpeg_runs[0]
     click(app, "Next: choose a method")
     click(app, "Remove background")
     assert titles(app) == ["Results"]
@@ -342,16 +344,22 @@ def exported(app: AppTest, file: str) -> Path:
     return path
 
 
-def test_composite_over_an_uploaded_background_after_a_preview(downloads, tmp_path):
+def test_composite_over_an_uploaded_background_after_a_preview(downloads, tmp_path, monkeypatch):
     app = sample_fitted_with_median()
     visit(app, "pages/export.py")
     app.radio(key="widget.export.backdrop").set_value("file").run()
     beach = np.zeros((90, 160, 3), np.uint8)
     beach[:, :, 0] = 255  # blue, in OpenCV's BGR
+    blends, blend = [], state.preview
+    monkeypatch.setattr(state, "preview", lambda *args, **kwargs: blends.append(args) or blend(*args, **kwargs))
     settle(app.file_uploader(key="replacement").set_value(("beach.png", _png(beach), "image/png")).run())
     assert not app.exception and "Preview: frame 76 of 150" in captions(app)
     assert not [b for b in app.get("download_button") if b.label.startswith("Composite")]  # not before asked
+    [stored] = (work(app).folder / "extra").iterdir()
+    written = stored.stat().st_mtime_ns
+    app.run()  # any widget: the upload is neither stored nor blended again
     click(app, "Make the video on this background")
+    assert len(blends) == 1 and stored.stat().st_mtime_ns == written
     saved = tmp_path / "composite.mp4"
     saved.write_bytes(downloads(download(app, "Composite video (MP4)")))
     assert bgcore.probe(saved).frame_count == 150

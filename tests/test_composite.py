@@ -1,6 +1,9 @@
 """Background replacement: composite.mp4 over an image, a (shorter, looped) video, a colour or the blurred
 background, every method; a picture of another shape keeps it (fill, fit) unless stretched."""
 
+import subprocess
+from contextlib import closing
+
 import cv2
 import numpy as np
 import pytest
@@ -23,8 +26,8 @@ def test_feathering_softens_only_the_edge():
     assert np.array_equal(hard[..., 0] > 0, mask)
     soft = composite(frame, mask, backdrop, feather=1.5)
     assert soft[20, 20, 0] == 200 and soft[0, 0, 0] == 0 and 0 < soft[20, 10, 0] < 200
-    with pytest.raises(ValueError, match="feather"):
-        composite(frame, mask, backdrop, feather=-1)
+    with pytest.raises(ValueError, match="feather"):  # checked once, by the preview and the export
+        preview(frame, mask, "#000000", feather=-1)
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +58,16 @@ def test_replacement_by_a_shorter_video_loops_it(clip, short_clip, tmp_path):
         assert np.abs(np.median(frames[t][outside], axis=0) - colour).max() < 8, t
         inside = cv2.erode(clip.masks[t].astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
         assert np.abs(frames[t][inside].astype(int) - clip.frames[t][inside]).mean() < 8, t
+
+
+def test_a_backdrop_video_is_checked_by_the_decode_that_plays_it(tmp_path, monkeypatch):
+    video = backdrop_video(tmp_path / "backdrop.mp4", [RED, BLUE], 10)
+    started = []
+    popen = subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda args, **kwargs: started.append(args) or popen(args, **kwargs))
+    with closing(backdrops(video, (32, 24))) as pictures:  # checked: its first frame is decoded
+        colours = [tuple(next(pictures)[0, 0]) for _ in range(15)]  # once round, and half again
+    assert len(started) == 2 and colours[0] == colours[10] != colours[5]
 
 
 @pytest.mark.parametrize("method", list(METHODS))

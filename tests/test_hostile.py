@@ -52,7 +52,7 @@ def test_a_long_low_fps_clip_is_limited_by_its_duration(tmp_path):
     source = make_testsrc(tmp_path / "timelapse.mp4", size="64x48", rate=1, seconds=600,
                      extra=("-c:v", "libx264", "-pix_fmt", "yuv420p"))
     assert (probe(source).fps, probe(source).frame_count) == (1.0, 600)  # the run: CASES
-    with pytest.raises(VideoError, match="minutes is over the limit"):
+    with pytest.raises(VideoError, match="runs over the limit of 5 minutes"):
         probe(source, limits=Limits(max_seconds=300))
 
 

@@ -2,6 +2,7 @@
 other files the app writes: browser previews, zips of masks and image zips."""
 
 import json
+import subprocess
 import zipfile
 
 import cv2
@@ -11,7 +12,7 @@ import pytest
 import bgcore
 from bgcore.files import unpack_images, zip_files
 from bgcore.limits import Limits
-from bgcore.outputs import OUTPUTS, Output, Source
+from bgcore.outputs import OUTPUTS, Output, Source, mask_image
 from bgcore.synthetic import make_clip
 from bgcore.video import TransparentWriter, VideoError, read_alpha, read_frames, write_preview
 from media import audio_track, make_sound_clip
@@ -76,7 +77,7 @@ def test_each_output_writes_what_it_says(name, tmp_path):
     source = Source(SIZE, 10.0, np.full((SIZE[1], SIZE[0], 3), 90, np.uint8))
     with OUTPUTS[name](tmp_path, source, **options) as output:
         for frame, mask in zip(frames, masks):
-            output.write(frame, mask)
+            output.write(frame, mask_image(mask))
     check(tmp_path / OUTPUTS[name].file, frames, masks)
     assert OUTPUTS[name].about().endswith(".") and OUTPUTS[name].title
 
@@ -140,6 +141,17 @@ def test_the_foreground_and_composite_carry_the_trimmed_clips_sound(sound_clip, 
         assert np.abs(samples[:4410]).max() > 0.3, name  # the tone at once: the trim's sound, not the start's
         assert bgcore.probe(tmp_path / name).frame_count == 23
     assert audio_track(tmp_path / "mask.mp4") is None
+
+
+def test_outputs_without_sound_start_no_ffmpeg_to_look_for_it(sound_clip, tmp_path, monkeypatch):
+    started = []
+    popen = subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda args, **kwargs: started.append(args) or popen(args, **kwargs))
+    fitted = bgcore.fit_clip(sound_clip, method="median")
+    started.clear()
+    bgcore.export(fitted, tmp_path, outputs=["mask", "masks", "background"])
+    # The decoder and the mask's encoder, nothing more.
+    assert len(started) == 2 and audio_track(tmp_path / "mask.mp4") is None
 
 
 def test_a_clip_without_sound_gives_videos_without_sound(small_fit, tmp_path):

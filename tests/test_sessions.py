@@ -127,11 +127,18 @@ def test_stop_ends_a_fit_or_an_export_and_its_ffmpeg_processes(stage, tmp_path, 
         [button] = [b for b in app.button if b.label == "Remove background"]
         button.click().run()
     job = work(app).job
+    video = work(app).clip.video
+    video.frame(300)  # a page's seek: its decoder stays open on the clip, shared with the job
     _until(lambda: job.stage == stage and job.fraction > 0)
     folder = str(sessions_folder / work(app).id)
     assert ffmpeg_processes(folder)  # the decoder (and the encoders of an export) at work
+    decoded = video.decoded
     job.stop()
     assert job.stopped and not job.running and not ffmpeg_processes(folder)
+    # The job left the page's decoder open (closed, it would count 0): the next frame costs one decode.
+    assert video.decoded == decoded > 0
+    video.frame(301)
+    assert video.decoded == decoded + 1
     if stage == "apply":
         assert work(app).export == {} and not list((Path(folder) / "exports").iterdir())
     else:

@@ -23,6 +23,7 @@ import streamlit as st
 
 import bgcore
 from bgcore import plots
+from bgcore.composite import preview
 from bgcore.files import unpack_images, zip_files
 from bgcore.outputs import OUTPUTS
 from bgcore.datasets import score_fitted, zip_truth
@@ -278,18 +279,17 @@ def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | N
     keys = [fit_key(clip, method, params) for method, params, _ in runs]
 
     def fit_all(job: jobs.Job) -> None:
-        try:
-            for number, ((method, params, label), key) in enumerate(zip(runs, keys)):
-                if key in current.fits:
-                    continue
-                job.detail = label
-                with _turn(job.report):
-                    fitted = bgcore.fit_clip(clip.video, method=method, params=params, **chosen,
-                                             progress=lambda stage, fraction: job.report(
-                                                 stage, (number + fraction) / len(runs)))
-                sessions.save_fit(current, key, fitted)
-        finally:
-            clip.video.close()  # a stop: the decoder of the sample, at once
+        # A stop ends fit_clip's decoder at once (it closes what it opens); the clip's Video is
+        # shared with the pages, which keep a seeker open on it: not closed here.
+        for number, ((method, params, label), key) in enumerate(zip(runs, keys)):
+            if key in current.fits:
+                continue
+            job.detail = label
+            with _turn(job.report):
+                fitted = bgcore.fit_clip(clip.video, method=method, params=params, **chosen,
+                                         progress=lambda stage, fraction: job.report(
+                                             stage, (number + fraction) / len(runs)))
+            sessions.save_fit(current, key, fitted)
         if choose:
             _choose(current, keys[-1])
 
@@ -394,6 +394,23 @@ def frame(clip: Clip, index: int):
     return kept[1]
 
 
+def composite_preview(fit: Fit, *, mask_options: bgcore.MaskOptions, composite: dict) -> tuple:
+    """The middle selected frame over a new background (``composite``: the options of the
+    composite output) as uint8 RGB, and its number among the selected frames. The session keeps
+    the latest, so that a rerun (any widget of the page) neither decodes nor blends it again.
+    Raises ValueError for a background that cannot be read."""
+    fitted = fit.fitted
+    middle = len(fitted.indices) // 2
+    key = (fit.key, mask_options, sorted(composite.items()))
+    kept = st.session_state.get("composite_preview")
+    if kept is None or kept[0] != key:
+        shown = frame(clip(), fitted.indices[middle])
+        picture = preview(shown, fitted.mask(shown, mask_options), composite["backdrop"], fit=composite["fit"],
+                          feather=composite["feather"], plate=fitted.background_image())
+        kept = st.session_state["composite_preview"] = (key, picture)
+    return middle, kept[1]
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def differences(_fitted: bgcore.FittedClip, key: str):
     """Differences to the background on a few frames spread over the clip (for the histogram),
@@ -447,11 +464,9 @@ def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, o
                               masks=None if masks is None else masks.parent / "masks")
             if "masks" in missing:
                 zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
-        except BaseException:
+        except BaseException:  # a stop too: export has closed its decoders and encoders
             shutil.rmtree(out, ignore_errors=True)
             raise
-        finally:
-            fit.fitted.video.close()  # a stop: the decoder, at once
         done.update({keys[name]: out / ("masks.zip" if name == "masks" else OUTPUTS[name].file) for name in missing})
         with current.lock:
             current.export = done
@@ -468,12 +483,19 @@ def export_job(keys: dict) -> tuple:
     return ("export", *sorted(keys.values()))
 
 
-def store_upload(name: str, data: bytes) -> str:
-    """Keep a supplementary upload (an image for a method, a replacement background) under a name
-    made of its digest, so that a fit key holding the path is a key on the content; returns the path."""
-    suffix = Path(name).suffix.lower()
-    folder = work().folder / "extra"
-    folder.mkdir(exist_ok=True)
-    path = folder / (hashlib.sha256(data).hexdigest()[:16] + (suffix if suffix[1:] in KNOWN_TYPES else ""))
-    path.write_bytes(data)
-    return str(path)
+def store_upload(upload) -> str:
+    """Keep a supplementary upload (a file_uploader's file: an image for a method, a replacement
+    background) under a name made of its digest, so that a fit key holding the path is a key on
+    the content; returns the path. Once a file: every rerun of the page hands the same file again
+    (up to 200 MB to hash and write)."""
+    stored = st.session_state.setdefault("stored_uploads", {})  # the uploader's file id -> path
+    path = stored.get(upload.file_id)
+    if path is None or not Path(path).is_file():
+        data = upload.getvalue()
+        suffix = Path(upload.name).suffix.lower()
+        folder = work().folder / "extra"
+        folder.mkdir(exist_ok=True)
+        path = folder / (hashlib.sha256(data).hexdigest()[:16] + (suffix if suffix[1:] in KNOWN_TYPES else ""))
+        path.write_bytes(data)
+        path = stored[upload.file_id] = str(path)
+    return path

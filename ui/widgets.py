@@ -125,7 +125,7 @@ def _param_ui(param, default, key: str, clip: state.Clip):
         return _frame_ui(param, default, key, clip)
     if param.kind == "image":
         upload = st.file_uploader(param.label, type=list(state.IMAGE_TYPES), help=param.help, key=key)
-        return state.store_upload(upload.name, upload.getvalue()) if upload else None
+        return state.store_upload(upload) if upload else None
     if param.choices is not None:
         default = default if default in param.choices else param.choices[0]
         return st.selectbox(param.label, param.choices, help=param.help, format_func=lambda v: str(v).capitalize(),
