@@ -19,9 +19,9 @@ OUTPUT_PIXELS_PER_S = 70e6
 bringing the masks back to size, making the outputs), in output pixels a second of this process's
 CPU. Each method's ``apply_pixels_per_s`` is measured at full scale and includes it; the rest
 shrinks with the working area (a 1280x720 clip at a third: about 40 % of the full-scale time)."""
-START_SECONDS = 1.0
+START_SECONDS = 0.5
 """What every run costs whatever the clip's size: starting the encoders and the model, writing
-the files (a 160x120 clip of 2 s takes 1-2 s)."""
+the files (a 160x130 clip of 198 frames takes about 1 s)."""
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ class ModeBackground(BackgroundModel):
     """
 
     name = "mode"
-    fit_pixels_per_s, apply_pixels_per_s = 12e6, 10e6
+    fit_pixels_per_s, apply_pixels_per_s = 27e6, 13e6
     label = "Recommended: any still camera"
     technical = "Per-pixel mode, with a per-pixel threshold from each pixel's spread"
     summary = ("Learns how each spot usually looks, and how much it flickers, then marks what "

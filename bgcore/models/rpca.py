@@ -74,7 +74,7 @@ class RPCABackground(BackgroundModel):
     """
 
     name = "rpca"
-    fit_pixels_per_s, apply_pixels_per_s = 3e6, 7.5e6
+    fit_pixels_per_s, apply_pixels_per_s = 4.5e6, 8e6
     label = "Careful: crowds, slower"
     technical = ("Robust PCA (principal component pursuit): a low-rank part, the background, "
                  "plus a sparse part, what moves")

@@ -41,7 +41,7 @@ class SVDBackground(BackgroundModel):
     """
 
     name = "svd"
-    fit_pixels_per_s, apply_pixels_per_s = 14e6, 15e6
+    fit_pixels_per_s, apply_pixels_per_s = 29e6, 15e6
     label = "Fastest: people passing by"
     technical = ("Low-rank SVD (the fast.ai notebook): frames are columns of a pixels-by-frames "
                  "matrix, its rank-k part is the background")
