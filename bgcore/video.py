@@ -576,6 +576,9 @@ class VideoWriter:
     black pixel, since yuv420p needs even sizes; frames are never rescaled.
     """
 
+    _i420 = True
+    """Frames of even sizes go to ffmpeg as yuv420p, made here (:func:`_to_i420`)."""
+
     def __init__(self, path, width: int, height: int, fps: float, *, crf: int = 20, preset: str = "veryfast"):
         self.path = Path(path)
         self._size = (width, height)
@@ -593,9 +596,12 @@ class VideoWriter:
         if frame.shape[1::-1] != self._size:
             raise ValueError(f"frame of size {frame.shape[1::-1]} sent to a {self._size} writer")
         if self._writer is None:
-            self._writer = self._start("gray" if frame.ndim == 2 else _RGB_FORMATS[frame.shape[2]])
+            self._i420 = (self._i420 and self._size[0] % 2 == 0 and self._size[1] % 2 == 0
+                          and (frame.ndim == 2 or frame.shape[2] == 3))
+            self._writer = self._start("yuv420p" if self._i420 else
+                                       "gray" if frame.ndim == 2 else _RGB_FORMATS[frame.shape[2]])
         try:
-            self._writer.send(np.ascontiguousarray(frame))
+            self._writer.send(_to_i420(frame) if self._i420 else np.ascontiguousarray(frame))
         except OSError:  # imageio-ffmpeg's "Broken pipe" and the whole ffmpeg command
             self._writer = None
             raise OSError(f"{self.path}: the video could not be written ({disk_state(self.path)}).") from None
@@ -623,6 +629,8 @@ class TransparentWriter(VideoWriter):
     """VP9 WebM writer with an alpha channel (yuva420p), which Chrome and Firefox play with
     transparency; use as a context manager. Frames are uint8 RGBA (H, W, 4), any size."""
 
+    _i420 = False
+
     def __init__(self, path, width: int, height: int, fps: float, *, crf: int = 30):
         super().__init__(path, width, height, fps, crf=crf)
 
@@ -636,6 +644,22 @@ class TransparentWriter(VideoWriter):
                            "-cpu-used", "8", "-row-mt", "1", "-auto-alt-ref", "0", "-lag-in-frames", "0"])
         writer.send(None)
         return writer
+
+
+def _to_i420(frame: np.ndarray) -> np.ndarray:
+    """A uint8 RGB (H, W, 3) or grey (H, W) frame of even sizes as yuv420p planes (H * 3/2, W).
+
+    OpenCV's conversion takes 0.2 ms a 1280x720 frame and matches ffmpeg's (BT.601, limited range)
+    within a grey level; given rgb24 or gray instead, the encoders spent a third more CPU on the
+    foreground and a sixth more on the mask, converting them one at a time.
+    """
+    if frame.ndim == 3:
+        return cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
+    return np.vstack([cv2.LUT(frame, _GREY_TO_Y), np.full((frame.shape[0] // 2, frame.shape[1]), 128, np.uint8)])
+
+
+_GREY_TO_Y = np.rint(16 + np.arange(256) * 219 / 255).astype(np.uint8)
+"""Grey levels (0 to 255) as limited-range luma (16 to 235)."""
 
 
 def read_alpha(path: PathLike) -> Iterator[np.ndarray]:

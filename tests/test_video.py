@@ -84,6 +84,18 @@ def test_grey_frames_are_written(tmp_path):
     assert len(frames) == 4 and frames[3][:, :40].mean() > 240 and frames[3][:, 52:].mean() < 15
 
 
+@pytest.mark.parametrize("size", [(64, 48), (63, 47)])  # yuv420p made by us, and by ffmpeg
+def test_writer_keeps_colours_and_grey_levels(tmp_path, size):
+    ramp = np.linspace(0, 255, size[0]).astype(np.uint8)[None].repeat(size[1], 0)
+    colour = np.dstack([ramp, np.full_like(ramp, 40), 255 - ramp])
+    for name, frame in (("grey", ramp), ("colour", colour)):
+        with VideoWriter(tmp_path / f"{name}.mp4", *size, 10) as writer:
+            writer.write(frame)
+        back = next(read_frames(tmp_path / f"{name}.mp4"))[:size[1], :size[0]].astype(int)
+        expected = frame[..., None] if frame.ndim == 2 else frame
+        assert np.abs(back - expected).mean() < 5, name  # a wrong range or matrix: 8 and more
+
+
 def test_image_folder_sorted_naturally(tmp_path):
     frames = moving_square(12)
     for i, frame in enumerate(frames, start=1):
