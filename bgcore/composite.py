@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .hints import PathLike, Size
+from .masks import grow
 from .video import IMAGE_SUFFIXES, VideoError, read_image, read_frames
 
 MAX_FEATHER = 50.0
@@ -167,7 +168,7 @@ def alpha(mask: np.ndarray, size: Size, *, feather: float = 1.5) -> np.ndarray:
     if feather > 0:
         soft = cv2.GaussianBlur(soft, (0, 0), feather)
     if soft.shape[::-1] != tuple(size):
-        soft = cv2.resize(soft, tuple(size), interpolation=cv2.INTER_LINEAR)
+        soft = grow(soft, size)
     return soft
 
 

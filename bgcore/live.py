@@ -26,7 +26,7 @@ import numpy as np
 from . import composite as _composite
 from .composite import backdrops, blurred
 from .hints import Size
-from .masks import MaskOptions, clean_mask, difference, shadows, threshold_mask, to_working
+from .masks import MaskOptions, clean_mask, difference, grow, shadows, threshold_mask, to_working
 from .models.base import AUTO_FACTOR
 from .models.mode import ModeBackground
 from .video import VideoError
@@ -244,7 +244,7 @@ class LiveProcessor:
     def _show(self, frame, found):
         size = frame.shape[1::-1]
         if self.view == "mask":
-            return cv2.cvtColor(cv2.resize(found.astype(np.uint8) * 255, size), cv2.COLOR_GRAY2RGB)
+            return cv2.cvtColor(grow(found.astype(np.uint8) * 255, size), cv2.COLOR_GRAY2RGB)
         if self.view == "blur":
             backdrop = blurred(frame)
         elif self.view in ("picture", "video") and self.backdrop is not None:

@@ -35,7 +35,7 @@ def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) 
     if measure not in ("grey", "rgb"):
         raise ValueError(f"measure={measure!r}: use 'grey' or 'rgb'.")
     if scale != 1.0:
-        frame = cv2.resize(frame, working_size(frame.shape[1::-1], scale), interpolation=cv2.INTER_AREA)
+        frame = shrink(frame, working_size(frame.shape[1::-1], scale))
     frame = frame.astype(np.float32)
     if measure == "grey":
         return (frame @ GREY_WEIGHTS)[..., None]
@@ -43,8 +43,46 @@ def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) 
 
 
 def working_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
-    """(width, height) of a frame of ``size`` (width, height) at ``scale``, at least one pixel each way."""
+    """(width, height) of a frame of ``size`` (width, height) at ``scale``, at least one pixel each way:
+    at a whole factor's scale (1/2, 1/3...) the frame's size divided by it, rounded down (see
+    :func:`covered`)."""
+    factor = round(1 / scale)
+    if abs(factor * scale - 1) < 1e-9:
+        return max(1, size[0] // factor), max(1, size[1] // factor)
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def covered(size: tuple[int, int], working: tuple[int, int]) -> tuple[int, int]:
+    """(width, height) of the top left part of a frame of ``size`` that a ``working`` size frame
+    stands for: when ``size`` is ``working`` times a whole factor k, give or take less than k
+    pixels each way, the part k times ``working``, else the whole frame.
+
+    Area averaging by a whole factor is 2 to 15 times faster than by any other (a 1280x720 frame
+    to 427x240 took 2.2 ms, its 1278x720 part to 426x240 0.95 ms): leaving out the last column or
+    two keeps it so, and the masks are brought back over them (:func:`grow`).
+    """
+    factor = size[0] // working[0]
+    part = working[0] * factor, working[1] * factor
+    if factor > 1 and size[1] // working[1] == factor and all(0 <= s - p < factor for s, p in zip(size, part)):
+        return part
+    return tuple(size)
+
+
+def shrink(image: np.ndarray, working: tuple[int, int]) -> np.ndarray:
+    """``image`` (H, W, ...) averaged down to ``working`` (width, height): the part of it
+    :func:`covered` gives, by area."""
+    width, height = covered(image.shape[1::-1], working)
+    return cv2.resize(image[:height, :width], working, interpolation=cv2.INTER_AREA)
+
+
+def grow(image: np.ndarray, size: tuple[int, int], interpolation=cv2.INTER_LINEAR) -> np.ndarray:
+    """A working ``image`` (h, w, ...) brought up to ``size`` (width, height): back over the part
+    it stands for (:func:`covered`), its last column and row repeated over any left out."""
+    width, height = covered(size, image.shape[1::-1])
+    image = cv2.resize(image, (width, height), interpolation=interpolation)
+    if (width, height) == tuple(size):
+        return image
+    return cv2.copyMakeBorder(image, 0, size[1] - height, 0, size[0] - width, cv2.BORDER_REPLICATE)
 
 
 def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:

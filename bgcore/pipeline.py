@@ -25,7 +25,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .hints import PathLike, Progress, Scale, Size
-from .masks import MaskOptions, to_working, working_size
+from .masks import MaskOptions, grow, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
 from .outputs import OUTPUTS, Source, mask_image, sound_of
 from .video import Video, VideoInfo, as_video, read_image, selection
@@ -362,7 +362,7 @@ def upscale_mask(mask: np.ndarray, size: Size) -> np.ndarray:
     """A bool mask at the working scale resized to ``size`` (width, height), with smooth edges."""
     if mask.shape[::-1] == tuple(size):
         return mask
-    return cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_LINEAR) > 127
+    return grow(mask.astype(np.uint8) * 255, size) > 127
 
 
 def to_display(image: np.ndarray, size: Size) -> np.ndarray:
@@ -371,7 +371,7 @@ def to_display(image: np.ndarray, size: Size) -> np.ndarray:
     if image.shape[-1] == 1:
         image = np.repeat(image, 3, axis=-1)
     if image.shape[1::-1] != tuple(size):
-        image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+        image = grow(image, size)
     return image
 
 

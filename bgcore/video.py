@@ -29,6 +29,7 @@ import numpy as np
 
 from .hints import PathLike
 from .limits import LIMITS, Limits
+from .masks import covered, shrink
 
 # imageio-ffmpeg starts ffmpeg with preexec_fn=os.setpgrp unless this is set. A preexec_fn makes
 # Python fork() for real, running the atfork handlers of OpenBLAS: when another thread of the
@@ -143,7 +144,8 @@ class Video:
     def frames(self, indices: Sequence[int] | None = None, *,
                size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
         """:func:`read_frames` of this video."""
-        reader = read_frames(self.source, indices, size=size)
+        reader = read_frames(self.source, indices, size=size,
+                             part=None if size is None else covered(self.info.size, size))
         self._readers.add(reader)
         return reader
 
@@ -413,11 +415,13 @@ def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
 
 
 def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
-                size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
+                size: tuple[int, int] | None = None, part: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
     """Yield the frames of ``source`` as uint8 RGB arrays of shape (H, W, 3), in order.
 
     ``indices`` (increasing, e.g. from :func:`selection`) picks which decoded frames are
-    yielded; all by default. ``size`` (width, height) scales them down by area averaging.
+    yielded; all by default. ``size`` (width, height) scales them down by area averaging: the
+    top left ``part`` (width, height) of each, or all of it (:func:`bgcore.masks.covered` says
+    which part a working size stands for; :meth:`Video.frames` passes it).
     Only one frame is in memory at a time.
     """
     source = Path(source)
@@ -434,7 +438,8 @@ def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
     else:
         wanted = None if indices is None else set(indices)
     if size is not None:
-        filters.append(f"format=rgb24,scale={size[0]}:{size[1]}:flags=area")
+        crop = f",crop={part[0]}:{part[1]}:0:0" if part else ""
+        filters.append(f"format=rgb24{crop},scale={size[0]}:{size[1]}:flags=area")
     reader, meta = _open(source, filters)
     width, height = meta["size"] if size is None else size
     remaining = None if indices is None else len(indices)
@@ -460,7 +465,7 @@ def _read_folder(folder: Path, indices, size) -> Iterator[np.ndarray]:
             raise VideoError(f"{files[i].name} is {image.shape[1]}x{image.shape[0]} but "
                              f"{files[0].name} is {first[1]}x{first[0]}: the images of a folder "
                              "make one clip and must all have the same size.")
-        yield image if size is None else cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        yield image if size is None else shrink(image, size)
 
 
 def image_files(folder: Path) -> list[Path]:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from bgcore.masks import (MaskOptions, clean_mask, difference, noise_level, shadows, threshold_mask,
-                          to_working)
+from bgcore.masks import (MaskOptions, clean_mask, covered, difference, grow, noise_level, shadows,
+                          threshold_mask, to_working, working_size)
 
 OFF = MaskOptions(opening=0, closing=0, fill_holes=False, trim_outline=False, min_area=0)
 
@@ -19,6 +19,19 @@ def test_to_working_grey_and_rgb():
     assert to_working(frame, measure="rgb", scale=0.5).shape == (2, 3, 3)
     with pytest.raises(ValueError, match="measure"):
         to_working(frame, measure="hsv")
+
+
+def test_a_whole_factor_leaves_out_the_last_columns_and_grows_back_in_place():
+    assert working_size((1280, 720), 1 / 3) == (426, 240) and covered((1280, 720), (426, 240)) == (1278, 720)
+    assert working_size((1280, 720), 0.37) == (474, 266) and covered((1280, 720), (474, 266)) == (1280, 720)
+    assert covered((1280, 720), (1280, 720)) == (1280, 720)
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    frame[:, 601:1279] = 200  # an edge, and a last column of another colour, left out
+    working = to_working(frame, measure="grey", scale=1 / 3)
+    assert working.shape == (240, 426, 1) and working[0, -1, 0] > 150
+    mask = grow((working[..., 0] > 100).astype(np.uint8) * 255, (1280, 720)) > 127
+    assert mask.shape == (720, 1280) and mask[:, -2:].all()  # the last kept column, repeated
+    assert abs(np.argmax(mask[0]) - 601) <= 1
 
 
 def test_difference_grey_and_rgb_share_one_scale():
