@@ -13,7 +13,8 @@ from .video import VideoInfo, selection
 DECODE_PIXELS_PER_S = 60e6
 """Decoding and resizing the frames read for the fitting sample, measured on the project's
 2-core machine (see DESIGN.md). Fitting and applying go at each method's own rates, its
-``fit_pixels_per_s`` and ``apply_pixels_per_s`` (``benchmarks/estimate.py`` checks them)."""
+``fit_seconds``, ``fit_pixels_per_s`` and ``apply_pixels_per_s`` (``benchmarks/estimate.py``
+checks them)."""
 OUTPUT_PIXELS_PER_S = 70e6
 """The part of applying done at the clip's size whatever the working scale (reading the frames,
 bringing the masks back to size, making the outputs), in output pixels a second of this process's
@@ -49,6 +50,6 @@ def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.
     memory = len(picked) * height * width * channels * 4
     pixels = info.width * info.height
     apply = 1 / OUTPUT_PIXELS_PER_S + max(0.0, 1 / model.apply_pixels_per_s - 1 / OUTPUT_PIXELS_PER_S) * scale**2
-    seconds = START_SECONDS + (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + len(picked) * height * width / model.fit_pixels_per_s \
-        + len(indices) * pixels * apply
+    seconds = START_SECONDS + (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + model.fit_seconds \
+        + len(picked) * height * width / model.fit_pixels_per_s + len(indices) * pixels * apply
     return Cost(len(indices), len(picked), scale, memory, seconds)

@@ -124,8 +124,11 @@ class BackgroundModel(Estimator):
     in_order = False
     """True when ``mask`` learns from each frame and must see them one at a time, in order; the
     others' masks are made on several frames at once (:func:`bgcore.pipeline.export`)."""
+    fit_seconds = 0.0
+    """Seconds a fit takes whatever the sample's size (robust PCA's iterations), beside...
+    """
     fit_pixels_per_s = 3e6
-    """Fitting speed, in pixels of the sample times its frames a second (working scale), and...
+    """...its speed, in pixels of the sample times its frames a second (working scale), and...
     """
     apply_pixels_per_s = 8e6
     """...applying speed (mask, clean-up, encoding what the app exports), in output pixels times
