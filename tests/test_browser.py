@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 import bgcore
 from bgcore.synthetic import write_clip, write_sample
@@ -236,7 +237,8 @@ def test_compare_shows_two_methods_side_by_side_with_their_f_measure(server, bro
     facts.nth(1).wait_for(timeout=SLOW)
     scores = [float(text.rsplit(" ", 1)[1]) for text in facts.all_inner_texts()]
     assert len(scores) == 2 and all(0.8 < score <= 1 for score in scores), scores
-    assert page.get_by_text("Mask", exact=True).count() == 2 and page.get_by_text("Foreground", exact=True).count() == 2
+    for caption in ("Mask", "Foreground"):  # the images come a moment after the captions above
+        expect(page.get_by_text(caption, exact=True)).to_have_count(2, timeout=SLOW)
     for width in (1400, 390):
         page.set_viewport_size({"width": width, "height": 3200})
         _screenshot(page, f"6-compare-{width}")
