@@ -59,7 +59,7 @@ def test_writer_round_trip_keeps_frame_count_and_h264(tmp_path):
     reader = imageio_ffmpeg.read_frames(str(tmp_path / "out.mp4"))
     meta = next(reader)
     reader.close()
-    assert meta["codec"].startswith("h264") and meta["pix_fmt"].startswith("yuv420p")
+    assert meta["codec"].startswith("h264") and meta["pix_fmt"].startswith("yuv420p(tv, smpte170m")  # BT.601, said
     assert probe(tmp_path / "out.mp4").frame_count == 30
 
 
@@ -94,6 +94,20 @@ def test_writer_keeps_colours_and_grey_levels(tmp_path, size):
         back = next(read_frames(tmp_path / f"{name}.mp4"))[:size[1], :size[0]].astype(int)
         expected = frame[..., None] if frame.ndim == 2 else frame
         assert np.abs(back - expected).mean() < 5, name  # a wrong range or matrix: 8 and more
+
+
+@pytest.mark.parametrize("tags", [(), ("-colorspace", "bt709"), ("-colorspace", "bt470bg"),
+                                  ("-colorspace", "bt709", "-color_range", "pc")])
+def test_colours_are_those_ffmpeg_gives_for_the_clips_colour_space(tmp_path, tags):
+    """Phones and cameras tag HD as BT.709: read as BT.601, saturated colours were 20 levels off."""
+    path = make_testsrc(tmp_path / "clip.mp4", size="320x240", seconds=1, source="testsrc2", extra=(*H264, *tags))
+    ffmpeg_rgb = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-frames:v", "1",
+                                 "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    expected = np.frombuffer(ffmpeg_rgb, np.uint8).reshape(240, 320, 3).astype(int)
+    with open_video(path) as video:
+        read = next(video.frames())
+        assert np.abs(read - expected).mean() < 1 and np.percentile(np.abs(read - expected), 99) <= 3
+        assert np.array_equal(video[3], list(video.frames(range(3, 4)))[0])  # a seek: the same frame
 
 
 def test_image_folder_sorted_naturally(tmp_path):
