@@ -137,21 +137,39 @@ def shadows(frame: np.ndarray, background: np.ndarray,
 
     Grey frames have no hue to compare: call it on colour only.
     """
+    cast, shade = np.zeros(frame.shape[:2], bool), np.zeros(frame.shape[:2], bool)
+    part = (slice(None), slice(None)) if among is None else around(among, 2)  # the 5 x 5 blur's reach
+    if part is None:
+        return cast, shade
+    frame, background = frame[part], background[part]
     ratio = (frame @ GREY_WEIGHTS + 1) / (background @ GREY_WEIGHTS + 1)
     # Both need darker, and only darker pixels (a tenth on a road) are looked at further: the
     # colour test on them alone halves the time of this function, the most of a frame's mask.
     darker = (ratio > SHADOW_RATIO[0]) & (ratio < SHADE_RATIO)
-    where = np.flatnonzero(darker if among is None else darker & among)
-    mean = cv2.blur(ratio, (5, 5)).ravel()[where]
-    variance = cv2.blur(ratio * ratio, (5, 5)).ravel()[where] - mean * mean
+    where = np.nonzero(darker if among is None else darker & among[part])
+    mean = cv2.blur(ratio, (5, 5))[where]
+    variance = cv2.blur(ratio * ratio, (5, 5))[where] - mean * mean
     # Channel sums as matrix-vector products: 9 times faster than .sum(axis=-1) here.
     ones = np.ones(3, np.float32)
-    colour, plate = frame.reshape(-1, 3)[where], background.reshape(-1, 3)[where]
+    colour, plate = frame[where], background[where]
     chroma = np.abs(colour / (colour @ ones + 3)[:, None] - plate / (plate @ ones + 3)[:, None]) @ ones
-    cast, shade = np.zeros(ratio.size, bool), np.zeros(ratio.size, bool)
-    cast[where] = (ratio.ravel()[where] < SHADOW_RATIO[1]) & (chroma < SHADOW_CHROMA) & (variance < SHADOW_TEXTURE**2)
-    shade[where] = chroma < SHADE_CHROMA
-    return cast.reshape(ratio.shape), shade.reshape(ratio.shape)
+    cast[part][where] = (ratio[where] < SHADOW_RATIO[1]) & (chroma < SHADOW_CHROMA) & (variance < SHADOW_TEXTURE**2)
+    shade[part][where] = chroma < SHADE_CHROMA
+    return cast, shade
+
+
+def around(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    """The part (rows, columns) of a frame that holds a bool or uint8 ``mask``'s pixels with
+    ``margin`` pixels around them, cut at the frame's edges; None if the mask is empty.
+
+    Steps that reach ``margin`` pixels or less give the same result on it as on the whole frame
+    (what lies beyond is empty, and the frame's edges stay edges), in a fraction of the time when
+    the mask's pixels are few and close together (a car on a road: a tenth of the frame).
+    """
+    x, y, width, height = cv2.boundingRect(mask.view(np.uint8))
+    if not width:
+        return None
+    return slice(max(0, y - margin), y + height + margin), slice(max(0, x - margin), x + width + margin)
 
 
 def noise_level(differences: np.ndarray) -> float:
@@ -229,8 +247,18 @@ def threshold_mask(diff: np.ndarray, threshold: float, *,
 def clean_mask(mask: np.ndarray, diff: np.ndarray, options: MaskOptions) -> np.ndarray:
     """The bool mask (H, W) of :func:`threshold_mask` after ``options``' clean-up (opening,
     closing, holes filled, outlines trimmed against ``diff`` (H, W), small blobs dropped).
-    ``options.threshold`` plays no part here."""
+    ``options.threshold`` plays no part here. Done on the part of the frame :func:`around` the
+    mask (on the road clip: 1.0 ms a frame, against 4.8 on the whole frame)."""
     mask = mask.astype(np.uint8)
+    cleaned = np.zeros(mask.shape, bool)
+    part = around(mask, 2 * (options.opening + options.closing) + 8)  # the closing's, then the outline's 7 x 7
+    if part is not None:
+        cleaned[part] = _clean(mask[part], diff[part], options)
+    return cleaned
+
+
+def _clean(mask: np.ndarray, diff: np.ndarray, options: MaskOptions) -> np.ndarray:
+    """:func:`clean_mask` of a uint8 mask."""
     if options.opening:
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(options.opening))
     if options.closing:

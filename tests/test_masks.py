@@ -116,3 +116,24 @@ def test_shadows_darken_evenly_without_changing_hue():
     cast, shade = shadows(uneven, background)
     assert cast.mean() < 0.3 and shade.mean() > 0.95
     assert not shadows(background * 1.2, background)[1].any()  # brighter is never shade
+
+
+def test_clean_up_and_shadows_around_the_mask_give_what_the_whole_frame_gives():
+    """Both work on the part of the frame around the mask's pixels; blobs at the frame's edges
+    and options of every reach included."""
+    import cv2
+    from bgcore.masks import _clean
+    rng = np.random.default_rng(5)
+    for trial in range(200):
+        height, width = rng.integers(20, 100, 2)
+        mask = rng.random((height, width)) < rng.choice([0.002, 0.02, 0.1])
+        mask[:, :2] |= trial % 3 == 0 and rng.random((height, 2)) < 0.5
+        mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=trial % 3).astype(bool)
+        diff = (rng.random((height, width)) * 50 + mask * 30).astype(np.float32)
+        options = MaskOptions(opening=trial % 4, closing=trial % 6, fill_holes=trial % 2 == 0,
+                              trim_outline=trial % 5 < 3, min_area=trial % 40)
+        assert np.array_equal(clean_mask(mask, diff, options), _clean(mask.astype(np.uint8), diff, options))
+        background = rng.uniform(60, 200, (height, width, 3)).astype(np.float32)
+        frame = background * rng.uniform(0.55, 0.85, (height, width, 1)).astype(np.float32)  # texture near the limit
+        assert all(np.array_equal(near, whole & mask) for near, whole in
+                   zip(shadows(frame, background, mask), shadows(frame, background)))
