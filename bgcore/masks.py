@@ -142,7 +142,7 @@ def shadows(frame: np.ndarray, background: np.ndarray,
     if part is None:
         return cast, shade
     frame, background = frame[part], background[part]
-    ratio = (frame @ GREY_WEIGHTS + 1) / (background @ GREY_WEIGHTS + 1)
+    ratio = (_weighted_sum(frame) + 1) / (_weighted_sum(background) + 1)
     # Both need darker, and only darker pixels (a tenth on a road) are looked at further: the
     # colour test on them alone halves the time of this function, the most of a frame's mask.
     darker = (ratio > SHADOW_RATIO[0]) & (ratio < SHADE_RATIO)
@@ -156,6 +156,12 @@ def shadows(frame: np.ndarray, background: np.ndarray,
     cast[part][where] = (ratio[where] < SHADOW_RATIO[1]) & (chroma < SHADOW_CHROMA) & (variance < SHADOW_TEXTURE**2)
     shade[part][where] = chroma < SHADE_CHROMA
     return cast, shade
+
+
+def _weighted_sum(image: np.ndarray) -> np.ndarray:
+    """BT.601 luma of a float32 image (..., 3), the same to the last bit for a part of it as for
+    the whole (a matrix product through BLAS rounds a row's last pixels its own way)."""
+    return image[..., 0] * GREY_WEIGHTS[0] + image[..., 1] * GREY_WEIGHTS[1] + image[..., 2] * GREY_WEIGHTS[2]
 
 
 def around(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:

@@ -211,6 +211,10 @@ class _Seeker:
         self._stream = container.streams.video[0]
         self._stream.thread_type = "AUTO"
         self._size = size
+        # The stream's colour space as the ffmpeg program's header gives it, for every frame (as
+        # read_frames does), even where frames later say another (clips joined without re-encoding).
+        context = self._stream.codec_context
+        self._space = context.colorspace == 1, context.color_range == 2  # AVCOL_SPC_BT709, AVCOL_RANGE_JPEG
         self._lock = threading.Lock()
         self._packets = None  # the demuxing in progress, from the last seek
         self._pending = deque()  # frames decoded and not yet asked for
@@ -248,9 +252,7 @@ class _Seeker:
                 self._packets = self._last = None
                 return None
             self._last = index
-            # As read_frames gives it.
-            matrix = _matrix(frame.format.name, frame.width, frame.height, _AV_SPACES.get(frame.colorspace, "other"),
-                             frame.color_range == 2)  # AVCOL_RANGE_JPEG
+            matrix = _matrix(frame.format.name, frame.width, frame.height, *self._space)  # as read_frames gives it
             return _to_rgb(frame.to_ndarray(), frame.width, frame.height, matrix) if matrix \
                 else frame.to_ndarray(format="rgb24")
 
@@ -662,15 +664,15 @@ class TransparentWriter(VideoWriter):
         return writer
 
 
-def _matrix(pix_fmt: str, width: int, height: int, space: str = "unknown", full_range: bool = False) -> str | None:
-    """How frames of a clip in ``pix_fmt`` with colour ``space`` are made RGB here (:func:`_to_rgb`):
-    "bt601" or "bt709" for limited-range yuv420p of even sizes (imageio-ffmpeg's yuv420p), taken as
-    decoded so that the ffmpeg program and PyAV give the same planes (a conversion of theirs could
-    differ); None for rgb24 from ffmpeg. As ffmpeg's converter, a clip that does not say its colour
-    space is taken as BT.601."""
+def _matrix(pix_fmt: str, width: int, height: int, bt709: bool = False, full_range: bool = False) -> str | None:
+    """How frames of a clip in ``pix_fmt`` are made RGB here (:func:`_to_rgb`): "bt709" or "bt601" for
+    limited-range yuv420p of even sizes (imageio-ffmpeg's yuv420p), taken as decoded so that the
+    ffmpeg program and PyAV give the same planes (a conversion of theirs could differ); None for
+    rgb24 from ffmpeg. As ffmpeg's converter, a clip that does not say BT.709 is taken as BT.601
+    (the rare others, SMPTE 240M or 8-bit BT.2020, come near it)."""
     if pix_fmt != "yuv420p" or width % 2 or height % 2 or full_range:
         return None
-    return {"unknown": "bt601", "smpte170m": "bt601", "bt470bg": "bt601", "bt709": "bt709"}.get(space)
+    return "bt709" if bt709 else "bt601"
 
 
 def _header_matrix(pix_fmt: str, width: int, height: int) -> str | None:
@@ -678,15 +680,7 @@ def _header_matrix(pix_fmt: str, width: int, height: int) -> str | None:
     progressive)", the colour space first of its slashes and left out where unknown."""
     name, _, details = pix_fmt.partition("(")
     details = [part.strip() for part in details.rstrip(")").split(",")]
-    spaces = [part.split("/")[0] for part in details if part.split("/")[0] in _SPACES]
-    return _matrix(name, width, height, spaces[0] if spaces else "unknown", "pc" in details)
-
-
-_SPACES = {"gbr", "bt709", "unknown", "reserved", "fcc", "bt470bg", "smpte170m", "smpte240m", "ycgco",
-           "bt2020nc", "bt2020c", "smpte2085", "chroma-derived-nc", "chroma-derived-c", "ictcp"}
-"""ffmpeg's names of colour spaces (av_color_space_name)."""
-_AV_SPACES = {1: "bt709", 2: "unknown", 5: "bt470bg", 6: "smpte170m"}
-"""The same by PyAV's numbers (ffmpeg's AVColorSpace), those :func:`_matrix` knows."""
+    return _matrix(name, width, height, any(part.split("/")[0] == "bt709" for part in details), "pc" in details)
 
 
 def _to_rgb(raw, width: int, height: int, matrix: str | None) -> np.ndarray:

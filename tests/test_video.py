@@ -110,6 +110,19 @@ def test_colours_are_those_ffmpeg_gives_for_the_clips_colour_space(tmp_path, tag
         assert np.array_equal(video[3], list(video.frames(range(3, 4)))[0])  # a seek: the same frame
 
 
+def test_a_seek_takes_the_colour_space_the_read_takes_where_a_clip_changes_it(tmp_path):
+    """Clips joined without re-encoding, untagged then BT.709: the header's space for every frame."""
+    parts = [make_testsrc(tmp_path / f"{name}.ts", size="64x48", rate=10, seconds=1, source="testsrc2",
+                          extra=(*H264, "-g", "5", *tags)) for name, tags in (("a", ()), ("b", ("-colorspace", "bt709")))]
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(b"".join(part.read_bytes() for part in parts))
+    path = tmp_path / "joined.mkv"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(joined), "-c", "copy", str(path)], check=True)
+    with open_video(path) as video:
+        frames = list(video.frames())
+        assert len(frames) == 20 and all(np.array_equal(video[i], frames[i]) for i in (2, 12, 17))
+
+
 def test_image_folder_sorted_naturally(tmp_path):
     frames = moving_square(12)
     for i, frame in enumerate(frames, start=1):
