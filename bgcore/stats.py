@@ -38,7 +38,7 @@ CHUNK_BYTES = 32 << 20
 def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each pixel's mode and the spread of the frames around it.
 
-    frames : ndarray (T, H, W, C) float32, C in (1, 3).
+    frames : ndarray (T, H, W, C) float32 or uint8, C in (1, 3).
     Returns ``background`` (H, W, C) float32 and ``spread`` (H, W) float32. The mode is found
     in each pixel's luma histogram (bins of ``BIN``, smoothed by [1, 2, 1]); the frames within
     ``REACH`` of its centre give a first background, and the frames within ``REACH`` of that

@@ -1,3 +1,5 @@
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,28 @@ def test_every_svd_solver_gives_the_exact_background(frames):
     assert np.abs(snapshots.background_ - SVDBackground(solver="exact", rank=3).fit(sample).background_).max() < 0.01
     assert np.allclose(snapshots.singular_values_, exact.singular_values_[:10], rtol=1e-4)
     assert np.abs(snapshots.components_[:3] - exact.components_[:3]).max() < 1e-3
+
+
+@pytest.mark.parametrize("solver", ["auto", "randomized", "exact"])
+def test_svd_fits_frames_as_decoded_as_it_fits_them_in_float(frames, solver):
+    sample = np.rint(frames[::3]).astype(np.uint8)
+    as_float = SVDBackground(solver=solver, rank=2).fit(sample.astype(np.float32))
+    as_decoded = SVDBackground(solver=solver, rank=2).fit(sample)
+    assert np.abs(as_decoded.background_ - as_float.background_).max() < 0.01
+    assert np.allclose(as_decoded.singular_values_, as_float.singular_values_, rtol=1e-4)
+    assert as_decoded.total_energy_ == pytest.approx(as_float.total_energy_, rel=1e-6)
+    assert as_decoded.noise_ == as_float.noise_
+
+
+def test_svd_fits_a_long_clip_as_decoded_without_a_float_copy():
+    sample = make_clip(width=64, height=48, frames=1200, seed=2).frames  # the randomized SVD's length
+    as_float = SVDBackground().fit(sample.astype(np.float32))
+    tracemalloc.start()
+    as_decoded = SVDBackground().fit(sample)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < sample.nbytes, f"{peak / 2**20:.1f} MB beside a {sample.nbytes / 2**20:.1f} MB sample"
+    assert np.abs(as_decoded.background_ - as_float.background_).max() < 0.01
 
 
 def test_svd_exposes_spectrum_components_and_weights(frames):

@@ -21,14 +21,15 @@ MIN_THRESHOLD = 15.0
 """...but at least this, unless the model's ``min_threshold`` says otherwise."""
 
 
-def check_frames(frames: np.ndarray) -> np.ndarray:
-    """Validate a fitting sample: ndarray of shape (T, H, W, C), float32, C in (1, 3)."""
+def check_frames(frames: np.ndarray, *, keep_uint8: bool = False) -> np.ndarray:
+    """Validate a fitting sample: ndarray of shape (T, H, W, C), C in (1, 3); returned as float32
+    (uint8 as it is with ``keep_uint8``)."""
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
         raise ValueError(f"frames of shape {frames.shape}: need (T, H, W, C) with C = 1 or 3.")
     if len(frames) < 2:
         raise ValueError(f"frames: {len(frames)} frame(s); a background model needs at least 2.")
-    return frames.astype(np.float32, copy=False)
+    return frames if keep_uint8 and frames.dtype == np.uint8 else frames.astype(np.float32, copy=False)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ class BackgroundModel(Estimator):
     in_order = False
     """True when ``mask`` learns from each frame and must see them one at a time, in order; the
     others' masks are made on several frames at once (:func:`bgcore.pipeline.export`)."""
+    fits_uint8 = False
+    """True when ``fit`` takes uint8 frames as they are, without a float32 copy of the sample."""
     fit_seconds = 0.0
     """Seconds a fit takes whatever the sample's size (robust PCA's iterations), beside...
     """
@@ -138,11 +141,11 @@ class BackgroundModel(Estimator):
     bmc-video003's, rounded)."""
 
     def fit(self, frames: np.ndarray, progress: FitProgress | None = None) -> BackgroundModel:
-        """Learn the background from frames (T, H, W, C) float32; returns self.
+        """Learn the background from frames (T, H, W, C) float32 (or uint8); returns self.
 
         progress : callable(fraction) or None, called with numbers from 0 to 1.
         """
-        frames = check_frames(frames)
+        frames = check_frames(frames, keep_uint8=self.fits_uint8)
         for param in self.params:
             param.check(getattr(self, param.name))
         self._fit(frames, progress or (lambda fraction: None))
