@@ -23,8 +23,8 @@ def method_ui() -> str:
 
 
 def run_ui(clip: state.Clip, method: str, params: dict) -> None:
-    """The button that fits the method in a job (its progress on top of every page), then shows
-    the results; at once when these settings were fitted before."""
+    """The button that fits the method in a job and moves on to the results page, which shows its
+    progress and then the results (at once when these settings were fitted before)."""
     try:
         seconds = estimate(clip.info, method=method, **state.prep(clip)).seconds
         st.caption(f"About {seconds_text(seconds)} with this method: learning the background, then exporting "
@@ -37,14 +37,14 @@ def run_ui(clip: state.Clip, method: str, params: dict) -> None:
         job_error_ui("method")
         return
     try:
-        job = state.start_fits(clip, [(method, params, method_label(method))], title="Removing the background",
-                               origin="method", then="results")
+        state.start_fits(clip, [(method, params, method_label(method))], title="Removing the background",
+                         origin="method", then="results")
     except ValueError as error:
         st.error(f"{error}", icon=":material/error:")
         return
-    if job is None:
-        st.switch_page(PAGES["results"])
-    st.rerun()  # the progress on top
+    # The results page at once, its progress on top, where the results fill in: a switch of pages
+    # when the job ends raced the progress's polling and sometimes left a blank page.
+    st.switch_page(PAGES["results"])
 
 
 clip = require_clip_ui()

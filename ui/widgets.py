@@ -49,7 +49,7 @@ def job_ui(page: str) -> None:
         if st.session_state.get("job.told") != job.number:
             st.session_state["job.told"] = job.number
             st.toast(f"{job.title}: stopped.", icon=":material/stop_circle:")
-    elif page != job.origin:  # there the page itself says what went wrong, by what the person chose
+    elif page not in (job.origin, job.then):  # there the page itself says what went wrong
         message, dismiss = st.columns([5, 1], vertical_alignment="center")
         message.error(f"{job.title}: {job.error}", icon=":material/error:")
         if dismiss.button("Dismiss", key="job.dismiss", width="stretch"):
@@ -196,8 +196,9 @@ def require_clip_ui() -> state.Clip:
 def require_fit_ui() -> state.Fit:
     """The latest fit, or a pointer to the method page and the end of this run."""
     require_clip_ui()
-    fit = state.current_fit()
-    if fit is None and job_running(None):
+    job_error_ui("method")  # a fit that failed: what went wrong, over the fit before if any
+    fit, job = state.current_fit(), state.job()
+    if job is not None and job.running and (fit is None or job.then == "results"):  # not the fit before
         st.info("The background is being removed (its progress is at the top): this page fills in when it is done.",
                 icon=":material/hourglass_top:")
         st.stop()
