@@ -7,7 +7,7 @@ import streamlit as st
 
 from bgcore import plots
 from ui import state
-from ui.widgets import PAGES, images_ui, mask_options_ui, method_label, require_fit_ui
+from ui.widgets import PAGES, images_ui, job_error_ui, mask_options_ui, method_label, require_fit_ui
 
 COMPONENTS = 4
 
@@ -91,6 +91,7 @@ def _rule(value: float, label: str):
         align="left", dx=4, dy=-6, color="#e4572e", baseline="top").encode(text="label", y=alt.value(0))
 
 
+job_error_ui("method")  # the fit this page was to show failed: why (job_ui tells the other pages)
 fit = require_fit_ui()
 fitted = fit.fitted
 st.title("Results")

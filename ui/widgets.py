@@ -196,9 +196,8 @@ def require_clip_ui() -> state.Clip:
 def require_fit_ui() -> state.Fit:
     """The latest fit, or a pointer to the method page and the end of this run."""
     require_clip_ui()
-    job_error_ui("method")  # a fit that failed: what went wrong, over the fit before if any
-    fit, job = state.current_fit(), state.job()
-    if job is not None and job.running and (fit is None or job.then == "results"):  # not the fit before
+    fit = state.current_fit()
+    if job_running(None) and (fit is None or state.job().then == "results"):  # not the fit before
         st.info("The background is being removed (its progress is at the top): this page fills in when it is done.",
                 icon=":material/hourglass_top:")
         st.stop()

@@ -68,8 +68,9 @@ class SVDBackground(BackgroundModel):
         # Frames as rows (T x P, a view): the transpose of the notebook's pixels-by-frames M,
         # so M = U S V^T comes out as V, S, U^T.
         frames_by_pixels = frames.reshape(len(frames), -1)
-        # Block by block over the memory as it lies (C- or F-ordered, no copy): a frame at a time
-        # made a strided copy of each frame of a transposed matrix (1.2 s on the notebook's).
+        # Block by block over the memory as it lies (C- or F-ordered; uint8 made float32 a block at a
+        # time): a frame at a time made a strided copy of each frame of a transposed matrix (1.2 s on
+        # the notebook's).
         flat = frames.ravel(order="K")
         self.total_energy_ = sum(float(np.vdot(part, part)) for part in (
             flat[i:i + BLOCK].astype(np.float32, copy=False) for i in range(0, flat.size, BLOCK)))
