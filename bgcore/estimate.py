@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .hints import Scale
 from .masks import working_size
 from .models import DEFAULT_METHOD, METHODS
-from .pipeline import plan_sample
+from .pipeline import as_decoded, plan_sample
 from .video import VideoInfo, selection
 
 DECODE_PIXELS_PER_S = 60e6
@@ -34,7 +34,7 @@ class Cost:
     scale: float
     """Working scale of the fitting sample."""
     memory: int
-    """Bytes of the fitting sample (float32)."""
+    """Bytes of the fitting sample."""
     seconds: float
     """Rough time to fit and export."""
 
@@ -47,7 +47,7 @@ def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.
     indices = selection(info, start=start, end=end, fps=fps)
     scale, picked = plan_sample(info, indices, channels=channels, scale=scale)
     width, height = working_size(info.size, scale)
-    memory = len(picked) * height * width * channels * 4
+    memory = len(picked) * height * width * channels * (1 if as_decoded(model, channels=channels) else 4)
     pixels = info.width * info.height
     apply = 1 / OUTPUT_PIXELS_PER_S + max(0.0, 1 / model.apply_pixels_per_s - 1 / OUTPUT_PIXELS_PER_S) * scale**2
     seconds = START_SECONDS + (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + model.fit_seconds \

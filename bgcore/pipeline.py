@@ -31,7 +31,8 @@ from .outputs import OUTPUTS, Source, mask_image, sound_of
 from .video import Video, VideoInfo, as_video, read_image, selection
 
 SAMPLE_BUDGET = 256 * 2**20
-"""Bytes the float32 fitting sample may take."""
+"""Bytes the fitting sample may take as float32 (a model that fits colour frames as decoded,
+uint8, takes a quarter: see :func:`as_decoded`)."""
 MAX_SAMPLE = 200
 """Frames in the fitting sample at most, evenly spaced over the selected frames."""
 MIN_SAMPLE = 50
@@ -150,23 +151,30 @@ def fit_clip(source: PathLike | Video, *, method: str = DEFAULT_METHOD, params: 
     picked, model_params = _model_params(METHODS[method], params or {}, indices, picked)
     timer.lap("probe")
 
+    model = METHODS[method](**model_params)
+    keep = as_decoded(model, channels=1 if measure == "grey" else 3)
     sample = None
     # Closed here, not left to the garbage collector: a stop (an exception from progress) ends
     # the decoder at once, and a shared ``source`` Video stays open for others.
     with closing(video.frames(picked, size=None if scale == 1 else working_size(info.size, scale))) as frames:
         for i, frame in enumerate(frames):
-            work = to_working(frame, measure=measure)
+            work = frame if keep else to_working(frame, measure=measure)
             if sample is None:  # filled in place: a list then np.stack would hold the sample twice
-                sample = np.empty((len(picked), *work.shape), np.float32)
+                sample = np.empty((len(picked), *work.shape), work.dtype)
             sample[i] = work
             progress("sample", (i + 1) / len(picked))
     timer.lap("sample")
 
-    model = METHODS[method](**model_params)
     model.fit(sample, progress=lambda fraction: progress("fit", fraction))
     timer.lap("fit")
     return FittedClip(video, indices, list(picked), method, dict(params or {}), measure, scale, model,
                       timer.seconds)
+
+
+def as_decoded(model: BackgroundModel | type[BackgroundModel], *, channels: int) -> bool:
+    """Whether ``model``'s fitting sample holds colour frames as decoded (uint8), a quarter of
+    float32's memory and no conversion: when it fits them so (``fits_uint8``) and works in colour."""
+    return model.fits_uint8 and channels == 3
 
 
 def _model_params(cls, params: dict, indices: range, picked: list):

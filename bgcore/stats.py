@@ -11,6 +11,9 @@ variation: sensor and compression noise on still parts, more on water and waving
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import cv2
 import numpy as np
 
@@ -33,6 +36,8 @@ MOVING_TEXTURE = 10.0
 levels, over this (a car passing over a plain road is not the road moving)."""
 CHUNK_BYTES = 32 << 20
 """Bytes of frame differences (every channel) :func:`moving_background` holds at a time."""
+THREADS = min(4, len(os.sched_getaffinity(0)))
+"""Threads that share the per-pixel work, each on its own rows (see :func:`_by_rows`)."""
 
 
 def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +51,18 @@ def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tupl
     scenes of different colour is two values) give the background (their mean) and its spread
     (the root mean square of their distance to it). A frame at a time: no copy of the sample.
     """
+    background = np.empty(frames.shape[1:], np.float32)
+    spread = np.empty(frames.shape[1:3], np.float32)
+
+    def band(rows):
+        background[rows], spread[rows] = _pixel_modes(frames[:, rows])
+
+    _by_rows(band, frames.shape[1], progress=progress)
+    return background, spread
+
+
+def _pixel_modes(frames):
+    """:func:`pixel_modes` of every pixel of ``frames``."""
     count, height, width, channels = frames.shape
     pixels = height * width
     bins = int(256 // BIN) + 1
@@ -66,14 +83,23 @@ def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tupl
     centre = ((smoothed.argmax(axis=0) + 0.5) * BIN).astype(np.float32).reshape(height, width)
     del histogram, smoothed
     background, _, _ = _near_mean(frames, lambda frame: np.abs(luma(frame) - centre) <= REACH)
-    if progress:
-        progress(0.5)
     background, squares, members = _near_mean(frames, lambda frame: difference(frame, background) <= REACH)
     # Mean of squares minus the square of the mean, summed over the channels, as difference's scale.
     variance = np.maximum(squares - background.astype(np.float64) ** 2, 0).mean(axis=-1)
-    if progress:
-        progress(1.0)
     return background, np.sqrt(variance).astype(np.float32)
+
+
+def _by_rows(function, height: int, *, rows: int | None = None, progress: FitProgress | None = None) -> None:
+    """``function(part)`` for the slices of rows ``part`` that cover ``height`` rows (``rows`` at
+    a time, by default an equal share for each of ``THREADS``), in threads. Per-pixel NumPy and
+    OpenCV work lets go of Python's lock: on 2 cores the mode of the road clip's sample took
+    0.33 s in two threads against 0.70 s in one."""
+    rows = rows or -(-height // THREADS)
+    parts = [slice(top, top + rows) for top in range(0, height, rows)]
+    with ThreadPoolExecutor(min(THREADS, len(parts))) as pool:
+        for done, _ in enumerate(pool.map(function, parts), start=1):
+            if progress:
+                progress(done / len(parts))
 
 
 def _near_mean(frames, near):
@@ -108,21 +134,22 @@ def moving_background(frames: np.ndarray, background: np.ndarray,
     other looks of a waving leaf. The frames' run lengths tell leaves, which come and go, from a
     person standing in front, who stays; the texture tells them from traffic on a plain road.
     """
-    height = frames.shape[1]
-    # A band's difference first holds every channel (frame - background), then its distances,
-    # their median's copy and flags: the band is sized on all the channels.
-    rows = max(1, CHUNK_BYTES // (frames[0, 0].nbytes * len(frames)))
+    # A band's difference first holds every channel (frame - background, float32 from uint8
+    # frames too), then its distances, their median's copy and flags: the band is sized on that.
+    rows = max(1, CHUNK_BYTES // THREADS // (frames[0, 0].size * 4 * len(frames)))
     away_share = np.empty(spread.shape, np.float32)
     away_run = np.empty(spread.shape, np.float32)
     median = np.empty(spread.shape, np.float32)
-    for top in range(0, height, rows):
-        part = slice(top, top + rows)
+
+    def band(part):
         distance = difference(frames[:, part], background[part])
         away = distance > REACH
         starts = away[0] + (away[1:] & ~away[:-1]).sum(axis=0)
         away_share[part] = away.mean(axis=0)
         away_run[part] = away.sum(axis=0) / np.maximum(starts, 1)
         median[part] = np.median(distance, axis=0)
+
+    _by_rows(band, frames.shape[1], rows=rows)
     grey = np.ascontiguousarray(luma(background))
     mean = cv2.blur(grey, (5, 5))
     texture = np.sqrt(np.maximum(cv2.blur(grey * grey, (5, 5)) - mean * mean, 0))

@@ -2,11 +2,15 @@
 scored against the per-pixel ground truth of ``../shared/data/groundtruth-clips`` (skipped where
 it is absent). Figures measured by ``benchmarks/quality.py``; each bound sits a few points under."""
 
+import tracemalloc
+
 import cv2
 import numpy as np
 import pytest
 
-from bgcore import DEFAULT_METHOD, run
+from bgcore import DEFAULT_METHOD, fit_clip, open_video, run, stats
+from bgcore.estimate import estimate
+from bgcore.models import METHODS
 from bgcore.stats import moving_background, pixel_modes
 from bgcore.datasets import image_folder_clip, read_mask, score_masks, shared_clips
 from conftest import SHARED_DATA, shared
@@ -65,3 +69,25 @@ def test_moving_background_is_what_comes_and_goes_over_texture():
     # (leaves whose two looks are close, and the road's edge beside the texture, may go either way)
     assert moving[:, :10].mean() > 0.8 and not moving[:, 10:20].any() and not moving[:, 23:].any()
     assert (widened >= spread).all() and (widened[~moving] == spread[~moving]).all()
+
+
+def test_the_default_method_fits_frames_as_decoded_in_threads_as_in_float_in_one(clip, monkeypatch):
+    sample = clip.frames[::2]  # uint8 RGB, as decoded
+    threaded = METHODS[DEFAULT_METHOD]().fit(sample)
+    monkeypatch.setattr(stats, "THREADS", 1)
+    single = METHODS[DEFAULT_METHOD]().fit(sample.astype(np.float32))
+    assert np.array_equal(threaded.background_, single.background_)
+    assert np.array_equal(threaded.spread_, single.spread_)
+    assert threaded.auto_threshold_ == single.auto_threshold_
+    assert all(np.array_equal(threaded.mask(f), single.mask(f)) for f in clip.frames[::15].astype(np.float32))
+
+
+def test_the_default_method_fits_a_clip_without_a_float_copy_of_its_sample(clip_path):
+    video = open_video(clip_path)
+    float_sample = estimate(video.info, method="median").memory  # median fits float32
+    tracemalloc.start()
+    fit_clip(video)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert estimate(video.info).memory == float_sample // 4
+    assert peak < float_sample, f"{peak / 2**20:.1f} MB beside a {float_sample / 2**20:.1f} MB float32 sample"
