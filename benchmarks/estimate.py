@@ -15,12 +15,14 @@ constants that the estimate uses.
 
 from __future__ import annotations
 
+import math
 import sys
 import tempfile
 import time
 
 import bgcore
 from bgcore.estimate import estimate
+from bgcore.masks import working_size
 from bgcore.models import METHODS
 from bgcore.outputs import OUTPUTS
 from common import QUICK_CLIP, absent, parser, synthetic_video
@@ -50,7 +52,7 @@ def measure(name: str, path, method: str) -> dict:
     cpu["end"] = time.process_time()
     seconds = report["seconds"]
     real = seconds["sample"] + seconds["fit"] + seconds["apply"]
-    fit_pixels = cost.memory // (3 * 4)  # the float32 RGB sample's pixels times frames
+    fit_pixels = cost.sample_frames * math.prod(working_size(video.info.size, cost.scale))
     apply_pixels = cost.frames * video.info.width * video.info.height
     return {"clip": name, "method": method, "frames": cost.frames, "estimate": cost.seconds, "real": real,
             "ratio": cost.seconds / real, "fit_rate": fit_pixels / max(seconds["fit"], 1e-3),
