@@ -49,7 +49,8 @@ def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tupl
     ``REACH`` of its centre give a first background, and the frames within ``REACH`` of that
     in colour (the distance of :func:`bgcore.masks.difference`: a pixel the same grey in two
     scenes of different colour is two values) give the background (their mean) and its spread
-    (the root mean square of their distance to it). A frame at a time: no copy of the sample.
+    (the root mean square of their distance to it). A frame at a time: no copy of the sample;
+    in ``THREADS`` threads, each on its own rows.
     """
     background = np.empty(frames.shape[1:], np.float32)
     spread = np.empty(frames.shape[1:3], np.float32)
