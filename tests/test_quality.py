@@ -91,3 +91,18 @@ def test_the_default_method_fits_a_clip_without_a_float_copy_of_its_sample(clip_
     tracemalloc.stop()
     assert estimate(video.info).memory == float_sample // 4
     assert peak < float_sample, f"{peak / 2**20:.1f} MB beside a {float_sample / 2**20:.1f} MB float32 sample"
+
+
+def test_the_default_method_fit_reports_progress_and_stops_when_told(clip):
+    fractions = []
+    METHODS[DEFAULT_METHOD]().fit(clip.frames[::2], progress=fractions.append)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+    class Stop(Exception):
+        pass
+
+    def stop(fraction):
+        raise Stop  # what the app's Stop button does through the progress callback
+
+    with pytest.raises(Stop):
+        METHODS[DEFAULT_METHOD]().fit(clip.frames[::2], progress=stop)
