@@ -86,7 +86,7 @@ def grow(image: np.ndarray, size: tuple[int, int], interpolation=cv2.INTER_LINEA
 
 
 def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Per-pixel distance (H, W) float32 between two (H, W, C) float32 images.
+    """Per-pixel distance (H, W) float32 between two (H, W, C) images, float32 (``frame`` may be uint8).
 
     The absolute difference for grey, the Euclidean RGB distance divided by sqrt(3) for colour,
     so both sit on the same 0-255 scale and one threshold means the same for both.
@@ -101,7 +101,8 @@ def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
 
 
 def luma(image: np.ndarray) -> np.ndarray:
-    """Grey (...) of a float32 image (..., C): BT.601 luma for C = 3, the channel for C = 1."""
+    """Grey (...) of an image (..., C): BT.601 luma (float32, from float32 or uint8) for C = 3, the
+    channel as it is for C = 1."""
     return image[..., 0] if image.shape[-1] == 1 else image @ GREY_WEIGHTS
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import resource
 import shutil
@@ -28,6 +27,7 @@ from .hints import PathLike, Progress, Scale, Size
 from .masks import MaskOptions, grow, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
 from .outputs import OUTPUTS, Source, mask_image, sound_of
+from .stats import THREADS
 from .video import Video, VideoInfo, as_video, read_image, selection
 
 SAMPLE_BUDGET = 256 * 2**20
@@ -46,7 +46,7 @@ half and 0.972 at a quarter, in a third of the time. Below about 60,000 pixels s
 are lost (bmc-video003 at 224x168: 0.872)."""
 MIN_SCALE = 0.01
 """The smallest working scale: below it a frame shrinks to a few pixels and nothing is found."""
-WORKERS = min(4, len(os.sched_getaffinity(0)))
+WORKERS = THREADS
 """Threads that make masks at once (:func:`export`)."""
 DEFAULT_OUTPUTS = ("foreground", "mask", "masks", "background")
 """What :func:`export` writes unless told (names of :data:`bgcore.outputs.OUTPUTS`)."""

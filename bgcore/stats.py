@@ -37,7 +37,8 @@ levels, over this (a car passing over a plain road is not the road moving)."""
 CHUNK_BYTES = 32 << 20
 """Bytes of frame differences (every channel) :func:`moving_background` holds at a time."""
 THREADS = min(4, len(os.sched_getaffinity(0)))
-"""Threads that share the per-pixel work, each on its own rows (see :func:`_by_rows`)."""
+"""Threads that share the per-pixel work of a fit, each on its own rows (see :func:`_by_rows`),
+or the masks of an export (:data:`bgcore.pipeline.WORKERS`)."""
 
 
 def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +129,7 @@ def moving_background(frames: np.ndarray, background: np.ndarray,
                       spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where the background itself moves, and its spread there.
 
-    frames (T, H, W, C) float32 in time order; ``background`` and ``spread`` from
+    frames (T, H, W, C) float32 or uint8, in time order; ``background`` and ``spread`` from
     :func:`pixel_modes`. Returns ``moving`` (H, W) bool (see ``MOVING_SHARE``, ``MOVING_RUN``,
     ``MOVING_TEXTURE``) and the spread (H, W) float32, raised where the background moves to the
     median distance of all frames to the mode: the spread around the mode alone leaves out the
