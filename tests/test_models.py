@@ -76,6 +76,14 @@ def test_svd_fits_frames_as_decoded_as_it_fits_them_in_float(frames, solver):
     assert as_decoded.noise_ == as_float.noise_
 
 
+def test_median_fits_frames_as_decoded_as_it_fits_them_in_float(frames):
+    sample = np.rint(frames[::3]).astype(np.uint8)
+    as_float = MedianBackground().fit(sample.astype(np.float32))
+    as_decoded = MedianBackground().fit(sample)
+    assert np.array_equal(as_decoded.background_, as_float.background_)
+    assert as_decoded.background_.dtype == np.float32 and as_decoded.noise_ == as_float.noise_
+
+
 def test_svd_fits_a_long_clip_as_decoded_without_a_float_copy():
     sample = make_clip(width=64, height=48, frames=1200, seed=2).frames  # the randomized SVD's length
     as_float = SVDBackground().fit(sample.astype(np.float32))

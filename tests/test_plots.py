@@ -93,9 +93,9 @@ def test_estimate_follows_the_choices():
     small = estimate(info, scale=0.5)
     # Every 5th frame of 900 keeps the sample at 180 frames, under the 200 cap.
     assert (small.scale, small.sample_frames) == (0.5, 180)
-    # The default method fits colour frames as decoded (uint8), the median as float32.
+    # The default method fits colour frames as decoded (uint8), k-means as float32.
     assert small.memory == 180 * 180 * 320 * 3
-    assert estimate(info, scale=0.5, method="median").memory == 180 * 180 * 320 * 3 * 4
+    assert estimate(info, scale=0.5, method="kmeans").memory == 180 * 180 * 320 * 3 * 4
     # Each method at its own measured rates: robust PCA is the slowest to fit, the mode (in
     # two threads) faster than the SVD.
     seconds = {method: estimate(info, method=method).seconds for method in bgcore.METHODS}
