@@ -147,12 +147,13 @@ def fit_clip(source: PathLike | Video, *, method: str = DEFAULT_METHOD, params: 
     video = as_video(source)
     info = video.info
     indices = selection(info, start=start, end=end, fps=fps)
-    scale, picked = plan_sample(info, indices, channels=1 if measure == "grey" else 3, scale=scale)
+    channels = 1 if measure == "grey" else 3
+    scale, picked = plan_sample(info, indices, channels=channels, scale=scale)
     picked, model_params = _model_params(METHODS[method], params or {}, indices, picked)
     timer.lap("probe")
 
     model = METHODS[method](**model_params)
-    keep = as_decoded(model, channels=1 if measure == "grey" else 3)
+    keep = as_decoded(model, channels=channels)
     sample = None
     # Closed here, not left to the garbage collector: a stop (an exception from progress) ends
     # the decoder at once, and a shared ``source`` Video stays open for others.
