@@ -267,10 +267,10 @@ def fit_key(clip: Clip, method: str, params: dict) -> str:
 
 
 def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | None = None,
-               choose: bool = True) -> jobs.Job | None:
+               choose: bool = True) -> None:
     """Fit each ``(method, params, label)`` of ``runs`` on the clip, prepared as chosen, in a job;
-    with ``choose``, the last becomes the session's fit. None when every one was fitted before (and
-    is in the session's store): nothing to wait for.
+    with ``choose``, the last becomes the session's fit. No job when every one was fitted before
+    (and is in the session's store): nothing to wait for.
 
     Raises ValueError (a selection of too many frames; another job still running).
     """
@@ -296,8 +296,8 @@ def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | N
     if all(key in current.fits for key in keys):
         if choose:
             _choose(current, keys[-1])
-        return None
-    return _start(current, jobs.Job(title, fit_all, key=tuple(keys), origin=origin, then=then))
+        return
+    _start(current, jobs.Job(title, fit_all, key=tuple(keys), origin=origin, then=then))
 
 
 def fits(keys) -> list[Fit] | None:
