@@ -10,7 +10,8 @@ transparent WebM, PNG masks) after the probe: sampling, fitting and applying, wh
 covers. Printed beside: the rates the run reached, per pixel of the sample and frame (fitting)
 and per output pixel and frame (applying), by the clock and by this process's CPU time (what
 they would be on an idle machine, near enough: the encoders run beside it), against the model's
-constants that the estimate uses.
+constants that the estimate uses. The applying rate by the clock is after
+``bgcore.estimate.FRAME_SECONDS`` a frame, as the estimate counts it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import tempfile
 import time
 
 import bgcore
-from bgcore.estimate import estimate
+from bgcore.estimate import FRAME_SECONDS, estimate
 from bgcore.masks import working_size
 from bgcore.models import METHODS
 from bgcore.outputs import OUTPUTS
@@ -56,7 +57,7 @@ def measure(name: str, path, method: str) -> dict:
     apply_pixels = cost.frames * video.info.width * video.info.height
     return {"clip": name, "method": method, "frames": cost.frames, "estimate": cost.seconds, "real": real,
             "ratio": cost.seconds / real, "fit_rate": fit_pixels / max(seconds["fit"], 1e-3),
-            "apply_rate": apply_pixels / max(seconds["apply"], 1e-3),
+            "apply_rate": apply_pixels / max(seconds["apply"] - cost.frames * FRAME_SECONDS, 1e-3),
             "fit_cpu_rate": fit_pixels / max(cpu["apply"] - cpu["sample end"], 1e-3),
             "apply_cpu_rate": apply_pixels / max(cpu["end"] - cpu["apply"], 1e-3)}
 

@@ -10,19 +10,26 @@ from .models import DEFAULT_METHOD, METHODS
 from .pipeline import as_decoded, plan_sample
 from .video import VideoInfo, selection
 
-DECODE_PIXELS_PER_S = 60e6
-"""Decoding and resizing the frames read for the fitting sample, measured on the project's
-2-core machine (see DESIGN.md). Fitting and applying go at each method's own rates, its
-``fit_seconds``, ``fit_pixels_per_s`` and ``apply_pixels_per_s`` (``benchmarks/estimate.py``
-checks them)."""
-OUTPUT_PIXELS_PER_S = 70e6
+DECODE_PIXELS_PER_S = 400e6
+"""Decoding the clip up to the fitting sample's last frame (ffmpeg drops the frames not kept): 0.5
+to 1.2 billion pixels a second measured here on road-640x360 (MPEG-4), bmc-video003 and H.264
+clips of 1280x720 and 1920x1080; a detailed phone clip decodes slower."""
+SAMPLE_PIXELS_PER_S = 80e6
+"""Bringing the sample's frames to the working scale and type, in working pixels a second.
+Fitting and applying go at each method's own rates, its ``fit_seconds``, ``fit_pixels_per_s``
+and ``apply_pixels_per_s`` (``benchmarks/estimate.py`` checks them)."""
+FRAME_SECONDS = 0.002
+"""What applying costs a frame whatever its size (a PNG mask written, four encoders fed, hand-offs
+between threads): about 2 ms, from the apply times of road-640x360, bmc-video003 and escalator
+(21 to 230 thousand pixels a frame), which one per-pixel rate alone put 1.5x apart."""
+OUTPUT_PIXELS_PER_S = 36e6
 """The part of applying done at the clip's size whatever the working scale (reading the frames,
-bringing the masks back to size, making the outputs), in output pixels a second of this process's
-CPU. Each method's ``apply_pixels_per_s`` is measured at full scale and includes it; the rest
-shrinks with the working area (a 1280x720 clip at a third: about 40 % of the full-scale time)."""
-START_SECONDS = 0.5
-"""What every run costs whatever the clip's size: starting the encoders and the model, writing
-the files (a 160x130 clip of 198 frames takes about 1 s)."""
+bringing the masks back to size, encoding the outputs), in output pixels a second. Each method's
+``apply_pixels_per_s`` is measured at full scale and includes it; the rest shrinks with the
+working area. Measured with the mode on a 1280x720 clip at a third: 28 ms a frame, 3 % of it in
+the working-scale part."""
+START_SECONDS = 0.2
+"""What every run costs whatever the clip's size (starting the decoders and the model)."""
 
 
 @dataclass(frozen=True)
@@ -51,5 +58,6 @@ def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.
     pixels = info.width * info.height
     apply = 1 / OUTPUT_PIXELS_PER_S + max(0.0, 1 / model.apply_pixels_per_s - 1 / OUTPUT_PIXELS_PER_S) * scale**2
     seconds = START_SECONDS + (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + model.fit_seconds \
-        + len(picked) * height * width / model.fit_pixels_per_s + len(indices) * pixels * apply
+        + len(picked) * height * width * (1 / SAMPLE_PIXELS_PER_S + 1 / model.fit_pixels_per_s) \
+        + len(indices) * (FRAME_SECONDS + pixels * apply)
     return Cost(len(indices), len(picked), scale, memory, seconds)

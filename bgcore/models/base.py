@@ -135,10 +135,10 @@ class BackgroundModel(Estimator):
     """
     apply_pixels_per_s = 8e6
     """...applying speed (mask, clean-up, encoding what the app exports), in output pixels times
-    frames a second: what :func:`bgcore.estimate.estimate` tells before a run. Each method sets
-    its own, measured on the project's 2-core machine by ``benchmarks/estimate.py`` (the CPU
-    time of the process, near its wall time on an idle machine; by the clock for a fit in
-    threads, as the mode's; the slower of road-640x360's and bmc-video003's, rounded)."""
+    frames a second beside ``bgcore.estimate.FRAME_SECONDS`` a frame: what
+    :func:`bgcore.estimate.estimate` tells before a run. Each method sets its own, measured by
+    the clock on the project's 2-core machine, idle, by ``benchmarks/estimate.py``: the slower of
+    road-640x360's and bmc-video003's, rounded."""
 
     def fit(self, frames: np.ndarray, progress: FitProgress | None = None) -> BackgroundModel:
         """Learn the background from frames (T, H, W, C) float32 (or uint8); returns self.

@@ -34,9 +34,7 @@ class ModeBackground(BackgroundModel):
     """
 
     name = "mode"
-    # Applying: between bmc-video003's 15M and road's 26M (the slower, as base.py has it, put the
-    # estimate of road at twice the real time once the fit was quick).
-    fit_pixels_per_s, apply_pixels_per_s = 40e6, 17e6
+    fit_pixels_per_s, apply_pixels_per_s = 40e6, 28e6
     label = "Recommended: any still camera"
     technical = "Per-pixel mode, with a per-pixel threshold from each pixel's spread"
     summary = ("Learns how each spot usually looks, and how much it flickers, then marks what "

@@ -43,11 +43,11 @@ class SVDBackground(BackgroundModel):
 
     name = "svd"
     fits_uint8 = True  # a long clip's frames as decoded: a quarter of the memory, no copy
-    fit_pixels_per_s, apply_pixels_per_s = 29e6, 15e6
-    label = "Fastest: people passing by"
+    fit_pixels_per_s, apply_pixels_per_s = 29e6, 25e6
+    label = "Classic: people passing by"
     technical = ("Low-rank SVD (the fast.ai notebook): frames are columns of a pixels-by-frames "
                  "matrix, its rank-k part is the background")
-    summary = ("Finds the picture every frame shares. Quick, for scenes where nobody stays long; "
+    summary = ("Finds the picture every frame shares, for scenes where nobody stays long; it "
                "can follow two scenes in one clip.")
     params = (
         Param("rank", "Rank", "How many components form the background: 1 for one static scene, "
