@@ -131,7 +131,7 @@ def test_upload_remove_background_and_download_a_playable_foreground(server, bro
 
     page.get_by_role("button", name="Remove background").wait_for(timeout=SLOW)
     assert page.get_by_role("radio", name="Recommended: any still camera").is_checked()  # the default
-    page.get_by_test_id("stRadio").get_by_text("Fastest: people passing by", exact=True).click()
+    page.get_by_test_id("stRadio").get_by_text("Classic: people passing by", exact=True).click()
     page.get_by_text("Advanced", exact=True).click()
     rank = page.get_by_test_id("stSlider").filter(has_text="Rank").get_by_role("slider")
     assert rank.input_value() == "1"

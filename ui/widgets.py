@@ -92,7 +92,7 @@ def seconds_text(seconds: float) -> str:
 
 
 def method_label(name: str) -> str:
-    """A method's name in plain words ("svd" -> "Fastest: people passing by"); a method without
+    """A method's name in plain words ("svd" -> "Classic: people passing by"); a method without
     one is named as in code ("svd" -> "SVD", "median" -> "Median": short names read as acronyms)."""
     return bgcore.METHODS[name].label or (name.upper() if len(name) <= 4 else name.capitalize())
 
