@@ -287,10 +287,11 @@ def server_memory_section(args):
             row(f"three sessions at once: {', '.join(result['clips'])}", f"one session {one['total']:.0f} MB",
                 _peaks(three), f"{three['total'] / one['total']:.2f}x", f"< {server_memory.THREE_TARGET_MB} MB",
                 three["total"] < server_memory.THREE_TARGET_MB)]
+    stuck = [f"**Measured again**, a session having failed: {error}" for error in result["stuck"]]
     return rows, [f"`streamlit run app.py` afresh for each measure, a chromium a session (upload, Remove "
                   f"background, the Results page, Export); the server's peak with its ffmpeg children's at that "
                   f"moment. Community Cloud's smallest app has {server_memory.CLOUD_MB} MB: three sessions "
-                  f"took {three['total'] / server_memory.CLOUD_MB:.0%} of it."]
+                  f"took {three['total'] / server_memory.CLOUD_MB:.0%} of it.", *stuck]
 
 
 def _peaks(peak: dict) -> str:

@@ -15,6 +15,7 @@ Streamlit Community Cloud's smallest app has 690 MB for the server and its child
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -35,8 +36,12 @@ ONE_TARGET_MB = 600
 THREE_TARGET_MB = 1000
 """Issue 15's targets: one session under 600 MB, no peak over 1 GB."""
 SLOW_MS = 600_000
+QUICK_MS = 90_000
+"""How long a session waits for each step: real clips on a loaded machine, or the quick clip (a few
+seconds a step). Bounded so that a stuck session is a failure with its screenshot, not a hang."""
 LOG = CACHE / "server_memory.log"
-"""The latest server's output, for when a session fails."""
+STUCK_LOG = CACHE / "server_memory-stuck.log"
+"""The latest server's output, for when a session fails; that of the last measure taken again."""
 
 
 def rss_mb(pid: int, field: str = "VmRSS", file: str = "status") -> float:
@@ -143,37 +148,42 @@ def serve():
         process.wait(timeout=30)
 
 
-def session(url: str, clip: Path, errors: list) -> None:
+def session(url: str, clip: Path, errors: list, wait_ms: int) -> None:
     """One person, in a browser of their own: upload, Next, Remove background, the Results page,
     Export (the videos made, ready to download).
     (Playwright's sync API belongs to the thread that started it: one a session, so that they overlap.)"""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = page = None
         try:
+            browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(url)
             # Upload once the first run is over (the how-it-works picture drawn), as tests/test_browser.py
             # does: a clip chosen during it left the click on Next unanswered now and then (one session
             # of three, in about one run of ten: the Clip page and its Next button, ten minutes later).
-            page.get_by_text("Mask", exact=True).wait_for(timeout=SLOW_MS)
-            page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW_MS)
+            page.get_by_text("Mask", exact=True).wait_for(timeout=wait_ms)
+            page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=wait_ms)
             page.locator("input[type=file]").first.set_input_files(str(clip))
-            page.get_by_role("button", name="Next: choose a method").click(timeout=SLOW_MS)
-            page.get_by_role("button", name="Remove background").click(timeout=SLOW_MS)
-            page.get_by_text("The background plate").wait_for(timeout=SLOW_MS)
-            page.get_by_role("link", name="Export the videos").click(timeout=SLOW_MS)
-            page.get_by_text("Foreground video (MP4)").wait_for(timeout=SLOW_MS)
+            page.get_by_role("button", name="Next: choose a method").click(timeout=wait_ms)
+            page.get_by_role("button", name="Remove background").click(timeout=wait_ms)
+            page.get_by_text("The background plate").wait_for(timeout=wait_ms)
+            page.get_by_role("link", name="Export the videos").click(timeout=wait_ms)
+            page.get_by_text("Foreground video (MP4)").wait_for(timeout=wait_ms)
         except Exception as error:  # reported at the end, not lost in a thread
             shot = CACHE / f"server_memory-{clip.stem}.png"
-            page.screenshot(path=str(shot))
-            errors.append(f"{clip.name}: {str(error).splitlines()[0]} (the page: {shot})")
+            if page is not None:
+                page.screenshot(path=str(shot))
+            lines = str(error).splitlines()  # Playwright's first line, then its call log: what it waited for
+            step = next((line.strip(" -") for line in lines if "waiting for" in line), "")
+            errors.append(f"{clip.name}: {lines[0]} {step} (the page: {shot if page else 'none'})")
         finally:
-            browser.close()
+            if browser is not None:
+                browser.close()
 
 
-def measure(clips: list[Path]) -> dict:
+def measure(clips: list[Path], wait_ms: int) -> dict:
     """A fresh server, one browser session per clip, all at once; the peaks in MB and the seconds."""
     errors = []
     with serve() as (url, pid):
@@ -181,7 +191,7 @@ def measure(clips: list[Path]) -> dict:
         idle = rss_mb(pid)
         started = time.perf_counter()
         with Peak(pid) as peak:
-            threads = [threading.Thread(target=session, args=(url, clip, errors)) for clip in clips]
+            threads = [threading.Thread(target=session, args=(url, clip, errors, wait_ms)) for clip in clips]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -202,8 +212,22 @@ def main(argv=None) -> dict:
         if missing:
             print(absent(missing[0]))
             return {}
-    one = measure(clips[:1])
-    three = measure(clips)
+    wait_ms = QUICK_MS if options.quick else SLOW_MS
+    stuck = []
+
+    def measured(clips):
+        """Measured again, once, where a session failed: in about one run of thirty (CI, 2026-11-23) one
+        waited ten minutes for a step, the cause unknown. The failure is kept and reported."""
+        try:
+            return measure(clips, wait_ms)
+        except RuntimeError as error:
+            shutil.copy(LOG, STUCK_LOG)
+            stuck.append(f"{error}, kept as {STUCK_LOG}")
+            print(f"measured again: {stuck[-1]}", file=sys.stderr)
+            return measure(clips, wait_ms)
+
+    one = measured(clips[:1])
+    three = measured(clips)
     print("| measure | server MB | its ffmpeg children MB | together MB | seconds | ratio to one session |")
     print("|---|---|---|---|---|---|")
     print(f"| idle server | {one['idle']:.0f} | | | | |")
@@ -213,7 +237,7 @@ def main(argv=None) -> dict:
               f"{peak['seconds']:.1f} | {peak['total'] / one['total']:.2f} |")
     print(f"\nStreamlit Community Cloud's smallest app: {CLOUD_MB} MB; three sessions at once take "
           f"{three['total'] / CLOUD_MB:.0%} of it, one session {one['total'] / CLOUD_MB:.0%}.")
-    return {"one": one, "three": three, "clips": [clip.name for clip in clips]}
+    return {"one": one, "three": three, "clips": [clip.name for clip in clips], "stuck": stuck}
 
 
 if __name__ == "__main__":
