@@ -60,11 +60,11 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
     if st.session_state.get("export.composite") == chosen:  # asked for (its preview went well): the video shows
         return chosen
     try:
-        middle, picture = state.composite_preview(fit, mask_options=options, composite=chosen)
+        shown_at, picture = state.composite_preview(fit, mask_options=options, composite=chosen)
     except ValueError as error:  # a broken or huge upload: named as the user named it
         st.error(f"{shown}: {str(error).split(': ', 1)[-1]}", icon=":material/error:")
         return None
-    st.image(picture, caption=f"Preview: frame {middle + 1} of {len(fit.fitted.indices)}", width="stretch")
+    st.image(picture, caption=f"Preview: frame {shown_at + 1} of {len(fit.fitted.indices)}", width="stretch")
     # A callback: it runs before the page's next run, which then draws no preview.
     st.button("Make the video on this background", type="primary", icon=":material/movie:",
               on_click=st.session_state.__setitem__, args=("export.composite", chosen))

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 import bgcore
@@ -395,29 +396,43 @@ def frame(clip: Clip, index: int):
 
 
 def composite_preview(fit: Fit, *, mask_options: bgcore.MaskOptions, composite: dict) -> tuple:
-    """The middle selected frame over a new background (``composite``: the options of the
-    composite output) as uint8 RGB, and its number among the selected frames. The session keeps
+    """The :func:`busiest_frame` over a new background (``composite``: the options of the
+    composite output) as uint8 RGB, and its position among the selected frames. The session keeps
     the latest, so that a rerun (any widget of the page) neither decodes nor blends it again.
     Raises ValueError for a background that cannot be read."""
     fitted = fit.fitted
-    middle = len(fitted.indices) // 2
+    position = busiest_frame(fitted, fit.key, fitted.threshold(mask_options))
     key = (fit.key, mask_options, sorted(composite.items()))
     kept = st.session_state.get("composite_preview")
     if kept is None or kept[0] != key:
-        shown = frame(clip(), fitted.indices[middle])
+        shown = frame(clip(), fitted.indices[position])
         picture = preview(shown, fitted.mask(shown, mask_options), composite["backdrop"], fit=composite["fit"],
                           feather=composite["feather"], plate=fitted.background_image())
         kept = st.session_state["composite_preview"] = (key, picture)
-    return middle, kept[1]
+    return position, kept[1]
+
+
+def _looked_at(count: int) -> list[int]:
+    """Positions, among ``count`` selected frames, of the few spread over the clip that the
+    histogram looks at."""
+    return list(range(0, count, max(1, count // HISTOGRAM_FRAMES)))[:HISTOGRAM_FRAMES]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def differences(_fitted: bgcore.FittedClip, key: str):
-    """Differences to the background on a few frames spread over the clip (for the histogram),
+    """Differences to the background on the frames of :func:`_looked_at` (for the histogram),
     each found by a seek."""
-    indices = _fitted.indices
-    picked = sorted({indices[i] for i in range(0, len(indices), max(1, len(indices) // HISTOGRAM_FRAMES))})
-    return plots.differences(_fitted, (_fitted.video.frame(i) for i in picked[:HISTOGRAM_FRAMES]))
+    return plots.differences(_fitted, (_fitted.video.frame(_fitted.indices[i]) for i in _looked_at(len(_fitted.indices))))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def busiest_frame(_fitted: bgcore.FittedClip, key: str, threshold: float) -> int:
+    """The position, among the selected frames, of the one with the most foreground before the
+    clean-up, of those the histogram looks at: the frame a page shows first, so that it shows
+    what was found (road-640x360's middle frame has no car in it: an empty mask)."""
+    looked_at = _looked_at(len(_fitted.indices))
+    shares = (differences(_fitted, key) > threshold).reshape(len(looked_at), -1).mean(axis=1)
+    return looked_at[int(np.argmax(shares))]
 
 
 @st.cache_resource(show_spinner="Drawing the picture…")
