@@ -148,9 +148,14 @@ def serve():
         process.wait(timeout=30)
 
 
-def session(url: str, clip: Path, errors: list, wait_ms: int) -> None:
+class SessionFailed(RuntimeError):
+    """A session did not reach its exported videos."""
+
+
+def session(url: str, clip: Path, number: int, wait_ms: int, done: list, errors: list) -> None:
     """One person, in a browser of their own: upload, Next, Remove background, the Results page,
-    Export (the videos made, ready to download).
+    Export (the videos made, ready to download); ``number`` appended to ``done`` at the end, or
+    what went wrong to ``errors``.
     (Playwright's sync API belongs to the thread that started it: one a session, so that they overlap.)"""
     from playwright.sync_api import sync_playwright
 
@@ -171,33 +176,40 @@ def session(url: str, clip: Path, errors: list, wait_ms: int) -> None:
             page.get_by_text("The background plate").wait_for(timeout=wait_ms)
             page.get_by_role("link", name="Export the videos").click(timeout=wait_ms)
             page.get_by_text("Foreground video (MP4)").wait_for(timeout=wait_ms)
+            done.append(number)
         except Exception as error:  # reported at the end, not lost in a thread
-            shot = CACHE / f"server_memory-{clip.stem}.png"
-            if page is not None:
-                page.screenshot(path=str(shot))
-            lines = str(error).splitlines()  # Playwright's first line, then its call log: what it waited for
+            shot = CACHE / f"server_memory-{number}-{clip.stem}.png"
+            try:
+                page.screenshot(path=str(shot), timeout=10_000)
+            except Exception:  # no page, or a page gone with its browser
+                shot = "none"
+            # Playwright's first line, then its call log: what it waited for.
+            lines = str(error).splitlines() or [type(error).__name__]
             step = next((line.strip(" -") for line in lines if "waiting for" in line), "")
-            errors.append(f"{clip.name}: {lines[0]} {step} (the page: {shot if page else 'none'})")
+            errors.append(f"session {number}, {clip.name}: {lines[0]} {step} (the page: {shot})")
         finally:
             if browser is not None:
                 browser.close()
 
 
 def measure(clips: list[Path], wait_ms: int) -> dict:
-    """A fresh server, one browser session per clip, all at once; the peaks in MB and the seconds."""
-    errors = []
+    """A fresh server, one browser session per clip, all at once; the peaks in MB and the seconds.
+    Raises SessionFailed unless every session reached its videos."""
+    done, errors = [], []
     with serve() as (url, pid):
         time.sleep(2)  # settled
         idle = rss_mb(pid)
         started = time.perf_counter()
         with Peak(pid) as peak:
-            threads = [threading.Thread(target=session, args=(url, clip, errors, wait_ms)) for clip in clips]
+            threads = [threading.Thread(target=session, args=(url, clip, number, wait_ms, done, errors))
+                       for number, clip in enumerate(clips, 1)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
-    if errors:
-        raise RuntimeError(f"{'; '.join(errors)} (the server's output: {LOG})")
+    if len(done) < len(clips):
+        reasons = errors or [f"{len(clips) - len(done)} session(s) ended without a word"]
+        raise SessionFailed(f"{'; '.join(reasons)} (the server's output: {LOG})")
     return {"idle": idle, "server": peak.server, "ffmpeg": peak.ffmpeg, "total": peak.total,
             "seconds": time.perf_counter() - started}
 
@@ -220,9 +232,9 @@ def main(argv=None) -> dict:
         waited ten minutes for a step, the cause unknown. The failure is kept and reported."""
         try:
             return measure(clips, wait_ms)
-        except RuntimeError as error:
+        except SessionFailed as error:
             shutil.copy(LOG, STUCK_LOG)
-            stuck.append(f"{error}, kept as {STUCK_LOG}")
+            stuck.append(f"{error}, copied to {STUCK_LOG}")
             print(f"measured again: {stuck[-1]}", file=sys.stderr)
             return measure(clips, wait_ms)
 
