@@ -25,7 +25,8 @@ def frame_ui(fit: state.Fit, options) -> None:
 def histogram_ui(fit: state.Fit, options) -> None:
     histogram = plots.difference_histogram(state.differences(fit.fitted, fit.key), fit.fitted.threshold(options))
     st.markdown("##### Why pixels became foreground")
-    st.caption(f"How far each pixel is from the background, on {state.HISTOGRAM_FRAMES} frames spread over the "
+    st.caption(f"How far each pixel is from the background, on {len(state.looked_at(len(fit.fitted.indices)))} "
+               "frames spread over the "
                f"clip. Pixels right of the threshold ({histogram['threshold']:.1f}) are foreground before the "
                f"clean-up: {histogram['foreground_share']:.1%} of them.")
     bars = alt.Chart(pd.DataFrame({k: histogram[k] for k in ("left", "right", "count")})).mark_bar().encode(

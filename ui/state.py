@@ -412,17 +412,19 @@ def composite_preview(fit: Fit, *, mask_options: bgcore.MaskOptions, composite: 
     return position, kept[1]
 
 
-def _looked_at(count: int) -> list[int]:
-    """Positions, among ``count`` selected frames, of the few spread over the clip that the
-    histogram looks at."""
-    return list(range(0, count, max(1, count // HISTOGRAM_FRAMES)))[:HISTOGRAM_FRAMES]
+def looked_at(count: int) -> list[int]:
+    """Positions, among ``count`` selected frames, of the few the histogram looks at: from the
+    first to the last, evenly spread."""
+    taken = min(count, HISTOGRAM_FRAMES)
+    return [i * (count - 1) // max(1, taken - 1) for i in range(taken)]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def differences(_fitted: bgcore.FittedClip, key: str):
-    """Differences to the background on the frames of :func:`_looked_at` (for the histogram),
+    """Differences to the background on the frames of :func:`looked_at` (for the histogram),
     each found by a seek."""
-    return plots.differences(_fitted, (_fitted.video.frame(_fitted.indices[i]) for i in _looked_at(len(_fitted.indices))))
+    positions = looked_at(len(_fitted.indices))
+    return plots.differences(_fitted, (_fitted.video.frame(_fitted.indices[i]) for i in positions))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -430,9 +432,9 @@ def busiest_frame(_fitted: bgcore.FittedClip, key: str, threshold: float) -> int
     """The position, among the selected frames, of the one with the most foreground before the
     clean-up, of those the histogram looks at: the frame a page shows first, so that it shows
     what was found (road-640x360's middle frame has no car in it: an empty mask)."""
-    looked_at = _looked_at(len(_fitted.indices))
-    shares = (differences(_fitted, key) > threshold).reshape(len(looked_at), -1).mean(axis=1)
-    return looked_at[int(np.argmax(shares))]
+    positions = looked_at(len(_fitted.indices))
+    shares = (differences(_fitted, key) > threshold).reshape(len(positions), -1).mean(axis=1)
+    return positions[int(np.argmax(shares))]
 
 
 @st.cache_resource(show_spinner="Drawing the picture…")
