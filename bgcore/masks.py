@@ -25,6 +25,23 @@ this share of the mean difference of the object's inside next to it (see :func:`
 MAX_RADIUS = 50
 """The largest opening or closing radius in pixels: a wider one takes seconds a frame (5000 never
 ends) and leaves no shape to find."""
+EXPOSURE_STEP = 0.005
+"""Bins of the log ratios of a frame's pixels to its background's, in which
+:meth:`Exposure.gains` finds the peak, from -0.4 to 0.4: a change of exposure up to 1.5x
+either way is found..."""
+EXPOSURE_MIN = 0.02
+"""...and one under 2 % is left alone: a still camera's noise moves the estimate by less (0.5 %
+at most on the shared clips), and such a frame is compared as it is..."""
+EXPOSURE_KEPT = 0.25
+"""...as is a frame whose pixels unchanged number over a quarter of those at the peak: a change
+of exposure leaves few, while a large object of one colour over a plain background (a shirt
+before a wall) makes a peak of its own. Only against a background of one exposure: a median
+over a clip of two has pixels of each (see :func:`bgcore.stats.same_exposure`)."""
+EXPOSURE_LEVELS = (20, 235)
+"""Background levels whose ratio is measured: darker ones are mostly noise, lighter may clip."""
+EXPOSURE_VALUES = 12_000
+"""Values (a pixel's channels) :class:`Exposure` measures a frame on, spread over it: some
+thousands a channel are enough for the peak, and take 0.3 ms a frame."""
 
 
 def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) -> np.ndarray:
@@ -98,6 +115,59 @@ def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
     # A matrix-vector product sums the channels 4 times faster than einsum (one call a frame).
     distance = delta @ np.full(3, 1 / 3, np.float32)
     return np.sqrt(distance, out=distance)
+
+
+class Exposure:
+    """The exposure of frames (H, W, C) against a background: :meth:`gains`, measured on
+    ``EXPOSURE_VALUES`` values spread over a frame (``at``, flat positions) where the
+    background's values ``plate`` are within ``EXPOSURE_LEVELS``. :meth:`of` a background image."""
+
+    def __init__(self, plate: np.ndarray, at: np.ndarray, channels: int, *, unchanged: float | None = EXPOSURE_KEPT):
+        kept = (plate > EXPOSURE_LEVELS[0]) & (plate < EXPOSURE_LEVELS[1])
+        self._at, self._channel, self._channels = at[kept], at[kept] % channels, channels
+        self._unchanged = unchanged
+        self._log = np.log1p(plate[kept].astype(np.float32))
+
+    @classmethod
+    def of(cls, background: np.ndarray, **options) -> Exposure:
+        at = cls.positions(background.size, background.shape[-1])
+        return cls(background.reshape(-1)[at], at, background.shape[-1], **options)
+
+    @staticmethod
+    def positions(size: int, channels: int) -> np.ndarray:
+        """``EXPOSURE_VALUES`` flat positions evenly spread over ``size`` values, each channel in turn."""
+        step = max(1, size // EXPOSURE_VALUES)
+        return np.arange(0, size, step + (channels > 1 and step % channels == 0))
+
+    def gains(self, frame: np.ndarray) -> np.ndarray | None:
+        """How much brighter each channel of ``frame`` (H, W, C) is than the background: the
+        gains (C,) float32 of a phone's or webcam's automatic exposure and white balance, which
+        change a whole frame when someone walks in front; None when every gain is within
+        ``EXPOSURE_MIN`` of 1, or the background is too dark or light to tell.
+
+        A gain is the most frequent ratio of a pixel to its background (the peak of their log
+        ratios), not their median: the background's pixels share one ratio, the foreground's
+        are spread, so a person covering most of the frame does not move it. Dividing the frame
+        by it restores the background's levels. A step of 12 % in exposure halfway through the
+        shared clips took the default method's mean F from 0.74 to 0.57; with this, 0.73.
+        """
+        channel, channels = self._channel, self._channels
+        ratios = np.log1p(frame.reshape(-1)[self._at], dtype=np.float32) - self._log
+        bins = round(0.8 / EXPOSURE_STEP)
+        index = ((ratios + 0.4) * (1 / EXPOSURE_STEP)).astype(np.intp)
+        inside = (ratios > -0.4) & (index < bins)
+        counts = np.bincount(channel[inside] * bins + index[inside], minlength=channels * bins).reshape(channels, bins)
+        counts[:, 1:-1] = counts[:, :-2] + 2 * counts[:, 1:-1] + counts[:, 2:]  # smoothed by [1, 2, 1]
+        peaks = (counts.argmax(axis=1) + 0.5) * EXPOSURE_STEP - 0.4
+        near = np.abs(ratios - peaks[channel]) < 2.5 * EXPOSURE_STEP
+        found = np.bincount(channel[near], minlength=channels)
+        if found.min() < 50:  # a dark or blown-out picture, or a change past 1.5x: nothing to go by
+            return None
+        if self._unchanged is not None and \
+                np.count_nonzero(np.abs(ratios) < 2.5 * EXPOSURE_STEP) > self._unchanged * found.sum():
+            return None  # much of the background as it was: the peak is a large, even object
+        gains = np.exp(np.bincount(channel[near], ratios[near], minlength=channels) / found).astype(np.float32)
+        return None if np.abs(gains - 1).max() < EXPOSURE_MIN else gains
 
 
 def luma(image: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from .hints import FitProgress
-from .masks import difference, luma
+from .masks import Exposure, difference, luma
 
 BIN = 8.0
 """Width in grey levels of the luma histogram each pixel's mode is found in."""
@@ -36,9 +36,33 @@ MOVING_TEXTURE = 10.0
 levels, over this (a car passing over a plain road is not the road moving)."""
 CHUNK_BYTES = 32 << 20
 """Bytes of frame differences (every channel) :func:`moving_background` holds at a time."""
+EXPOSURE_FRAMES = 25
+"""Frames spread over the sample whose per-pixel median is the exposure :func:`same_exposure`
+brings every frame to."""
 THREADS = min(4, len(os.sched_getaffinity(0)))
 """Threads that share the per-pixel work of a fit, each on its own rows (see :func:`_by_rows`),
 or the masks of an export (:data:`bgcore.pipeline.WORKERS`)."""
+
+
+def same_exposure(frames: np.ndarray) -> np.ndarray:
+    """The sample (T, H, W, C) with each frame brought to one exposure (:class:`bgcore.masks.Exposure`
+    against the per-pixel median of ``EXPOSURE_FRAMES`` frames spread over it): a copy where any
+    frame's exposure differs, else ``frames`` itself. A mode over frames of two exposures would
+    take one for some pixels and the other for others, and their spread for noise."""
+    at = Exposure.positions(frames[0].size, frames.shape[-1])
+    picked = np.linspace(0, len(frames) - 1, min(len(frames), EXPOSURE_FRAMES)).astype(int)
+    reference = np.median([frames[i].reshape(-1)[at] for i in picked], axis=0)
+    # The median over a clip of two exposures has pixels of each: every frame finds its own
+    # unchanged, and the larger peak (the other exposure) must win (EXPOSURE_KEPT left out).
+    exposure = Exposure(reference, at, frames.shape[-1], unchanged=None)
+    gains = [exposure.gains(frame) for frame in frames]
+    if all(gain is None for gain in gains):
+        return frames
+    same = frames.copy()
+    for frame, gain in zip(same, gains):
+        if gain is not None:
+            frame[...] = cv2.transform(frame, np.diag(1 / gain)).reshape(frame.shape)  # rounded, clipped for uint8
+    return same
 
 
 def pixel_modes(frames: np.ndarray, progress: FitProgress | None = None) -> tuple[np.ndarray, np.ndarray]:

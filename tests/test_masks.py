@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from bgcore.masks import (MaskOptions, clean_mask, covered, difference, grow, noise_level, shadows,
-                          threshold_mask, to_working, working_size)
+from bgcore.masks import (Exposure, MaskOptions, clean_mask, covered, difference, grow, noise_level,
+                          shadows, threshold_mask, to_working, working_size)
 
 OFF = MaskOptions(opening=0, closing=0, fill_holes=False, trim_outline=False, min_area=0)
 
@@ -143,3 +143,24 @@ def test_clean_up_and_shadows_around_the_mask_give_what_the_whole_frame_gives():
     among = np.zeros((4, 40), bool)
     among[:, 3:36] = True
     assert np.array_equal(shadows(frame, background, among)[0], shadows(frame, background)[0] & among)
+
+
+def test_exposure_is_the_ratio_the_background_shares_however_much_foreground():
+    rng = np.random.default_rng(0)
+    background = rng.uniform(40, 200, (120, 160, 3)).astype(np.float32)
+    exposure = Exposure.of(background)
+    frame = background * np.float32([1.12, 1.10, 1.06]) + rng.normal(0, 2, background.shape).astype(np.float32)
+    frame[:, :96] = rng.uniform(0, 255, (120, 96, 3))  # foreground over 60 % of the frame
+    assert np.allclose(exposure.gains(frame), [1.12, 1.10, 1.06], atol=0.005)
+    # The same exposure with noise: nothing to correct.
+    assert exposure.gains(background + rng.normal(0, 3, background.shape).astype(np.float32)) is None
+
+
+def test_a_large_object_of_one_colour_before_a_plain_wall_is_no_change_of_exposure():
+    rng = np.random.default_rng(1)
+    wall, frame = (np.full((120, 160, 3), 120, np.float32) + rng.normal(0, 2, (120, 160, 3)).astype(np.float32)
+                   for _ in range(2))
+    frame[:, :96] += 30  # a shirt over 60 % of the frame: its ratio to the wall is the commonest
+    assert Exposure.of(wall).gains(frame) is None
+    assert Exposure.of(wall, unchanged=None).gains(frame) is not None  # what the test guards against
+    assert np.allclose(Exposure.of(wall).gains(frame * 1.25), 1.25, atol=0.01)
