@@ -10,6 +10,10 @@ those absent are skipped). Runs the whole pipeline (``bgcore.run``: fit, then ex
 frames) per method, OpenCV's MOG2 and KNN included, and scores the written masks with
 ``bgcore.metrics`` (CDnet 2014: 170 and 85 not scored). Prints a Markdown table a run, then each
 method's mean and minimum over ``groundtruth-clips``.
+
+    python benchmarks/quality.py --exposure step --methods mode knn
+
+scores every clip as a phone's automatic exposure would film it (:data:`EXPOSURE`).
 """
 
 from __future__ import annotations
@@ -21,14 +25,19 @@ from pathlib import Path
 
 import numpy as np
 
+import cv2
+
 from common import QUICK_CLIP, absent, parser
-from bgcore import METHODS, run
+from bgcore import METHODS, open_video, run
 from bgcore.datasets import Clip, score_masks, shared_clips
 from bgcore.synthetic import make_clip
 
 QUICK_CLIPS = ("ucsd-peds",)
 """The shared clip of the quick mode: 25 frames."""
 GROUNDTRUTH = "groundtruth-clips"
+EXPOSURE = {"step": lambda x: 1.0 if x < 0.5 else 0.88, "ramp": lambda x: 0.85 + 0.3 * x}
+"""``--exposure``: the gain of a clip's frame at ``x`` (0 its first, 1 its last): the exposure
+stepping down 12 % halfway, or rising from 0.85 to 1.15."""
 
 
 def synthetic(folder: Path, options: dict) -> Clip:
@@ -37,6 +46,17 @@ def synthetic(folder: Path, options: dict) -> Clip:
     count, height, width = clip.masks.shape
     truth = {index: mask.astype(np.uint8) * 255 for index, mask in enumerate(clip.masks)}
     return Clip(f"synthetic {width}x{height}, {count} frames", clip.write(folder / "synthetic.mp4"), truth)
+
+
+def exposed(clip: Clip, gain, folder: Path) -> Clip:
+    """``clip`` as a camera whose exposure changes would film it: frame x of 0..1 times
+    ``gain(x)``, as PNGs in ``folder``; the same truth."""
+    folder.mkdir()
+    with open_video(clip.source) as video:
+        for index, frame in enumerate(video):
+            frame = np.clip(frame * gain(index / max(1, len(video) - 1)), 0, 255).round().astype(np.uint8)
+            cv2.imwrite(str(folder / f"{index:06d}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    return Clip(clip.name, folder, clip.truth)
 
 
 def score(clip: Clip, method: str) -> dict:
@@ -65,6 +85,7 @@ def summary(rows: list[dict]) -> list[dict]:
 def main(argv=None) -> dict:
     options = parser(__doc__, quick="a small synthetic clip and ucsd-peds only", data=True,
                      methods=list(METHODS))
+    options.add_argument("--exposure", choices=list(EXPOSURE), help="every clip with its exposure changing")
     args = options.parse_args(argv)
     rows = []
     print("| clip | method | F-measure | precision | recall | threshold | fit s | total s |")
@@ -77,6 +98,8 @@ def main(argv=None) -> dict:
         clips += [(GROUNDTRUTH if clip.source.parent.parent.name == GROUNDTRUTH else None, clip)
                   for clip in shared if not args.quick or clip.name in QUICK_CLIPS]
         for group, clip in clips:
+            if args.exposure:
+                clip = exposed(clip, EXPOSURE[args.exposure], Path(scratch) / f"{clip.name}-{args.exposure}")
             for method in args.methods:
                 row = {"clip": clip.name, "set": group, "method": method, **score(clip, method)}
                 rows.append(row)

@@ -89,7 +89,7 @@ def capture(burst: Iterable[np.ndarray]) -> Reference:
         raise ValueError("burst: the frames differ in size; capture the empty scene again.")
     scale = working_scale(width)
     frames = np.stack([to_working(frame, measure="rgb", scale=scale) for frame in burst])
-    return Reference(ModeBackground().fit(frames), scale, (width, height))
+    return Reference(ModeBackground(exposure=False).fit(frames), scale, (width, height))
 
 
 def mask(frame: np.ndarray, reference: Reference, *, threshold: float | None = None,

@@ -27,21 +27,22 @@ MAX_RADIUS = 50
 ends) and leaves no shape to find."""
 EXPOSURE_STEP = 0.005
 """Bins of the log ratios of a frame's pixels to its background's, in which
-:meth:`Exposure.gains` finds the peak, from -0.4 to 0.4: a change of exposure up to 1.5x
-either way is found..."""
+:meth:`Exposure.gains` finds the peak, from -0.4 to 0.4: a change of exposure of up to 1.45x
+either way is found (a peak in the outermost bins is not trusted)..."""
 EXPOSURE_MIN = 0.02
 """...and one under 2 % is left alone: a still camera's noise moves the estimate by less (0.5 %
 at most on the shared clips), and such a frame is compared as it is..."""
 EXPOSURE_KEPT = 0.25
-"""...as is a frame whose pixels unchanged number over a quarter of those at the peak: a change
-of exposure leaves few, while a large object of one colour over a plain background (a shirt
-before a wall) makes a peak of its own. Only against a background of one exposure: a median
-over a clip of two has pixels of each (see :func:`bgcore.stats.same_exposure`)."""
+"""...as is a frame where more of the background than a quarter of the pixels at the peak kept
+its level (beyond the peak's own spread, counted on its far side): a change of exposure leaves
+none, while a large object of one colour over a plain background (a shirt before a wall) makes
+a peak of its own."""
 EXPOSURE_LEVELS = (20, 235)
-"""Background levels whose ratio is measured: darker ones are mostly noise, lighter may clip."""
+"""Background levels whose ratio is measured: darker ones are mostly noise, lighter may clip.
+A frame's levels past 1 and 254 (clipped) are left out too."""
 EXPOSURE_VALUES = 12_000
-"""Values (a pixel's channels) :class:`Exposure` measures a frame on, spread over it: some
-thousands a channel are enough for the peak, and take 0.3 ms a frame."""
+"""Values (a pixel's channels) :class:`Exposure` measures a frame on, about this many, spread
+over it: some thousands a channel are enough for the peak, and take 0.3 ms a frame."""
 
 
 def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) -> np.ndarray:
@@ -119,14 +120,19 @@ def difference(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
 
 class Exposure:
     """The exposure of frames (H, W, C) against a background: :meth:`gains`, measured on
-    ``EXPOSURE_VALUES`` values spread over a frame (``at``, flat positions) where the
-    background's values ``plate`` are within ``EXPOSURE_LEVELS``. :meth:`of` a background image."""
+    about ``EXPOSURE_VALUES`` values spread over a frame (``at``, flat positions) where the
+    background's values ``plate`` are within ``EXPOSURE_LEVELS``. :meth:`of` a background image.
+
+    unchanged : the share ``EXPOSURE_KEPT``, or None to leave that test out (against a
+        background of pixels of two exposures, such as a median over a clip of both, some
+        pixels of every frame kept their level: see :func:`bgcore.stats.same_exposure`).
+    """
 
     def __init__(self, plate: np.ndarray, at: np.ndarray, channels: int, *, unchanged: float | None = EXPOSURE_KEPT):
         kept = (plate > EXPOSURE_LEVELS[0]) & (plate < EXPOSURE_LEVELS[1])
         self._at, self._channel, self._channels = at[kept], at[kept] % channels, channels
+        self._log = np.log(plate[kept].astype(np.float32))
         self._unchanged = unchanged
-        self._log = np.log1p(plate[kept].astype(np.float32))
 
     @classmethod
     def of(cls, background: np.ndarray, **options) -> Exposure:
@@ -135,15 +141,19 @@ class Exposure:
 
     @staticmethod
     def positions(size: int, channels: int) -> np.ndarray:
-        """``EXPOSURE_VALUES`` flat positions evenly spread over ``size`` values, each channel in turn."""
+        """Flat positions evenly spread over ``size`` values, about ``EXPOSURE_VALUES`` of them
+        (all of a smaller frame), every channel in turn."""
         step = max(1, size // EXPOSURE_VALUES)
-        return np.arange(0, size, step + (channels > 1 and step % channels == 0))
+        if channels > 1 and step % channels == 0:
+            step += 1
+        return np.arange(0, size, step)
 
     def gains(self, frame: np.ndarray) -> np.ndarray | None:
         """How much brighter each channel of ``frame`` (H, W, C) is than the background: the
         gains (C,) float32 of a phone's or webcam's automatic exposure and white balance, which
-        change a whole frame when someone walks in front; None when every gain is within
-        ``EXPOSURE_MIN`` of 1, or the background is too dark or light to tell.
+        change a whole frame when someone walks in front. None when every gain is within
+        ``EXPOSURE_MIN`` of 1, when too much of the background kept its level for a change
+        (``EXPOSURE_KEPT``), or when too little of the frame can be measured (dark, clipped).
 
         A gain is the most frequent ratio of a pixel to its background (the peak of their log
         ratios), not their median: the background's pixels share one ratio, the foreground's
@@ -151,21 +161,27 @@ class Exposure:
         by it restores the background's levels. A step of 12 % in exposure halfway through the
         shared clips took the default method's mean F from 0.74 to 0.57; with this, 0.73.
         """
-        channel, channels = self._channel, self._channels
-        ratios = np.log1p(frame.reshape(-1)[self._at], dtype=np.float32) - self._log
-        bins = round(0.8 / EXPOSURE_STEP)
+        values = frame.reshape(-1)[self._at]
+        measured = (values > 1) & (values < 254)
+        ratios = np.log(values[measured].astype(np.float32)) - self._log[measured]
+        inside = np.abs(ratios) < 0.4
+        ratios, channel, channels = ratios[inside], self._channel[measured][inside], self._channels
+        bins, width = round(0.8 / EXPOSURE_STEP), 2.5 * EXPOSURE_STEP
         index = ((ratios + 0.4) * (1 / EXPOSURE_STEP)).astype(np.intp)
-        inside = (ratios > -0.4) & (index < bins)
-        counts = np.bincount(channel[inside] * bins + index[inside], minlength=channels * bins).reshape(channels, bins)
+        counts = np.bincount(channel * bins + index, minlength=channels * bins).reshape(channels, bins)
         counts[:, 1:-1] = counts[:, :-2] + 2 * counts[:, 1:-1] + counts[:, 2:]  # smoothed by [1, 2, 1]
-        peaks = (counts.argmax(axis=1) + 0.5) * EXPOSURE_STEP - 0.4
-        near = np.abs(ratios - peaks[channel]) < 2.5 * EXPOSURE_STEP
+        top = counts.argmax(axis=1)
+        peaks = (top + 0.5) * EXPOSURE_STEP - 0.4
+        near = np.abs(ratios - peaks[channel]) < width
         found = np.bincount(channel[near], minlength=channels)
-        if found.min() < 50:  # a dark or blown-out picture, or a change past 1.5x: nothing to go by
-            return None
-        if self._unchanged is not None and \
-                np.count_nonzero(np.abs(ratios) < 2.5 * EXPOSURE_STEP) > self._unchanged * found.sum():
-            return None  # much of the background as it was: the peak is a large, even object
+        if found.min() < 50 or (top < 2).any() or (top >= bins - 2).any():
+            return None  # little to go by, or a change past the bins' reach
+        if self._unchanged is not None:
+            # Pixels at their old level, beyond as many as the peak's spread puts on its far side.
+            kept = np.bincount(channel[np.abs(ratios) < width], minlength=channels)
+            tail = np.bincount(channel[np.abs(ratios - 2 * peaks[channel]) < width], minlength=channels)
+            if ((np.abs(peaks) >= width) & (kept - tail > self._unchanged * found)).any():
+                return None
         gains = np.exp(np.bincount(channel[near], ratios[near], minlength=channels) / found).astype(np.float32)
         return None if np.abs(gains - 1).max() < EXPOSURE_MIN else gains
 

@@ -152,6 +152,9 @@ def test_exposure_is_the_ratio_the_background_shares_however_much_foreground():
     frame = background * np.float32([1.12, 1.10, 1.06]) + rng.normal(0, 2, background.shape).astype(np.float32)
     frame[:, :96] = rng.uniform(0, 255, (120, 96, 3))  # foreground over 60 % of the frame
     assert np.allclose(exposure.gains(frame), [1.12, 1.10, 1.06], atol=0.005)
+    # White balance: blue warmed, red and green as they were.
+    warmer = background * np.float32([1, 1, 1.1]) + rng.normal(0, 2, background.shape).astype(np.float32)
+    assert np.allclose(exposure.gains(warmer), [1, 1, 1.1], atol=0.005)
     # The same exposure with noise: nothing to correct.
     assert exposure.gains(background + rng.normal(0, 3, background.shape).astype(np.float32)) is None
 

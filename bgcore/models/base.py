@@ -178,8 +178,7 @@ class BackgroundModel(Estimator):
         """:meth:`difference`, and the share of the threshold over which a pixel joins a
         foreground region it touches (hysteresis, :func:`bgcore.masks.threshold_mask`): a number,
         or per pixel (H, W); 1 for none. Given the ``threshold`` the mask will use, a model
-        may leave out work on pixels that cannot reach their share of it: their difference is
-        only ever compared with it."""
+        may leave out work on pixels that cannot join the mask's hysteresis at it."""
         return self.difference(frame), 1.0
 
     def mask(self, frame: np.ndarray, options: masks.MaskOptions = masks.MaskOptions()) -> np.ndarray:

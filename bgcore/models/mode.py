@@ -26,10 +26,15 @@ class ModeBackground(BackgroundModel):
     the pixel's background varies more than the clip's (in the manner of ViBe's and SuBSENSE's
     per-pixel models) or moves (:func:`bgcore.stats.moving_background`), with hysteresis
     that does not grow into moving background or shade, and cast shadows removed (colour clips).
+    The camera's changes of exposure are divided out of the sample and of every frame
+    (:class:`bgcore.masks.Exposure`).
 
     shadows : "remove" (default) or "keep"
         "remove" counts as background what darkens the background evenly without changing its
         hue (:func:`bgcore.masks.shadows`).
+    exposure : bool, default True
+        Follow each frame's exposure against the background; False compares frames as they
+        are (the live page follows the light itself, moving the background with it).
 
     Attributes after ``fit``: ``spread_`` (H, W), each pixel's spread around its mode, in grey
     levels, widened where the background moves; ``noise_``, the median spread before that.
@@ -47,9 +52,15 @@ class ModeBackground(BackgroundModel):
     )
     fits_uint8 = True  # the sample as decoded: a quarter of the memory, the same background
     min_threshold = 3.0  # the other methods' 15 is too much for a clean, synthetic or flat clip
+    exposure = True  # (for a model pickled before the option: it is set in __init__)
 
-    def __init__(self, *, shadows: str = "remove"):
+    def __init__(self, *, shadows: str = "remove", exposure: bool = True):
         self.shadows = shadows
+        self.exposure = exposure
+
+    def __getstate__(self):
+        # Without what _exposure derives from the background (an app keeps fits on disk).
+        return {key: value for key, value in self.__dict__.items() if key != "_exposure"}
 
     def _fit(self, frames, progress):
         self.__dict__.pop("_exposure", None)  # an earlier fit's
@@ -77,16 +88,17 @@ class ModeBackground(BackgroundModel):
         return self.difference_and_share(frame)[0]
 
     def difference_and_share(self, frame, threshold=None):
-        gains = self._exposure.gains(frame)
+        gains = self._exposure.gains(frame) if self.exposure else None
         if gains is not None:
             frame = frame / gains
         share = self._share
         distance = masks.difference(frame, self.background_) * self._gain
         if self._shadows:
-            # Shadows lower a distance and raise a share, so only pixels of the mask they would
-            # leave alone can change it: of the regions over their share of the threshold that
-            # cross it (on the road clip a fifth of the frame, where the specks over their share
-            # alone spread over nine tenths: 0.6 ms a frame less).
+            # Shadows lower a distance and raise a share: only pixels of the regions over their
+            # share of the threshold that cross it somewhere can change the hysteresis's mask (on
+            # the road clip a fifth of the frame, where the specks over their share alone spread
+            # over nine tenths: 0.6 ms a frame less). The clean-up may differ where its closing
+            # adds pixels beside a shadow (1 frame in 147 on sbi-HighwayI, none on the others).
             candidates = None if threshold is None else masks.threshold_mask(distance, threshold, weak=threshold * share)
             cast, shade = masks.shadows(frame, self.background_, candidates)
             distance[cast] = 0
