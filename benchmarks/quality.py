@@ -23,9 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 import cv2
+import numpy as np
 
 from common import QUICK_CLIP, absent, parser
 from bgcore import METHODS, open_video, run
