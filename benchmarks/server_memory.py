@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -119,8 +120,9 @@ class Peak:
 
 @contextmanager
 def serve():
-    """A fresh server on a free local port: (its URL, its pid)."""
+    """A fresh server on a free local port, with a sessions folder of its own: (its URL, its pid)."""
     CACHE.mkdir(parents=True, exist_ok=True)
+    sessions = tempfile.TemporaryDirectory()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -130,7 +132,7 @@ def serve():
          # Without it, a file saved in the checkout while this runs reloads the app's modules under the
          # sessions: a clip opened before is then not a bgcore.Video of the new module (a traceback).
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=LOG.open("w"), stderr=subprocess.STDOUT)
+        cwd=ROOT, stdout=LOG.open("w"), stderr=subprocess.STDOUT, env={**os.environ, "BGREMOVE_SESSIONS": sessions.name})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -146,6 +148,7 @@ def serve():
     finally:
         process.terminate()
         process.wait(timeout=30)
+        sessions.cleanup()
 
 
 class SessionFailed(RuntimeError):

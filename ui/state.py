@@ -9,6 +9,7 @@ found again from the id in the page's URL after a reload. Fits and exports run a
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import hashlib
 import io
@@ -236,8 +237,11 @@ def _sample_path() -> str:
 @st.cache_resource(show_spinner=False)
 def _sample_folder() -> Path:
     # A fresh folder per server start, only ours may write in (mkdtemp: mode 0700, a random name):
-    # at a fixed shared path, a file planted there would be served to everyone.
-    return Path(tempfile.mkdtemp(prefix="bgremove-sample-"))
+    # at a fixed shared path, a file planted there would be served to everyone. Removed when the
+    # server (or a test process) ends: 2.7 MB each, they piled up in the temporary folder.
+    folder = tempfile.mkdtemp(prefix="bgremove-sample-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return Path(folder)
 
 
 def prep(clip: Clip) -> dict:
