@@ -13,7 +13,12 @@ method's mean and minimum over ``groundtruth-clips``.
 
     python benchmarks/quality.py --exposure step --methods mode knn
 
-scores every clip as a phone's automatic exposure would film it (:data:`EXPOSURE`).
+scores every clip as a phone's automatic exposure would film it (:data:`EXPOSURE`), and
+
+    python benchmarks/quality.py --crf 28 --methods mode knn
+
+as a phone would store it: H.264 at that CRF (x264's medium preset; a phone's own encoder keeps
+still parts of the picture alike from frame to frame as x264 does).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import cv2
 import numpy as np
 
 from common import QUICK_CLIP, absent, parser
-from bgcore import METHODS, open_video, run
+from bgcore import METHODS, VideoWriter, open_video, run
 from bgcore.datasets import Clip, score_masks, shared_clips
 from bgcore.synthetic import make_clip
 
@@ -58,6 +63,17 @@ def exposed(clip: Clip, gain, folder: Path) -> Clip:
     return Clip(clip.name, folder, clip.truth)
 
 
+def encoded(clip: Clip, crf: int, folder: Path) -> Clip:
+    """``clip`` as H.264 at ``crf`` in ``folder``, cut to even sizes (yuv420p's), its truth too."""
+    path = folder / f"{clip.name}-crf{crf}.mp4"
+    with open_video(clip.source) as video:
+        width, height = video.info.width // 2 * 2, video.info.height // 2 * 2
+        with VideoWriter(path, width, height, video.info.fps, crf=crf, preset="medium") as writer:
+            for frame in video:
+                writer.write(np.ascontiguousarray(frame[:height, :width]))
+    return Clip(clip.name, path, {index: mask[:height, :width] for index, mask in clip.truth.items()})
+
+
 def score(clip: Clip, method: str) -> dict:
     """Run ``method`` with its defaults on ``clip``; its scores, threshold and seconds."""
     with tempfile.TemporaryDirectory() as out:
@@ -85,6 +101,7 @@ def main(argv=None) -> dict:
     options = parser(__doc__, quick="a small synthetic clip and ucsd-peds only", data=True,
                      methods=list(METHODS))
     options.add_argument("--exposure", choices=list(EXPOSURE), help="every clip with its exposure changing")
+    options.add_argument("--crf", type=int, help="every clip stored as H.264 at this CRF")
     args = options.parse_args(argv)
     rows = []
     print("| clip | method | F-measure | precision | recall | threshold | fit s | total s |")
@@ -99,6 +116,8 @@ def main(argv=None) -> dict:
         for group, clip in clips:
             if args.exposure:
                 clip = exposed(clip, EXPOSURE[args.exposure], Path(scratch) / f"{clip.name}-{args.exposure}")
+            if args.crf is not None:
+                clip = encoded(clip, args.crf, Path(scratch))
             for method in args.methods:
                 row = {"clip": clip.name, "set": group, "method": method, **score(clip, method)}
                 rows.append(row)

@@ -11,12 +11,13 @@ import cv2
 import numpy as np
 
 from .. import masks
-from ..stats import moving_background, pixel_modes, same_exposure
+from ..stats import moving_background, noise_of, pixel_modes, same_exposure
 from .base import AUTO_FACTOR, BackgroundModel, Param
 
 SPREAD_FACTOR = 2.5
-"""The automatic threshold (``AUTO_FACTOR`` times the clip's noise level, the median pixel's
-spread) is, at each pixel, at least this many times its own spread (water, waving leaves)."""
+"""The automatic threshold (``AUTO_FACTOR`` times the clip's noise level: the median spread of
+the pixels that vary, :func:`bgcore.stats.noise_of`) is, at each pixel, at least this many times
+its own spread (water, waving leaves)."""
 WEAK_SHARE = 0.5
 """Hysteresis: pixels over half the threshold join a region that crosses it."""
 
@@ -38,7 +39,8 @@ class ModeBackground(BackgroundModel):
         are (the live page follows the light itself, moving the background with it).
 
     Attributes after ``fit``: ``spread_`` (H, W), each pixel's spread around its mode, in grey
-    levels, widened where the background moves; ``noise_``, the median spread before that.
+    levels, widened where the background moves; ``noise_``, the noise level of the spread before
+    that (:func:`bgcore.stats.noise_of`).
     """
 
     name = "mode"
@@ -67,7 +69,7 @@ class ModeBackground(BackgroundModel):
         self.__dict__.pop("_exposure", None)  # an earlier fit's
         frames = same_exposure(frames)
         self.background_, spread = pixel_modes(frames, progress)
-        self._noise = float(np.median(spread))
+        self._noise = noise_of(spread)
         moving, self.spread_ = moving_background(frames, self.background_, spread)
         self._share = np.where(moving, 1.0, WEAK_SHARE).astype(np.float32)
         clip = AUTO_FACTOR * self._noise
