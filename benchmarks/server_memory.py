@@ -122,33 +122,36 @@ class Peak:
 def serve():
     """A fresh server on a free local port, with a sessions folder of its own: (its URL, its pid)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    sessions = tempfile.TemporaryDirectory()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         # Without it, a file saved in the checkout while this runs reloads the app's modules under the
-         # sessions: a clip opened before is then not a bgcore.Video of the new module (a traceback).
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=LOG.open("w"), stderr=subprocess.STDOUT, env={**os.environ, "BGREMOVE_SESSIONS": sessions.name})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as sessions:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+             "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+             # Without it, a file saved in the checkout while this runs reloads the app's modules under the
+             # sessions: a clip opened before is then not a bgcore.Video of the new module (a traceback).
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=LOG.open("w"), stderr=subprocess.STDOUT, env={**os.environ, "BGREMOVE_SESSIONS": sessions})
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("streamlit did not start") from None
+                    time.sleep(0.3)
+            yield url, process.pid
+        finally:
+            process.terminate()
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("streamlit did not start") from None
-                time.sleep(0.3)
-        yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        sessions.cleanup()
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 class SessionFailed(RuntimeError):

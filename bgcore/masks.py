@@ -249,7 +249,7 @@ def _weighted_sum(image: np.ndarray) -> np.ndarray:
     """BT.601 luma (H, W) of a float32 image (H, W, 3), the same to the last bit for a part of it
     as for the whole (a matrix product through BLAS rounds a row's last pixels its own way); in
     OpenCV, 6 times faster than a sum of NumPy's products."""
-    return cv2.transform(image, GREY_WEIGHTS[None].astype(np.float64))
+    return cv2.transform(image, GREY_WEIGHTS[None])
 
 
 def around(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:

@@ -40,7 +40,8 @@ EXPOSURE_FRAMES = 25
 """Frames spread over the sample whose per-pixel median is the exposure :func:`same_exposure`
 brings every frame to."""
 STILL_SPREAD = 0.1
-"""Grey levels: a pixel whose spread is under this did not vary in its sample (see :func:`noise_of`)."""
+"""Grey levels: a pixel whose spread is under this stayed still in its sample, bar a grey level in
+a frame or two (see :func:`noise_of`): the still pixels of a clip stored as H.264 are exactly 0."""
 THREADS = min(4, len(os.sched_getaffinity(0)))
 """Threads that share the per-pixel work of a fit, each on its own rows (see :func:`_by_rows`),
 or the masks of an export (:data:`bgcore.pipeline.WORKERS`)."""

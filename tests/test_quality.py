@@ -58,8 +58,11 @@ def test_the_default_method_reads_the_noise_where_the_codec_kept_it(tmp_path):
         for frame in video:
             writer.write(frame)
     assert score_fitted(fit_clip(path), clip.truth)["f_measure"] >= 0.65
-    assert noise_of(np.array([[0, 0, 0.05, 0], [1, 2, 3, 0]], np.float32)) == 2.0
-    assert noise_of(np.zeros((2, 2), np.float32)) == 0.0
+
+
+def test_the_noise_level_leaves_out_the_pixels_that_never_varied():
+    assert noise_of(np.array([[0, 0, 0.0999, 0], [1, 2, 3, 0.1]], np.float32)) == 1.5
+    assert noise_of(np.zeros((2, 2), np.float32)) == 0.0  # a clip without noise: the least threshold
 
 
 def test_image_folder_masks_match_frames_by_their_trailing_number():
