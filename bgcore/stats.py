@@ -64,7 +64,7 @@ def same_exposure(frames: np.ndarray) -> np.ndarray:
     same = frames.copy()
     for frame, gain in zip(same, gains):
         if gain is not None:
-            frame[...] = cv2.transform(frame, np.diag(1 / gain)).reshape(frame.shape)  # rounded, clipped for uint8
+            frame[...] = Exposure.undo(frame, gain)
     return same
 
 
