@@ -11,15 +11,17 @@ import pytest
 from bgcore import DEFAULT_METHOD, VideoWriter, fit_clip, open_video, run, stats
 from bgcore.estimate import estimate
 from bgcore.models import METHODS
+from bgcore.models.base import AUTO_FACTOR
+from bgcore.models.mode import LOWER_STEPS, ModeBackground
 from bgcore.stats import moving_background, noise_of, pixel_modes
 from bgcore.datasets import image_folder_clip, read_mask, score_fitted, score_masks, shared_clips
 from conftest import SHARED_DATA, shared
 
 # A person standing in front for most of the clip; leaves over most of the picture; small
-# pedestrians in grey; a person before a waving tree. Measured 0.884, 0.697, 0.712 and 0.976;
+# pedestrians in grey; a person before a waving tree. Measured 0.929, 0.697, 0.712 and 0.976;
 # before the mode and the per-pixel threshold, 0.00, 0.00, 0.50 and 0.71 (svd); sbi-Board 0.822
-# before the exposure was followed.
-TARGETS = {"sbi-Board": 0.85, "sbi-Foliage": 0.68, "ucsd-peds": 0.66, "wallflower-WavingTrees": 0.94}
+# before the exposure was followed, 0.884 before the threshold was lowered where the masks grow little.
+TARGETS = {"sbi-Board": 0.91, "sbi-Foliage": 0.68, "ucsd-peds": 0.66, "wallflower-WavingTrees": 0.94}
 
 
 @pytest.mark.parametrize("name", TARGETS)
@@ -58,6 +60,23 @@ def test_the_default_method_reads_the_noise_where_the_codec_kept_it(tmp_path):
         for frame in video:
             writer.write(frame)
     assert score_fitted(fit_clip(path), clip.truth)["f_measure"] >= 0.65
+
+
+def test_the_automatic_threshold_is_lowered_only_while_the_masks_grow_little():
+    # A still scene that a square crosses: at half the threshold its masks are the same, and the
+    # threshold is halved. With a third of the picture rippling (noise 4 times the rest's), each
+    # step down would add ripples to the masks, and the threshold stays.
+    rng = np.random.default_rng(0)
+    count, height, width = 40, 48, 64
+    frames = rng.uniform(40, 220, (height, width, 3)) + rng.normal(0, 2, (count, height, width, 3))
+    for t in range(count):
+        left = 2 + t * (width - 16) // count
+        frames[t, 18:30, left:left + 12] = 255
+    still = ModeBackground().fit(frames.astype(np.float32))
+    assert still.auto_threshold_ == pytest.approx(LOWER_STEPS[-1] * AUTO_FACTOR * still.noise_)
+    frames[:, :16] += rng.normal(0, 8, (count, 16, width, 3))
+    rippling = ModeBackground().fit(np.clip(frames, 0, 255).astype(np.float32))
+    assert rippling.auto_threshold_ == pytest.approx(AUTO_FACTOR * rippling.noise_)
 
 
 def test_the_noise_level_leaves_out_the_pixels_that_never_varied():

@@ -150,11 +150,15 @@ class BackgroundModel(Estimator):
             param.check(getattr(self, param.name))
         self._fit(frames, progress or (lambda fraction: None))
         self.noise_ = self._noise_level(frames)
-        self.auto_threshold_ = max(self.min_threshold, AUTO_FACTOR * self.noise_)
+        self.auto_threshold_ = self._auto_threshold(frames)
         return self
 
     def _fit(self, frames: np.ndarray, progress) -> None:
         raise NotImplementedError
+
+    def _auto_threshold(self, frames: np.ndarray) -> float:
+        """``auto_threshold_`` once fitted: ``AUTO_FACTOR`` times ``noise_``, at least ``min_threshold``."""
+        return max(self.min_threshold, AUTO_FACTOR * self.noise_)
 
     def _noise_level(self, frames: np.ndarray) -> float:
         """The clip's noise level, measured where the background is, whatever the model."""
