@@ -65,10 +65,13 @@ def test_the_default_method_reads_the_noise_where_the_codec_kept_it(tmp_path):
 def test_the_automatic_threshold_is_lowered_only_while_the_masks_grow_little():
     # A still scene that a square crosses: at half the threshold its masks are the same, and the
     # threshold is halved. With a third of the picture rippling (noise 4 times the rest's), each
-    # step down would add ripples to the masks, and the threshold stays.
+    # step down would add ripples to the masks, and the threshold stays; so it does where nothing
+    # is found (the live page's burst of the empty scene).
     rng = np.random.default_rng(0)
     count, height, width = 40, 48, 64
     frames = rng.uniform(40, 220, (height, width, 3)) + rng.normal(0, 2, (count, height, width, 3))
+    empty = ModeBackground().fit(frames.astype(np.float32))
+    assert empty.auto_threshold_ == pytest.approx(AUTO_FACTOR * empty.noise_)
     for t in range(count):
         left = 2 + t * (width - 16) // count
         frames[t, 18:30, left:left + 12] = 255

@@ -111,7 +111,8 @@ class BackgroundModel(Estimator):
     background_ : ndarray (H, W, C) float32, the background plate.
     noise_ : float, the clip's noise level (:func:`bgcore.stats.clip_noise`).
     auto_threshold_ : float, the threshold ``threshold="auto"`` uses: ``AUTO_FACTOR`` times
-        ``noise_``, at least the class's ``min_threshold``.
+        ``noise_``, at least the class's ``min_threshold``, or less where the model finds the
+        clip allows it (:meth:`_auto_threshold`).
     """
 
     name = ""
@@ -157,7 +158,8 @@ class BackgroundModel(Estimator):
         raise NotImplementedError
 
     def _auto_threshold(self, frames: np.ndarray) -> float:
-        """``auto_threshold_`` once fitted: ``AUTO_FACTOR`` times ``noise_``, at least ``min_threshold``."""
+        """``auto_threshold_`` once fitted: ``AUTO_FACTOR`` times ``noise_``, at least ``min_threshold``.
+        A model that can tell where less will do lowers it here (:class:`~bgcore.models.ModeBackground`)."""
         return max(self.min_threshold, AUTO_FACTOR * self.noise_)
 
     def _noise_level(self, frames: np.ndarray) -> float:

@@ -14,23 +14,24 @@ from ..stats import moving_background, noise_of, pixel_modes, same_exposure
 from .base import AUTO_FACTOR, BackgroundModel, Param
 
 SPREAD_FACTOR = 2.5
-"""The automatic threshold (``AUTO_FACTOR`` times the clip's noise level: the median spread of
-the pixels that vary, :func:`bgcore.stats.noise_of`) is, at each pixel, at least this many times
-its own spread (water, waving leaves)."""
+"""The automatic threshold before it is lowered (``AUTO_FACTOR`` times the clip's noise level: the
+median spread of the pixels that vary, :func:`bgcore.stats.noise_of`) is, at each pixel, at least
+this many times its own spread (water, waving leaves); lowered, it is lowered there in proportion."""
 WEAK_SHARE = 0.5
 """Hysteresis: pixels over half the threshold join a region that crosses it."""
 LOWER_STEPS = (0.85, 0.7, 0.6, 0.5)
-"""The automatic threshold is lowered by these steps (times the clip's) one after the other...
+"""The automatic threshold is lowered to these fractions of its first value, one after the other...
 """
 LOWER_GROWTH = 0.35
-"""...while the masks of the sample grow by at most this power of the step: at half the threshold,
-to 1.27 times their area. Lowering the threshold fills in what a still scene's threshold left of
-its people (clothes the colour of the wall behind), and the masks grow little; where lowering it
-brings in noise, ripples or a compressed clip's blocks, they grow fast and the threshold stays.
-The nine-times-noise threshold suits the second; the first do best at half of it: on the 25
-clips of SBI and UCSD not in ../shared/data, mean F 0.508 against 0.501, no clip lower."""
+"""...while the masks of the sample (before clean-up) grow by at most this power of the step: at
+half the threshold, to 1.27 times their area. Lowering the threshold fills in what a still
+scene's threshold left of its people (clothes the colour of the wall behind), and the masks grow
+little; where lowering it brings in noise, ripples or a compressed clip's blocks, they grow fast
+and the threshold stays. The nine-times-noise threshold suits the second; the first do best at
+half of it: on the 25 clips of SBI and UCSD not in ../shared/data, mean F 0.508 against 0.501,
+no clip lower."""
 LOWER_FRAMES = 16
-"""Frames of the sample, evenly spaced, whose masks (before clean-up) that measures."""
+"""Frames of the sample, evenly spaced, on whose masks the growth is measured."""
 
 
 class ModeBackground(BackgroundModel):
@@ -108,10 +109,13 @@ class ModeBackground(BackgroundModel):
             return sum(np.count_nonzero(masks.threshold_mask(distance, level, weak=level * share))
                        for distance, share in found)
 
-        full, lowered = area(threshold), threshold
+        full = area(threshold)
+        if full == 0:  # nothing found (a live burst of the empty scene): no growth to measure
+            return threshold
+        lowered = threshold
         for step in LOWER_STEPS:
             level = threshold * step
-            if full == 0 or level < self.min_threshold or area(level) > full * step ** -LOWER_GROWTH:
+            if level < self.min_threshold or area(level) > full * step ** -LOWER_GROWTH:
                 break
             lowered = level
         return lowered
