@@ -347,20 +347,22 @@ def threshold_mask(diff: np.ndarray, threshold: float, *,
 def clean_mask(mask: np.ndarray, diff: np.ndarray, options: MaskOptions) -> np.ndarray:
     """The bool mask (H, W) of :func:`threshold_mask` after ``options``' clean-up (opening,
     closing, holes filled, outlines trimmed against ``diff`` (H, W), small blobs dropped).
-    ``options.threshold`` plays no part here. Done on the part of the frame :func:`around` the
-    mask (on the road clip: 1.0 ms a frame, against 4.8 on the whole frame)."""
+    ``options.threshold`` plays no part here. The opening is done on the whole frame, the rest on
+    the part of the frame :func:`around` what it leaves (on the road clip: 1.0 ms a frame, against
+    4.8 on the whole frame): lone specks the opening takes would stretch that part (at road's
+    lowered threshold, from 0.30 of the frame to 0.78)."""
     mask = mask.astype(np.uint8)
+    if options.opening:
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(options.opening))
     cleaned = np.zeros(mask.shape, bool)
-    part = around(mask, 2 * (options.opening + options.closing) + 8)  # the closing's, then the outline's 7 x 7
+    part = around(mask, 2 * options.closing + 8)  # the closing's, then the outline's 7 x 7
     if part is not None:
         cleaned[part] = _clean(mask[part], diff[part], options)
     return cleaned
 
 
 def _clean(mask: np.ndarray, diff: np.ndarray, options: MaskOptions) -> np.ndarray:
-    """:func:`clean_mask` of a uint8 mask."""
-    if options.opening:
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _disk(options.opening))
+    """:func:`clean_mask` of a uint8 mask, once opened."""
     if options.closing:
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _disk(options.closing))
     if options.fill_holes:
