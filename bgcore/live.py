@@ -7,7 +7,8 @@ reference here is a burst of frames of the empty scene fitted with the default m
 (:class:`bgcore.models.ModeBackground`): each pixel's most frequent look, so that sensor noise
 averages out instead of becoming the mask, and each pixel's spread over the burst, which sets
 the automatic threshold (9 times the burst's noise level, more where a spot flickers) as for
-a clip (a clip's may be lowered where its masks allow; a burst of the empty scene has none). Frames are masked at a working width of at most ``WORK_WIDTH`` pixels, cleaned up as
+a clip (a clip's is lowered where its masks allow; a burst of the empty scene has none to
+measure). Frames are masked at a working width of at most ``WORK_WIDTH`` pixels, cleaned up as
 the clip pipeline does, and the reference follows slow light changes where the mask says
 background (:func:`mask`). Plain functions over uint8 RGB frames; :class:`LiveProcessor` keeps
 the little state a stream needs (the burst being captured, the reference, the settings).

@@ -41,7 +41,8 @@ class ModeBackground(BackgroundModel):
     per-pixel models) or moves (:func:`bgcore.stats.moving_background`), with hysteresis
     that does not grow into moving background or shade, and cast shadows removed (colour clips).
     The camera's changes of exposure are divided out of the sample and of every frame
-    (:class:`bgcore.masks.Exposure`).
+    (:class:`bgcore.masks.Exposure`). The automatic threshold is lowered, down to half, while
+    that only fills in what the sample's masks found (``LOWER_STEPS``, ``LOWER_GROWTH``).
 
     shadows : "remove" (default) or "keep"
         "remove" counts as background what darkens the background evenly without changing its
