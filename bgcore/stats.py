@@ -47,13 +47,18 @@ THREADS = min(4, len(os.sched_getaffinity(0)))
 or the masks of an export (:data:`bgcore.pipeline.WORKERS`)."""
 
 
+def evenly(count: int, most: int) -> np.ndarray:
+    """Indices of at most ``most`` of ``count`` frames, evenly spaced, the first and last among them."""
+    return np.linspace(0, count - 1, min(count, most)).astype(int)
+
+
 def same_exposure(frames: np.ndarray) -> np.ndarray:
     """The sample (T, H, W, C) with each frame brought to one exposure (:class:`bgcore.masks.Exposure`
     against the per-pixel median of ``EXPOSURE_FRAMES`` frames spread over it): a copy where any
     frame's exposure differs, else ``frames`` itself. A mode over frames of two exposures would
     take one for some pixels and the other for others, and their spread for noise."""
     at = Exposure.positions(frames[0].size, frames.shape[-1])
-    picked = np.linspace(0, len(frames) - 1, min(len(frames), EXPOSURE_FRAMES)).astype(int)
+    picked = evenly(len(frames), EXPOSURE_FRAMES)
     reference = np.median([frames[i].reshape(-1)[at] for i in picked], axis=0)
     # The median over a clip of two exposures has pixels of each: every frame finds its own
     # unchanged, and the larger peak (the other exposure) must win (EXPOSURE_KEPT left out).

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import masks
 from ..hints import FitProgress
-from ..stats import clip_noise
+from ..stats import clip_noise, evenly
 from .estimator import Estimator
 
 NOISE_SAMPLE = 20
@@ -168,7 +168,7 @@ class BackgroundModel(Estimator):
 
     def _difference_noise(self, frames: np.ndarray, measure) -> float:
         """Robust noise level of ``measure(frame)`` over a few sampled frames."""
-        picked = np.linspace(0, len(frames) - 1, min(NOISE_SAMPLE, len(frames))).astype(int)
+        picked = evenly(len(frames), NOISE_SAMPLE)
         return masks.noise_level(np.stack([measure(frames[i]) for i in picked]))
 
     def background(self, frame: np.ndarray) -> np.ndarray:

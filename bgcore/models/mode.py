@@ -10,7 +10,7 @@ from functools import cached_property
 import numpy as np
 
 from .. import masks
-from ..stats import moving_background, noise_of, pixel_modes, same_exposure
+from ..stats import evenly, moving_background, noise_of, pixel_modes, same_exposure
 from .base import AUTO_FACTOR, BackgroundModel, Param
 
 SPREAD_FACTOR = 2.5
@@ -102,9 +102,10 @@ class ModeBackground(BackgroundModel):
     def _auto_threshold(self, frames):
         threshold = super()._auto_threshold(frames)
         levels = threshold * np.array([1.0, *LOWER_STEPS])
-        areas = np.zeros(len(levels))  # the masks' pixels at each level, a frame at a time: 16 frames'
-        # distances and shares kept at once took 30 MB at 640x360, in the app's server too
-        for i in np.linspace(0, len(frames) - 1, min(len(frames), LOWER_FRAMES)).astype(int):
+        # The masks' pixels at each level, counted a frame at a time: the 16 frames' distances and
+        # shares kept at once took 30 MB at 640x360, in the app's server too.
+        areas = np.zeros(len(levels))
+        for i in evenly(len(frames), LOWER_FRAMES):
             # Shadows looked for where the least level finds anything, as mask() does for its own.
             distance, share = self.difference_and_share(frames[i].astype(np.float32), levels[-1])
             areas += [np.count_nonzero(masks.threshold_mask(distance, level, weak=level * share)) for level in levels]
