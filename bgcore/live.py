@@ -27,7 +27,7 @@ import numpy as np
 from . import composite as _composite
 from .composite import backdrops, blurred
 from .hints import Size
-from .masks import MaskOptions, clean_mask, difference, grow, shadows, threshold_mask, to_working
+from .masks import CLOSING_SHARE, MaskOptions, clean_mask, difference, grow, shadows, threshold_mask, to_working
 from .models.base import AUTO_FACTOR
 from .models.mode import ModeBackground
 from .video import VideoError
@@ -172,8 +172,9 @@ def photo_mask(empty: np.ndarray, person: np.ndarray, *, threshold: float | None
     noise = float(np.percentile(distance, PAIR_QUANTILE)) / PAIR_SPREAD
     auto = max(MIN_THRESHOLD, AUTO_FACTOR * noise)
     distance[shadows(frame, background)[0]] = 0
-    found = threshold_mask(distance, auto if threshold is None else float(threshold))
-    return clean_mask(found, distance, options), auto
+    threshold = auto if threshold is None else float(threshold)
+    found = threshold_mask(distance, threshold)
+    return clean_mask(found, distance, options, least=CLOSING_SHARE * threshold), auto
 
 
 class LiveProcessor:

@@ -118,6 +118,20 @@ def test_shadows_darken_evenly_without_changing_hue():
     assert not shadows(background * 1.2, background)[1].any()  # brighter is never shade
 
 
+def test_closing_joins_parts_only_across_pixels_that_differ_a_little():
+    """Two halves of a person 3 pixels apart: a closing of 4 joins them over clothes that differ
+    from the wall by more than ``least``, not over the wall itself."""
+    mask = np.zeros((40, 40), bool)
+    mask[5:35, 5:18] = mask[5:35, 21:34] = True
+    options = MaskOptions(opening=0, closing=4, fill_holes=False, trim_outline=False, min_area=0)
+    for gap, least, joined in [(12.0, 10.0, True), (6.0, 10.0, False), (6.0, 0.0, True)]:
+        diff = np.where(mask, 100.0, gap).astype(np.float32)
+        diff[:, :3] = diff[:, 37:] = 0  # the wall beyond the person
+        cleaned = clean_mask(mask, diff, options, least=least)
+        assert cleaned[20, 18:21].all() == joined, (gap, least)
+        assert not cleaned[:, :3].any() and np.array_equal(cleaned[mask], mask[mask])
+
+
 def test_clean_up_and_shadows_around_the_mask_give_what_the_whole_frame_gives():
     """Both work on the part of the frame around the mask's pixels (the clean-up, once opened);
     blobs at the frame's edges and options of every reach included."""
@@ -133,7 +147,9 @@ def test_clean_up_and_shadows_around_the_mask_give_what_the_whole_frame_gives():
         options = MaskOptions(opening=trial % 4, closing=trial % 6, fill_holes=trial % 2 == 0,
                               trim_outline=trial % 5 < 3, min_area=trial % 40)
         opened = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disk(options.opening)) if options.opening else mask
-        assert np.array_equal(clean_mask(mask, diff, options), _clean(opened.astype(np.uint8), diff, options))
+        least = trial % 3 * 20.0
+        assert np.array_equal(clean_mask(mask, diff, options, least=least),
+                              _clean(opened.astype(np.uint8), diff, options, least))
         background = rng.uniform(60, 200, (height, width, 3)).astype(np.float32)
         frame = background * rng.uniform(0.55, 0.85, (height, width, 1)).astype(np.float32)  # texture near the limit
         assert all(np.array_equal(near, whole & mask) for near, whole in

@@ -16,9 +16,9 @@ CLEANUP = {
     # strength: (opening radius, closing radius, fill holes and trim outlines, smallest blob in
     # pixels), working scale
     "Off": (0, 0, False, 0),
-    "Light": (1, 1, True, 10),
-    "Medium": (1, 2, True, 30),
-    "Strong": (2, 3, True, 120),
+    "Light": (1, 2, True, 10),
+    "Medium": (1, 4, True, 30),  # MaskOptions' defaults
+    "Strong": (2, 6, True, 120),
 }
 MASK_DEFAULTS = {"mask.auto": True, "mask.threshold": 30, "mask.cleanup": "Medium"}
 PAGES = {"clip": "pages/upload.py", "method": "pages/method.py", "results": "pages/results.py",

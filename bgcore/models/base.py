@@ -123,6 +123,8 @@ class BackgroundModel(Estimator):
     summary = ""
     params: tuple[Param, ...] = ()
     min_threshold = MIN_THRESHOLD
+    closing_share = masks.CLOSING_SHARE
+    """The clean-up's closing adds only pixels that differ by this share of the threshold or more."""
     in_order = False
     """True when ``mask`` learns from each frame and must see them one at a time, in order; the
     others' masks are made on several frames at once (:func:`bgcore.pipeline.export`)."""
@@ -193,4 +195,4 @@ class BackgroundModel(Estimator):
         threshold = options.resolve_threshold(self.auto_threshold_)
         difference, share = self.difference_and_share(frame, threshold)
         found = masks.threshold_mask(difference, threshold, weak=threshold * share)
-        return masks.clean_mask(found, difference, options)
+        return masks.clean_mask(found, difference, options, least=self.closing_share * threshold)

@@ -29,6 +29,7 @@ class _OpenCVSubtractor(BackgroundModel):
     """Common part of the OpenCV subtractors. learning_rate : "auto" (online) or 0 (frozen)."""
 
     in_order = True
+    closing_share = 0.0  # 0 or 255: no difference between tells an object's parts from the background
 
     params = (
         Param("learning_rate", "After fitting", "auto: keeps learning frame after frame, as OpenCV "
