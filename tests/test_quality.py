@@ -124,6 +124,21 @@ def test_moving_background_is_what_comes_and_goes_over_texture():
     assert (widened >= spread).all() and (widened[~moving] == spread[~moving]).all()
 
 
+def test_the_mode_is_the_look_a_pixel_keeps_while_still(monkeypatch):
+    """Someone who sits in place for 60 % of the frames still fidgets; the empty seat shows still
+    in the rest. The mode takes the seat; counting every frame alike, it took the person."""
+    rng = np.random.default_rng(1)
+    person = 200 + rng.uniform(-6, 6, (30, 40, 1))
+    frames = np.full((50, 120, 160, 1), 60.0)
+    for t in range(10, 40):  # frames 10 to 39, a pixel one way or the other each time
+        shift = t % 2
+        frames[t, 15 + shift:45 + shift, 20 + shift:60 + shift] = person
+    frames = (frames + rng.normal(0, 2, frames.shape)).astype(np.float32)
+    assert abs(pixel_modes(frames)[0][30, 40, 0] - 60) < 3
+    monkeypatch.setattr(stats, "STILL_WEIGHT", 1)
+    assert abs(pixel_modes(frames)[0][30, 40, 0] - 200) < 8
+
+
 def test_the_default_method_fits_frames_as_decoded_in_threads_as_in_float_in_one(clip, monkeypatch):
     sample = clip.frames[::2]  # uint8 RGB, as decoded
     monkeypatch.setattr(stats, "THREADS", 3)  # whatever the machine's cores; 240 rows: bands of 80
