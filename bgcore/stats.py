@@ -116,16 +116,20 @@ def still_maps(frames: np.ndarray) -> np.ndarray:
     motion detection for generic background initialization", Pattern Recognition Letters 2017),
     which keeps each pixel's least moving frames; measured against the frame's own median, it
     holds for any noise and for frames several apart. Whole frames, so that the result does not
-    depend on how rows are shared among threads.
+    depend on how rows are shared among threads. A frame is compared with the sample's frames
+    next to it, the lesser change of the two: a sample of distinct frames (not one repeated) is
+    assumed. A single frame counts as moving (it has nothing to compare with).
     """
-    maps = np.empty((len(frames), frames.shape[1], -(-frames.shape[2] // 8)), np.uint8)
+    maps = np.zeros((len(frames), frames.shape[1], -(-frames.shape[2] // 8)), np.uint8)
+    if len(frames) < 2:
+        return maps
 
     def grey(frame):
         """OpenCV's uint8 luma (the maps of road's sample in 0.10 s, against 0.21 from
         :func:`luma`'s float32); a float frame rounded first, so that a sample as decoded and
         its float32 copy give the same maps."""
         frame = frame[..., 0] if frame.shape[-1] == 1 else frame
-        frame = frame if frame.dtype == np.uint8 else cv2.convertScaleAbs(frame)
+        frame = frame if frame.dtype == np.uint8 else np.clip(frame, 0, 255).round().astype(np.uint8)
         return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
 
     # Each frame's luma once: the frame's, then its neighbours' in turn.

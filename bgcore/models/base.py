@@ -124,7 +124,7 @@ class BackgroundModel(Estimator):
     params: tuple[Param, ...] = ()
     min_threshold = MIN_THRESHOLD
     closing_share = masks.CLOSING_SHARE
-    """The clean-up's closing adds only pixels that differ by this share of the threshold or more."""
+    """The clean-up's closing adds only pixels that differ by more than this share of the threshold."""
     in_order = False
     """True when ``mask`` learns from each frame and must see them one at a time, in order; the
     others' masks are made on several frames at once (:func:`bgcore.pipeline.export`)."""
