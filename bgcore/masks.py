@@ -65,6 +65,11 @@ def to_working(frame: np.ndarray, *, measure: str = "grey", scale: float = 1.0) 
     return frame
 
 
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """An image of 0-255 values as uint8: rounded and clipped, or as it is if uint8 already."""
+    return image if image.dtype == np.uint8 else np.clip(image, 0, 255).round().astype(np.uint8)
+
+
 def working_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
     """(width, height) of a frame of ``size`` (width, height) at ``scale``, at least one pixel each way:
     at a whole factor's scale (1/2, 1/3...) the frame's size divided by it, rounded down (see

@@ -24,7 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .hints import PathLike, Progress, Scale, Size
-from .masks import MaskOptions, grow, to_working, working_size
+from .masks import MaskOptions, grow, to_uint8, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
 from .outputs import OUTPUTS, Source, mask_image, sound_of
 from .stats import THREADS
@@ -376,7 +376,7 @@ def upscale_mask(mask: np.ndarray, size: Size) -> np.ndarray:
 
 def to_display(image: np.ndarray, size: Size) -> np.ndarray:
     """A float32 (h, w, C) working image as uint8 RGB (height, width, 3) at ``size``."""
-    image = np.clip(image, 0, 255).round().astype(np.uint8)
+    image = to_uint8(image)
     if image.shape[-1] == 1:
         image = np.repeat(image, 3, axis=-1)
     if image.shape[1::-1] != tuple(size):

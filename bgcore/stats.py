@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from .hints import FitProgress
-from .masks import Exposure, difference, luma
+from .masks import Exposure, difference, luma, to_uint8
 
 BIN = 8.0
 """Width in grey levels of the luma histogram each pixel's mode is found in."""
@@ -128,9 +128,8 @@ def still_maps(frames: np.ndarray) -> np.ndarray:
         """OpenCV's uint8 luma (the maps of road's sample in 0.10 s, against 0.21 from
         :func:`luma`'s float32); a float frame rounded first, so that a sample as decoded and
         its float32 copy give the same maps."""
-        frame = frame[..., 0] if frame.shape[-1] == 1 else frame
-        frame = frame if frame.dtype == np.uint8 else np.clip(frame, 0, 255).round().astype(np.uint8)
-        return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        frame = to_uint8(frame)
+        return frame[..., 0] if frame.shape[-1] == 1 else cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
 
     # Each frame's luma once: the frame's, then its neighbours' in turn.
     previous, current = None, grey(frames[0])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .. import masks
 from .base import BackgroundModel, Param
 
 SHADOW = 127
@@ -94,5 +95,5 @@ class KNNBackground(_OpenCVSubtractor):
 def _to_uint8(frame: np.ndarray) -> np.ndarray:
     """A working frame (H, W, C) float32 RGB as the uint8 image OpenCV expects (BGR order is
     irrelevant to these per-pixel models, so the channels stay as they are)."""
-    image = np.clip(frame, 0, 255).round().astype(np.uint8)
+    image = masks.to_uint8(frame)
     return image[..., 0] if image.shape[-1] == 1 else image
