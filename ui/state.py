@@ -348,7 +348,7 @@ def _turn(progress):
 
 @functools.cache
 def _glibc():
-    """glibc, whose malloc the two functions below tune; None elsewhere (macOS, Windows, musl)."""
+    """glibc, whose malloc is tuned here; None elsewhere (macOS, Windows, musl)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
         return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
@@ -368,16 +368,10 @@ MMAP_THRESHOLD = 4 << 20
 """Bytes from which glibc's malloc maps each block on its own, given back to the system once freed.
 By default the bound rises with every such block freed, up to 32 MB: the frames and masks an export
 frees then stay in the heap, held for reuse while ffmpeg's encoders take theirs. Fixed here, one
-session on the road clip peaked at 476 MB (server and ffmpeg together) against 542 MB, with the
+session on the road clip peaked at 480 MB (server and ffmpeg together) against 542 MB, in the
 same time (``benchmarks/server_memory.py``)."""
-
-
-def _hand_back_large_blocks() -> None:
-    if _glibc():
-        _glibc().mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD, from malloc.h
-
-
-_hand_back_large_blocks()  # once a server, when the app first imports this module
+if _glibc():  # once a server, when the app first imports this module
+    _glibc().mallopt(-3, MMAP_THRESHOLD)  # -3: M_MMAP_THRESHOLD, from malloc.h
 
 
 def current_fit() -> Fit | None:
