@@ -2,6 +2,7 @@
 
     PYTHONPATH=$PWD python benchmarks/server_memory.py           # real clips from ../shared/data (~3 min)
     PYTHONPATH=$PWD python benchmarks/server_memory.py --quick   # a 160x120 synthetic clip, for CI
+    PYTHONPATH=$PWD python benchmarks/server_memory.py --sizes   # one session on 720p and 1080p clips
 
 Each session uploads a clip, removes its background with the default method, sees the Results
 page and exports the videos, as a person would, in Debian's chromium driven by Playwright. The
@@ -220,8 +221,29 @@ def measure(clips: list[Path], wait_ms: int) -> dict:
             "seconds": time.perf_counter() - started}
 
 
+SIZES = {"1280x720, 20 s": dict(width=1280, height=720, frames=600, fps=30),
+         "1920x1080, 10 s": dict(width=1920, height=1080, frames=300, fps=30)}
+"""Synthetic clips whose one session shows how the peak grows with the frame size: the videos are
+written at the clip's size, and ffmpeg's encoders grow with it."""
+
+
+def sizes() -> dict:
+    """One session on each of ``SIZES``, printed as a table."""
+    print("| clip | server MB | its ffmpeg children MB | together MB | seconds |\n|---|---|---|---|---|")
+    peaks = {}
+    for name, settings in SIZES.items():
+        peak = peaks[name] = measure([synthetic_video(CACHE, **settings)], SLOW_MS)
+        print(f"| {name} | {peak['server']:.0f} | {peak['ffmpeg']:.0f} | {peak['total']:.0f} | {peak['seconds']:.1f} |",
+              flush=True)
+    return peaks
+
+
 def main(argv=None) -> dict:
-    options = parser(__doc__, quick="a small synthetic clip in each session, for CI", data=True).parse_args(argv)
+    options = parser(__doc__, quick="a small synthetic clip in each session, for CI", data=True)
+    options.add_argument("--sizes", action="store_true", help="one session on each of SIZES instead")
+    options = options.parse_args(argv)
+    if options.sizes:
+        return sizes()
     if options.quick:
         clips = [synthetic_video(CACHE, **QUICK_CLIP)] * 3
     else:
