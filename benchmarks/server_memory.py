@@ -240,7 +240,7 @@ def sizes() -> dict:
 
 def main(argv=None) -> dict:
     options = parser(__doc__, quick="a small synthetic clip in each session, for CI", data=True)
-    options.add_argument("--sizes", action="store_true", help="one session on each of SIZES instead")
+    options.add_argument("--sizes", action="store_true", help="instead, one session on a 1280x720 and a 1920x1080 synthetic clip")
     options = options.parse_args(argv)
     if options.sizes:
         return sizes()
