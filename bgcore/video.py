@@ -776,7 +776,7 @@ def _preview_output(path: Path, seconds: float, size: tuple[int, int], fps: floa
     return ["-map", "0:v:0", "-fps_mode", "passthrough", "-frames:v", str(max(1, round(seconds * fps))),
             # One encoder thread: at 480 wide it keeps up with any decode, and its frame threads
             # cost a fifth more CPU, which the upload waits for on a busy machine.
-            "-c:v", "libx264", "-threads", "1", "-pix_fmt", "yuv420p", "-an", "-y",
+            "-c:v", "libx264", *ENCODER_THREADS, "-pix_fmt", "yuv420p", "-an", "-y",
             *_x264_options(**PREVIEW_X264, filters=[f"scale={width}:{height}:flags=area", f"setpts=N/({fps:.6f}*TB)"]),
             _url(path)]
 
