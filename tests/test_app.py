@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -25,18 +26,27 @@ TIMEOUT = 180
 
 @pytest.fixture
 def downloads(monkeypatch):
-    """The bytes behind each download button: AppTest keeps them in a media store it makes per run."""
-    stores = []
+    """The bytes behind each download button: AppTest keeps them in a media store it makes per run,
+    and the callable of a button whose data is made on the click in the run's media manager."""
+    stores, managers = [], []
 
     class Recording(MemoryMediaFileStorage):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             stores.append(self)
 
+    class Managing(MediaFileManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            managers.append(self)
+
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Recording)
+    monkeypatch.setattr(app_test_module, "MediaFileManager", Managing)
 
     def stored(button):
-        return stores[-1].get_file(button.proto.url.rsplit("/", 1)[-1])
+        # No URL for data made on the click: the click's call, as the browser's click makes it.
+        url = button.proto.url or managers[-1].execute_deferred(button.proto.deferred_file_id)
+        return stores[-1].get_file(url.rsplit("/", 1)[-1])
 
     def data(button) -> bytes:
         return stored(button).content
