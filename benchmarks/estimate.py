@@ -6,7 +6,7 @@
 
 For each clip and method: :func:`bgcore.estimate.estimate` (what the Method page shows before the
 run) against the seconds of :func:`bgcore.run` with the app's outputs (foreground and mask H.264,
-transparent WebM, PNG masks) after the probe: sampling, fitting and applying, which the estimate
+PNG masks, background) after the probe: sampling, fitting and applying, which the estimate
 covers. Printed beside: the rates the run reached, per pixel of the sample and frame (fitting)
 and per output pixel and frame (applying), by the clock and by this process's CPU time (what
 they would be on an idle machine, near enough: the encoders run beside it), against the model's
@@ -34,8 +34,8 @@ CLIPS = {"road-640x360": "road-640x360/video.avi", "bmc-video003": "bmc-video003
          "escalator": "lrslibrary-small/escalator.avi"}
 
 
-APP_OUTPUTS = [name for name in OUTPUTS if name != "composite"]
-"""What the Export page makes at once (the composite waits for a new background)."""
+APP_OUTPUTS = [name for name in OUTPUTS if name not in ("composite", "transparent")]
+"""What the Export page makes at once (the composite and the transparent video wait to be asked for)."""
 
 
 def measure(name: str, path, method: str) -> dict:

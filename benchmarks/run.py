@@ -200,7 +200,7 @@ def estimate_section(args):
                 f"{1 / estimate.TARGET:g}x to {estimate.TARGET:g}x", 1 / estimate.TARGET <= r["ratio"] <= estimate.TARGET)
             for r in estimate.main(argv(args, "--cache", str(args.cache)))]
     return rows, ["Ours: `bgcore.estimate.estimate(info, method=...)`, what the Method page shows; the run: "
-                  "`bgcore.run` with the app's outputs (H.264, WebM with alpha, PNG masks), its sample, fit "
+                  "`bgcore.run` with the app's outputs (H.264, PNG masks, background), its sample, fit "
                   "and apply seconds."]
 
 

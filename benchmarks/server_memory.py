@@ -16,6 +16,7 @@ Streamlit Community Cloud's smallest app has 690 MB for the server and its child
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -120,8 +121,9 @@ class Peak:
 
 
 @contextmanager
-def serve():
-    """A fresh server on a free local port, with a sessions folder of its own: (its URL, its pid)."""
+def serve(env: dict | None = None):
+    """A fresh server on a free local port, with a sessions folder of its own and ``env`` added to
+    its environment: (its URL, its pid)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -133,7 +135,7 @@ def serve():
              # Without it, a file saved in the checkout while this runs reloads the app's modules under the
              # sessions: a clip opened before is then not a bgcore.Video of the new module (a traceback).
              "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=LOG.open("w"), stderr=subprocess.STDOUT, env={**os.environ, "BGREMOVE_SESSIONS": sessions})
+            cwd=ROOT, stdout=LOG.open("w"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {}), "BGREMOVE_SESSIONS": sessions})
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -161,8 +163,8 @@ class SessionFailed(RuntimeError):
 
 def session(url: str, clip: Path, number: int, wait_ms: int, done: list, errors: list) -> None:
     """One person, in a browser of their own: upload, Next, Remove background, the Results page,
-    Export (the videos made, ready to download); ``number`` appended to ``done`` at the end, or
-    what went wrong to ``errors``.
+    Export (the videos made, ready to download); ``number`` and the videos' size ("854×480") appended
+    to ``done`` at the end, or what went wrong to ``errors``.
     (Playwright's sync API belongs to the thread that started it: one a session, so that they overlap.)"""
     from playwright.sync_api import sync_playwright
 
@@ -183,7 +185,8 @@ def session(url: str, clip: Path, number: int, wait_ms: int, done: list, errors:
             page.get_by_text("The background plate").wait_for(timeout=wait_ms)
             page.get_by_role("link", name="Export the videos").click(timeout=wait_ms)
             page.get_by_text("Foreground video (MP4)").wait_for(timeout=wait_ms)
-            done.append(number)
+            described = page.get_by_text(re.compile(r"frames at .* fps")).first.inner_text()
+            done.append((number, re.search(r"\d+×\d+", described)[0]))
         except Exception as error:  # reported at the end, not lost in a thread
             shot = CACHE / f"server_memory-{number}-{clip.stem}.png"
             try:
@@ -199,11 +202,11 @@ def session(url: str, clip: Path, number: int, wait_ms: int, done: list, errors:
                 browser.close()
 
 
-def measure(clips: list[Path], wait_ms: int) -> dict:
-    """A fresh server, one browser session per clip, all at once; the peaks in MB and the seconds.
-    Raises SessionFailed unless every session reached its videos."""
+def measure(clips: list[Path], wait_ms: int, env: dict | None = None) -> dict:
+    """A fresh server (``env`` added to its environment), one browser session per clip, all at once;
+    the peaks in MB and the seconds. Raises SessionFailed unless every session reached its videos."""
     done, errors = [], []
-    with serve() as (url, pid):
+    with serve(env) as (url, pid):
         time.sleep(2)  # settled
         idle = rss_mb(pid)
         started = time.perf_counter()
@@ -218,23 +221,28 @@ def measure(clips: list[Path], wait_ms: int) -> dict:
         reasons = errors or [f"{len(clips) - len(done)} session(s) ended without a word"]
         raise SessionFailed(f"{'; '.join(reasons)} (the server's output: {LOG})")
     return {"idle": idle, "server": peak.server, "ffmpeg": peak.ffmpeg, "total": peak.total,
-            "seconds": time.perf_counter() - started}
+            "seconds": time.perf_counter() - started, "videos": ", ".join(size for _, size in sorted(done))}
 
 
 SIZES = {"1280x720, 20 s": dict(width=1280, height=720, frames=600, fps=30),
          "1920x1080, 10 s": dict(width=1920, height=1080, frames=300, fps=30)}
-"""Synthetic clips whose one session shows how the peak grows with the frame size: the videos are
-written at the clip's size, and ffmpeg's encoders grow with it."""
+"""Synthetic clips whose one session shows how the peak grows with the frame size: ffmpeg's
+encoders grow with the videos' size, which the Export page chooses within the server's memory."""
 
 
 def sizes() -> dict:
-    """One session on each of ``SIZES``, printed as a table."""
-    print("| clip | server MB | its ffmpeg children MB | together MB | seconds |\n|---|---|---|---|---|")
+    """One session on each of ``SIZES``, on a server that shows no memory limit (the videos at the
+    clip's size), then on one told it has Community Cloud's smallest (the page's default size then),
+    printed as a table."""
+    print("| clip | server's memory | videos | server MB | its ffmpeg children MB | together MB | seconds |\n"
+          "|---|---|---|---|---|---|---|")
     peaks = {}
     for name, settings in SIZES.items():
-        peak = peaks[name] = measure([synthetic_video(CACHE, **settings)], SLOW_MS)
-        print(f"| {name} | {peak['server']:.0f} | {peak['ffmpeg']:.0f} | {peak['total']:.0f} | {peak['seconds']:.1f} |",
-              flush=True)
+        for limit in (None, CLOUD_MB):
+            peak = peaks[name, limit] = measure([synthetic_video(CACHE, **settings)], SLOW_MS,
+                                                env=limit and {"BGREMOVE_MEMORY_MB": str(limit)})
+            print(f"| {name} | {f'{limit} MB' if limit else 'no limit'} | {peak['videos']} | {peak['server']:.0f} "
+                  f"| {peak['ffmpeg']:.0f} | {peak['total']:.0f} | {peak['seconds']:.1f} |", flush=True)
     return peaks
 
 

@@ -2,8 +2,8 @@
 
 from .masks import MaskOptions
 from .models import DEFAULT_METHOD, METHODS
-from .pipeline import FittedClip, export, fit_clip, run
+from .pipeline import FittedClip, export, fit_clip, output_size, run
 from .video import Video, VideoError, VideoInfo, VideoWriter, open_video, probe, read_frames, selection
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "FittedClip", "MaskOptions", "Video", "VideoError", "VideoInfo",
-           "VideoWriter", "export", "fit_clip", "open_video", "probe", "read_frames", "run", "selection"]
+           "VideoWriter", "export", "fit_clip", "open_video", "output_size", "probe", "read_frames", "run", "selection"]

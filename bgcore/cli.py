@@ -22,7 +22,7 @@ from .limits import LIMITS
 from .masks import MAX_RADIUS, MaskOptions
 from .models import DEFAULT_METHOD, METHODS
 from .outputs import OPTIONS, OUTPUTS, CompositeVideo
-from .pipeline import DEFAULT_OUTPUTS, MIN_SCALE, WORKING_PIXELS, check_out_dir, run
+from .pipeline import DEFAULT_OUTPUTS, MIN_SCALE, MIN_WIDTH, WORKING_PIXELS, check_out_dir, run
 from .video import VideoError, check_image
 
 MAX_FPS = 1000.0
@@ -127,7 +127,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=_number(MIN_SCALE, 1, auto=True), default="auto",
                    help=f"working scale from {MIN_SCALE} to 1 for fitting and masking, or 'auto': about "
                         f"{WORKING_PIXELS:,} pixels a frame within a 256 MB budget (default); outputs keep "
-                        "the input's size")
+                        "the input's size unless --width says")
+    p.add_argument("--width", type=_number(MIN_WIDTH, 16384, whole=True),
+                   default=None, help="width of the output videos and images in pixels, the height in proportion "
+                                      "(default: the input's size; never enlarged). Smaller outputs take less memory")
     p.add_argument("--fps", type=_number(0.01, MAX_FPS), default=None,
                    help=f"keep about this many frames a second, 0.01 to {MAX_FPS:g} (every n-th frame; "
                         "default: all)")
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             source = unpack_images(args.input, scratch) if _zipped(args.input) else args.input
             report = run(source, args.out, method=args.method, params=params, mask_options=options,
                          measure=args.measure, start=args.start, end=args.end, fps=args.fps,
-                         scale=args.scale, outputs=_outputs(args), progress=_Progress())
+                         scale=args.scale, outputs=_outputs(args), width=args.width, progress=_Progress())
     except (VideoError, ValueError, OSError) as error:
         if getattr(error, "errno", None) == errno.ENOSPC:
             error = f"{error.filename or args.out}: the disk is full. Free some space or choose another --out."

@@ -56,6 +56,8 @@ class Output:
     name = file = title = label = mime = ""
     sound = False
     """Whether it carries the clip's sound (``source.sound``): an export looks for one only then."""
+    memory_per_pixel = 0
+    """Bytes its encoder takes per pixel of a frame (:func:`bgcore.estimate.export_memory`)."""
 
     def __init__(self, folder: Path, source: Source):
         self.path = Path(folder) / self.file
@@ -92,6 +94,7 @@ class _Video(Output):
     """An H.264 MP4 of :meth:`picture` a frame; with ``sound``, the clip's audio track joins it."""
 
     mime = "video/mp4"
+    memory_per_pixel = 120  # x264, one thread (veryfast: 10 frames of look-ahead, 3 B-frames)
 
     def __init__(self, folder, source):
         super().__init__(folder, source)
@@ -175,6 +178,7 @@ class TransparentVideo(Output):
     """The subject on transparency (VP9 with an alpha channel), for editors and browsers."""
 
     name, file, title, label, mime = "transparent", "foreground.webm", "Transparent", "Transparent video", "video/webm"
+    memory_per_pixel = 270  # VP9 with alpha: ffmpeg encodes the alpha plane with a second encoder
 
     def __init__(self, folder, source):
         super().__init__(folder, source)

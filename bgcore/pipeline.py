@@ -46,6 +46,8 @@ half and 0.972 at a quarter, in a third of the time. Below about 60,000 pixels s
 are lost (bmc-video003 at 224x168: 0.872)."""
 MIN_SCALE = 0.01
 """The smallest working scale: below it a frame shrinks to a few pixels and nothing is found."""
+MIN_WIDTH = 16
+"""The narrowest outputs :func:`export` makes, in pixels."""
 WORKERS = THREADS
 """Threads that make masks at once (:func:`export`)."""
 DEFAULT_OUTPUTS = ("foreground", "mask", "masks", "background")
@@ -117,16 +119,16 @@ class FittedClip:
         """Distance (h, w) float32 at the working scale between a uint8 RGB frame and its background."""
         return self.model.difference(self._working(frame))
 
-    def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions()) -> np.ndarray:
-        """The bool mask (H, W) of a uint8 RGB frame (H, W, 3), at the frame's size."""
-        return upscale_mask(self.model.mask(self._working(frame), options), self.size)
+    def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions(), size: Size | None = None) -> np.ndarray:
+        """The bool mask of a uint8 RGB frame (H, W, 3), at ``size`` (width, height; the frame's by default)."""
+        return upscale_mask(self.model.mask(self._working(frame), options), size or self.size)
 
     def _working(self, frame):
         return to_working(frame, measure=self.measure, scale=self.scale)
 
-    def background_image(self) -> np.ndarray:
-        """The background plate as uint8 RGB at the input's size."""
-        return to_display(self.model.background_, self.size)
+    def background_image(self, size: Size | None = None) -> np.ndarray:
+        """The background plate as uint8 RGB at ``size`` (width, height; the input's by default)."""
+        return to_display(self.model.background_, size or self.size)
 
 
 def fit_clip(source: PathLike | Video, *, method: str = DEFAULT_METHOD, params: dict | None = None, measure: str = "rgb",
@@ -196,33 +198,47 @@ def _model_params(cls, params: dict, indices: range, picked: list):
 
 
 def export(fitted: FittedClip, out_dir: PathLike, *, outputs=DEFAULT_OUTPUTS,
-           mask_options: MaskOptions = MaskOptions(), masks: PathLike | None = None,
+           mask_options: MaskOptions = MaskOptions(), width: int | None = None, masks: PathLike | None = None,
            progress: Progress | None = None) -> dict:
     """Apply a fitted model to every selected frame, streaming, and write the ``outputs``.
 
     outputs : names of :data:`bgcore.outputs.OUTPUTS` (foreground.mp4, mask.mp4, masks/000001.png...,
     background.png by default), or a mapping of such names to each one's options (keyword arguments
     of its class: ``{"foreground": {"behind": "green"}, "composite": {"backdrop": "beach.jpg"}}``).
+    width : the outputs' width in pixels, their height in proportion (:func:`output_size`); the
+    clip's size by default. Smaller outputs take less memory: ffmpeg's encoders grow with them.
     Also writes report.json, whose content is returned. The foreground and composite MP4s carry
     the clip's sound, cut to the selected part, when it has some.
 
     masks : the folder of an earlier export's mask PNGs, made with the same fit and
-    ``mask_options``, read instead of computing the masks again (the app re-renders a composite
+    ``mask_options`` and ``width``, read instead of computing the masks again (the app re-renders a composite
     over a new background this way: in about half the time on bmc-video003).
     """
     chosen = check_outputs(outputs)
     check_out_dir(out_dir, fitted.source, *_inputs(chosen), fitted.params.get("reference_image"))
-    return _export(fitted, Path(out_dir), chosen, mask_options, masks, progress)
+    return _export(fitted, Path(out_dir), chosen, mask_options, width, masks, progress)
 
 
-def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskOptions, masks, progress) -> dict:
+def output_size(size: Size, width: int | None) -> Size:
+    """(width, height) of the outputs ``width`` wide of a clip of ``size``: the clip's size for None or
+    any width from the clip's up (never enlarged), else the height in proportion, both even."""
+    if width is None or width >= size[0]:
+        return tuple(size)
+    if width < MIN_WIDTH:
+        raise ValueError(f"width={width}: give at least {MIN_WIDTH} pixels.")
+    width -= width % 2
+    return width, max(2, round(size[1] * width / size[0] / 2) * 2)
+
+
+def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskOptions, width, masks, progress) -> dict:
     """:func:`export` of outputs checked (:func:`check_outputs`, :func:`check_out_dir`)."""
     progress = progress or (lambda stage, fraction: None)
     timer = _Timer()
     sound = None
     if any(OUTPUTS[name].sound for name in chosen):  # else no ffmpeg to look for it
         sound = sound_of(fitted.source, fitted.indices.start / fitted.info.fps, len(fitted.indices) / fitted.fps)
-    source = Source(fitted.size, fitted.fps, fitted.background_image(), sound)
+    size = output_size(fitted.size, width)
+    source = Source(size, fitted.fps, fitted.background_image(size), sound)
     with ExitStack() as stack:
         # Written into a fresh hidden folder in out_dir (a parent may not be writable), moved in
         # once complete: a run stopped halfway leaves no cut-short video among the outputs of an
@@ -236,20 +252,21 @@ def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskO
         # A frame's products are too small to share between threads: BLAS threads waiting for
         # work cost more than they give, and much more when other jobs hold the cores (SVD's
         # apply took twice median's on a loaded machine, 0.2 ms more a frame on a quiet one).
-        def mask_of(item):
+        def at_size(item):  # the frame and its mask at the outputs' size
             number, frame = item
-            return mask_image(fitted.mask(frame, mask_options)) if masks is None else _read_mask(masks, number)
+            mask = mask_image(fitted.mask(frame, mask_options, size)) if masks is None else _read_mask(masks, number)
+            return frame if size == fitted.size else cv2.resize(frame, size, interpolation=cv2.INTER_AREA), mask
 
         workers = 1 if fitted.model.in_order else WORKERS
         with writers, threadpool_limits(limits=1, user_api="blas"):
             frames = writers.enter_context(closing(fitted.video.frames(fitted.indices)))
-            for (number, frame), mask in _in_threads(mask_of, enumerate(frames, start=1), workers):
+            for (number, _), (frame, mask) in _in_threads(at_size, enumerate(frames, start=1), workers):
                 for output in made:
                     output.write(frame, mask)
                 progress("apply", number / len(fitted.indices))
         timer.lap("apply")
         # As written: options given as paths come back as text.
-        report = json.dumps(_report(fitted, mask_options, chosen, number, timer), indent=2, default=str)
+        report = json.dumps(_report(fitted, mask_options, chosen, size, number, timer), indent=2, default=str)
         (staging / "report.json").write_text(report)
         _move_in(staging, out_dir)
     return json.loads(report)
@@ -295,7 +312,7 @@ def _inputs(chosen: dict) -> list:
     return [path for name, options in chosen.items() for path in OUTPUTS[name].inputs(options)]
 
 
-def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, number, timer) -> dict:
+def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, size, number, timer) -> dict:
     info = fitted.info
     return {
         "method": fitted.method,
@@ -311,6 +328,7 @@ def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, number, timer
         "outputs": {OUTPUTS[name].file: options for name, options in chosen.items()},
         "frame_count": number,
         "output_fps": fitted.fps,
+        "output_size": list(size),
         "seconds": {**fitted.seconds, **timer.seconds},
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         # The ffmpeg decoders and encoders run as child processes: the largest of them.
@@ -356,15 +374,16 @@ def check_out_dir(out_dir: PathLike, *inputs: PathLike | None) -> None:
 def run(source: PathLike | Video, out_dir: PathLike, *, method: str = DEFAULT_METHOD, params: dict | None = None,
         mask_options: MaskOptions = MaskOptions(), measure: str = "rgb",
         start: float = 0.0, end: float | None = None, fps: float | None = None,
-        scale: Scale = "auto", outputs=DEFAULT_OUTPUTS, progress: Progress | None = None) -> dict:
+        scale: Scale = "auto", outputs=DEFAULT_OUTPUTS, width: int | None = None,
+        progress: Progress | None = None) -> dict:
     """Remove the background of ``source`` into ``out_dir``: :func:`fit_clip` then :func:`export`
-    of ``outputs``."""
+    of ``outputs``, ``width`` wide."""
     chosen = check_outputs(outputs)
     path = source.source if isinstance(source, Video) else source
     check_out_dir(out_dir, path, *_inputs(chosen), (params or {}).get("reference_image"))
     fitted = fit_clip(source, method=method, params=params, measure=measure, start=start, end=end,
                       fps=fps, scale=scale, progress=progress)
-    return _export(fitted, Path(out_dir), chosen, mask_options, None, progress)
+    return _export(fitted, Path(out_dir), chosen, mask_options, width, None, progress)
 
 
 def upscale_mask(mask: np.ndarray, size: Size) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Step 4, export: every output of bgcore.outputs.OUTPUTS plays or shows here first, then
-downloads; the composite over a new background once its one-frame preview is approved."""
+downloads, at the size chosen (by default the largest the server's memory allows); the transparent
+video once asked for, the composite over a new background once its one-frame preview is approved."""
 
 import re
 from pathlib import Path
@@ -8,11 +9,13 @@ import streamlit as st
 
 from bgcore.composite import BLUR, FITS
 from bgcore.outputs import OPTIONS, OUTPUTS
+from bgcore.pipeline import output_size
 from ui import state
 from ui.widgets import job_error_ui, job_running, mask_options, method_label, require_fit_ui
 
 # (Comments, not docstrings: Streamlit's magic would show a page's bare strings.)
-COMPOSITE = "composite"  # the one output made only on request: it needs a new background
+COMPOSITE = "composite"  # made on request: it needs a new background
+TRANSPARENT = "transparent"  # made on request: its VP9 encoder takes more memory than the others together
 # Plain words for the outputs' options (bgcore.outputs.OPTIONS).
 CHOICES = {"black": "Black", "white": "White", "green": "Green screen", "fill": "Fill (crop to cover)",
            "fit": "Fit (whole, with bars)", "stretch": "Stretch"}
@@ -67,7 +70,7 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
     st.image(picture, caption=f"Preview: frame {shown_at + 1} of {len(fit.fitted.indices)}", width="stretch")
     # A callback: it runs before the page's next run, which then draws no preview.
     st.button("Make the video on this background", type="primary", icon=":material/movie:",
-              on_click=st.session_state.__setitem__, args=("export.composite", chosen))
+              on_click=state.choose, args=("export.composite", chosen))
     return None
 
 
@@ -102,10 +105,31 @@ def clip_stem() -> str:
     return stem[:60] or "clip"
 
 
-def export_ui(fit: state.Fit, options, outputs: dict) -> None:
+def size_ui(fit: state.Fit, exports) -> int | None:
+    """The outputs' width (None: the clip's size), by default the widest that the server's memory
+    allows for each of ``exports``; a warning when the one chosen needs more."""
+    size = fit.fitted.size
+    widths = [None, *(width for width in state.EXPORT_WIDTHS if width < size[0])]
+    if len(widths) == 1:  # a small clip: its own size
+        return None
+    width = st.selectbox("Size of the videos and images", widths,
+                         format_func=lambda width: "{}×{}".format(*output_size(size, width))
+                         + (" (the clip's)" if width is None else ""),
+                         help="Smaller ones take less time and memory to make.",
+                         **state.keep(f"export.width.{state.clip().digest}", state.export_width(fit, exports, widths)))
+    limit, need = state.memory_limit(), state.export_need(fit, exports, width)
+    if limit is not None and need > limit:
+        st.warning(f"At this size the export needs about {need / 2**20:,.0f} MB of memory, more than this "
+                   f"server has ({limit / 2**20:,.0f} MB): the app could stop. Choose a smaller size.",
+                   icon=":material/warning:")
+    return width
+
+
+def export_ui(fit: state.Fit, options, outputs: dict, width: int | None) -> None:
     """The outputs not made yet: started now in a job, whose progress shows on top of every page;
     when it failed, its message; when the person stopped it, a button to start again."""
-    key, job = state.export_job(state.export_keys(fit, mask_options=options, outputs=outputs)), state.job()
+    keys = state.export_keys(fit, mask_options=options, outputs=outputs, width=width)
+    key, job = state.export_job(keys), state.job()
     if job_running(key):
         st.info("Exporting: the progress is at the top of the page. You can visit other pages meanwhile.",
                 icon=":material/hourglass_top:")
@@ -118,38 +142,55 @@ def export_ui(fit: state.Fit, options, outputs: dict) -> None:
         if stopped:
             st.info("The export was stopped.", icon=":material/stop_circle:")
         if not stopped or st.button("Export again", icon=":material/replay:"):
-            state.start_export(fit, mask_options=options, outputs=outputs, origin="export")
+            state.start_export(fit, mask_options=options, outputs=outputs, width=width, origin="export")
             st.rerun()  # the progress on top
 
 
-def caption(fitted) -> str:
+def transparent_ui(asked: str) -> None:
+    """What the transparent video is, and the button that asks for it (sets ``asked``)."""
+    output = OUTPUTS[TRANSPARENT]
+    st.markdown(f"##### {output.title}")
+    st.caption(output.about())
+    st.button(f"Make the {output.label.lower()}", icon=":material/layers:", width="stretch",
+              on_click=state.choose, args=(asked, True))
+
+
+def caption(fitted, width: int | None) -> str:
     """The method and the frames exported: the trimmed part's, when the clip is trimmed."""
     indices, info = fitted.indices, fitted.info
     seconds = len(indices) / fitted.fps
     part = (f" (from {indices.start / info.fps:.1f} s to {indices.stop / info.fps:.1f} s of the clip)"
             if indices.start > 0 or indices.stop < info.frame_count else "")
     return (f"{method_label(fitted.method)} · {len(indices):,} frames at {fitted.fps:g} fps, "
-            f"{fitted.size[0]}×{fitted.size[1]}, {seconds:.1f} s{part}.")
+            "{}×{}, {:.1f} s{}.".format(*output_size(fitted.size, width), seconds, part))
 
 
 fit = require_fit_ui()
 st.title("Export")
-st.caption(caption(fit.fitted))
-status = st.container()
 names = [name for name in OUTPUTS if name != COMPOSITE]
+asked = f"export.transparent.{state.clip().digest}"  # once a clip, like its size
+made = [name for name in names if name != TRANSPARENT or st.session_state.get(asked)]
+described, sized = st.columns([2, 1], vertical_alignment="bottom")
+with sized:  # the transparent video made alone once asked for, then with the others
+    width = size_ui(fit, [made] if TRANSPARENT in made else [made, [TRANSPARENT]])
+described.caption(caption(fit.fitted, width))
+status = st.container()
 videos = [name for name in names if OUTPUTS[name].mime.startswith("video/")]
 columns = dict(zip(videos, st.columns(len(videos), gap="medium")))
 stills, new_background = st.columns([1, 2], gap="medium")
 options = mask_options()
-chosen = {name: output_options(name) for name in names}
+chosen = {name: output_options(name) for name in made}
 with new_background:
     composite = backdrop_ui(fit, options)
 if composite is not None:
     chosen[COMPOSITE] = composite
-paths = state.exported(fit, mask_options=options, outputs=chosen)
+paths = state.exported(fit, mask_options=options, outputs=chosen, width=width)
 if len(paths) < len(chosen):
     with status:
-        export_ui(fit, options, chosen)
+        export_ui(fit, options, chosen, width)
+if TRANSPARENT not in chosen:
+    with columns[TRANSPARENT]:
+        transparent_ui(asked)
 for name, path in paths.items():
     with columns.get(name, new_background if name == COMPOSITE else stills):
         output_ui(name, path)

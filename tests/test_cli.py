@@ -103,6 +103,7 @@ def test_help_documents_every_option():
     (["--foreground-on", "pink"], "--foreground-on"),
     (["--outputs", "foreground,gif"], "gif: use names among"),
     (["--outputs", "composite"], "give --replace too"),
+    (["--width", "8"], "--width: 8: use a whole number from 16"),
 ])
 def test_bad_method_values_exit_2_with_one_line(clip_path, tmp_path, args, message):
     result = bgcore(clip_path, "--out", tmp_path / "out", "--end", "2", *args)

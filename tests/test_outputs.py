@@ -187,6 +187,44 @@ def test_export_writes_no_webm_unless_asked(clip_path, tmp_path):
     assert not (tmp_path / "foreground.webm").exists()
 
 
+def test_an_export_made_smaller_gives_every_output_that_size_with_the_masks_made_at_full_size(clip_path, tmp_path):
+    fitted = bgcore.fit_clip(clip_path, method="median", end=1.0)
+    bgcore.export(fitted, tmp_path / "full", outputs=["masks"])
+    report = bgcore.export(fitted, tmp_path / "half", width=161,
+                           outputs=["foreground", "mask", "transparent", "masks", "background"])
+    assert report["output_size"] == [160, 120]  # even, in proportion
+    for name in ("foreground.mp4", "mask.mp4", "foreground.webm"):
+        info = bgcore.probe(tmp_path / "half" / name)
+        assert (info.size, info.frame_count) == ((160, 120), 15), name
+    assert cv2.imread(str(tmp_path / "half" / "background.png")).shape == (120, 160, 3)
+    full, half = (np.stack([cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) for path in sorted((tmp_path / folder / "masks").iterdir())])
+                  for folder in ("full", "half"))
+    assert half.shape == (15, 120, 160) and set(np.unique(half)) == {0, 255}
+    shrunk = np.stack([cv2.resize(mask, (160, 120), interpolation=cv2.INTER_AREA) for mask in full])
+    assert np.mean((shrunk > 127) == (half > 127)) > 0.99
+    frames = [cv2.resize(frame, (160, 120), interpolation=cv2.INTER_AREA) for frame in read_frames(clip_path, fitted.indices)]
+    foreground = np.stack(list(read_frames(tmp_path / "half" / "foreground.mp4"))).astype(int)
+    inside = half > 127
+    # The clip's texture, too fine for H.264 at that size, averages out: its colours are the frames'.
+    assert np.abs(foreground[inside].mean(axis=0) - np.stack(frames)[inside].mean(axis=0)).max() < 3
+
+
+def test_output_size_never_enlarges_and_refuses_a_few_pixels():
+    assert bgcore.output_size((1920, 1080), 1280) == (1280, 720)
+    assert bgcore.output_size((1918, 1080), 855) == (854, 480)
+    assert bgcore.output_size((640, 360), 1280) == bgcore.output_size((640, 360), None) == (640, 360)
+    with pytest.raises(ValueError, match="width=8: give at least 16 pixels"):
+        bgcore.output_size((640, 360), 8)
+
+
+def test_the_export_memory_estimate_grows_with_the_outputs_size_and_encoders():
+    from bgcore.estimate import export_memory
+    hd, small = (1920, 1080), (640, 360)
+    assert export_memory(hd, ["foreground", "mask"]) > 2 * export_memory(small, ["foreground", "mask"])
+    assert export_memory(hd, ["foreground", "mask", "transparent"]) > export_memory(hd, ["foreground", "mask"])
+    assert export_memory(hd, ["masks", "background"]) == export_memory(small, ["masks", "background"])
+
+
 def test_preview_is_a_small_h264_mp4_of_the_first_seconds(clip_path, tmp_path):
     preview = write_preview(clip_path, tmp_path / "preview.mp4", width=200, seconds=2.0)
     info = bgcore.probe(preview)

@@ -14,6 +14,7 @@ import ctypes
 import functools
 import hashlib
 import io
+import os
 import shutil
 import tempfile
 import threading
@@ -25,7 +26,7 @@ import numpy as np
 import streamlit as st
 
 import bgcore
-from bgcore import plots
+from bgcore import estimate, plots
 from bgcore.composite import preview
 from bgcore.files import unpack_images, zip_files
 from bgcore.outputs import OUTPUTS
@@ -470,26 +471,28 @@ def how_it_works() -> dict:
     return plots.frame_views(fitted, next(bgcore.read_frames(fitted.source, [middle])))
 
 
-def export_keys(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict) -> dict:
-    """Each output's key: the fit, the mask settings and its own options (a new background
-    changes the composite's key alone)."""
-    return {name: repr((fit.key, mask_options, name, sorted(options.items()))) for name, options in outputs.items()}
+def export_keys(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width: int | None) -> dict:
+    """Each output's key: the fit, the mask settings, the outputs' width and its own options (a
+    new background changes the composite's key alone)."""
+    return {name: repr((fit.key, mask_options, width, name, sorted(options.items())))
+            for name, options in outputs.items()}
 
 
-def exported(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict) -> dict:
+def exported(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width: int | None) -> dict:
     """The file of each of ``outputs`` (names of bgcore.outputs.OUTPUTS -> options; "masks" as
     masks.zip) that earlier exports made with the same inputs."""
     done = work().export
-    return {name: done[key] for name, key in export_keys(fit, mask_options=mask_options, outputs=outputs).items()
-            if key in done}
+    keys = export_keys(fit, mask_options=mask_options, outputs=outputs, width=width)
+    return {name: done[key] for name, key in keys.items() if key in done}
 
 
-def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, origin: str) -> jobs.Job:
-    """Make, in a job, the outputs that :func:`exported` does not have, in a new folder of the
-    session's ``exports``; earlier outputs with other inputs are removed once it is done.
-    Raises ValueError when another job still runs."""
+def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width: int | None,
+                 origin: str) -> jobs.Job:
+    """Make, in a job, the outputs that :func:`exported` does not have, ``width`` wide (None: the
+    clip's size), in a new folder of the session's ``exports``; earlier outputs with other inputs
+    are removed once it is done. Raises ValueError when another job still runs."""
     current = work()
-    keys = export_keys(fit, mask_options=mask_options, outputs=outputs)
+    keys = export_keys(fit, mask_options=mask_options, outputs=outputs, width=width)
 
     def export(job: jobs.Job) -> None:
         with current.lock:
@@ -500,8 +503,8 @@ def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, o
         masks = done.get(keys.get("masks"))  # a kept masks.zip: its PNGs beside it spare the masking
         try:
             with _turn(job.report):
-                bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, progress=job.report,
-                              masks=None if masks is None else masks.parent / "masks")
+                bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, width=width,
+                              progress=job.report, masks=None if masks is None else masks.parent / "masks")
             if "masks" in missing:
                 zip_files(sorted((out / "masks").glob("*.png")), out / "masks.zip")
         except BaseException:  # a stop too: export has closed its decoders and encoders
@@ -516,6 +519,50 @@ def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, o
             sessions.save(current)
 
     return _start(current, jobs.Job("Exporting the videos", export, key=export_job(keys), origin=origin, then=origin))
+
+
+EXPORT_WIDTHS = (3840, 2560, 1920, 1280, 854, 640)
+"""The widths the Export page offers below the clip's own."""
+SERVER_BYTES = 360 * 2**20
+"""The server's own memory at the peak of one session's export, ffmpeg aside: 297 to 364 MB on
+clips of 640x360 to 1920x1080 (``benchmarks/server_memory.py --sizes``)."""
+
+
+def memory_limit() -> int | None:
+    """Bytes the server may use: ``$BGREMOVE_MEMORY_MB`` where set (a host that shows no limit),
+    else its container's limit (cgroup v2, then v1), as on Community Cloud; None without either."""
+    try:
+        return int(float(os.environ["BGREMOVE_MEMORY_MB"]) * 2**20)
+    except (KeyError, ValueError):
+        pass
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**50:  # v2 says "max", v1 a huge number, for no limit
+            return int(text)
+    return None
+
+
+def export_need(fit: Fit, exports, width: int | None) -> int:
+    """Bytes, about, that the server needs at the peak of the largest of ``exports`` (lists of
+    output names, made one after another) of outputs ``width`` wide (None: the clip's size)."""
+    size = bgcore.output_size(fit.fitted.size, width)
+    return SERVER_BYTES + max(estimate.export_memory(size, outputs) for outputs in exports)
+
+
+def export_width(fit: Fit, exports, widths: list) -> int | None:
+    """The first of ``widths`` (widest first) at which ``exports`` fit the server's memory
+    (:func:`memory_limit`); the last when none does."""
+    limit = memory_limit()
+    return next((width for width in widths if limit is None or export_need(fit, exports, width) <= limit), widths[-1])
+
+
+def choose(name: str, value) -> None:
+    """Set ``name`` from a button's callback, kept with the session's work as :func:`keep` keeps a widget's."""
+    st.session_state[name] = value
+    _remember(name, value)
 
 
 def export_job(keys: dict) -> tuple:
