@@ -161,10 +161,11 @@ class SessionFailed(RuntimeError):
     """A session did not reach its exported videos."""
 
 
-def session(url: str, clip: Path, number: int, wait_ms: int, done: list, errors: list) -> None:
+def session(url: str, clip: Path, number: int, wait_ms: int, done: list, errors: list, transparent: bool) -> None:
     """One person, in a browser of their own: upload, Next, Remove background, the Results page,
-    Export (the videos made, ready to download); ``number`` and the videos' size ("854×480") appended
-    to ``done`` at the end, or what went wrong to ``errors``.
+    Export (the videos made, ready to download), and with ``transparent`` the transparent video;
+    ``number`` and the videos' size ("854×480") appended to ``done`` at the end, or what went wrong
+    to ``errors``.
     (Playwright's sync API belongs to the thread that started it: one a session, so that they overlap.)"""
     from playwright.sync_api import sync_playwright
 
@@ -186,6 +187,9 @@ def session(url: str, clip: Path, number: int, wait_ms: int, done: list, errors:
             page.get_by_role("link", name="Export the videos").click(timeout=wait_ms)
             page.get_by_text("Foreground video (MP4)").wait_for(timeout=wait_ms)
             described = page.get_by_text(re.compile(r"frames at .* fps")).first.inner_text()
+            if transparent:
+                page.get_by_role("button", name="Make the transparent video").click(timeout=wait_ms)
+                page.get_by_text("Transparent video (WebM)").wait_for(timeout=wait_ms)
             done.append((number, re.search(r"\d+×\d+", described)[0]))
         except Exception as error:  # reported at the end, not lost in a thread
             shot = CACHE / f"server_memory-{number}-{clip.stem}.png"
@@ -202,16 +206,17 @@ def session(url: str, clip: Path, number: int, wait_ms: int, done: list, errors:
                 browser.close()
 
 
-def measure(clips: list[Path], wait_ms: int, env: dict | None = None) -> dict:
-    """A fresh server (``env`` added to its environment), one browser session per clip, all at once;
-    the peaks in MB and the seconds. Raises SessionFailed unless every session reached its videos."""
+def measure(clips: list[Path], wait_ms: int, env: dict | None = None, transparent: bool = False) -> dict:
+    """A fresh server (``env`` added to its environment), one browser session per clip, all at once
+    (with ``transparent``, each asks for the transparent video too); the peaks in MB and the seconds.
+    Raises SessionFailed unless every session reached its videos."""
     done, errors = [], []
     with serve(env) as (url, pid):
         time.sleep(2)  # settled
         idle = rss_mb(pid)
         started = time.perf_counter()
         with Peak(pid) as peak:
-            threads = [threading.Thread(target=session, args=(url, clip, number, wait_ms, done, errors))
+            threads = [threading.Thread(target=session, args=(url, clip, number, wait_ms, done, errors, transparent))
                        for number, clip in enumerate(clips, 1)]
             for thread in threads:
                 thread.start()
@@ -233,15 +238,16 @@ encoders grow with the videos' size, which the Export page chooses within the se
 def sizes() -> dict:
     """One session on each of ``SIZES``, on a server that shows no memory limit (the videos at the
     clip's size), then on one told it has Community Cloud's smallest (the page's default size then),
-    printed as a table."""
+    which also asks for the transparent video; printed as a table."""
     print("| clip | server's memory | videos | server MB | its ffmpeg children MB | together MB | seconds |\n"
           "|---|---|---|---|---|---|---|")
     peaks = {}
     for name, settings in SIZES.items():
         for limit in (None, CLOUD_MB):
-            peak = peaks[name, limit] = measure([synthetic_video(CACHE, **settings)], SLOW_MS,
+            peak = peaks[name, limit] = measure([synthetic_video(CACHE, **settings)], SLOW_MS, transparent=bool(limit),
                                                 env=limit and {"BGREMOVE_MEMORY_MB": str(limit)})
-            print(f"| {name} | {f'{limit} MB' if limit else 'no limit'} | {peak['videos']} | {peak['server']:.0f} "
+            videos = f"{peak['videos']}{', then transparent' if limit else ''}"
+            print(f"| {name} | {f'{limit} MB' if limit else 'no limit'} | {videos} | {peak['server']:.0f} "
                   f"| {peak['ffmpeg']:.0f} | {peak['total']:.0f} | {peak['seconds']:.1f} |", flush=True)
     return peaks
 

@@ -30,12 +30,15 @@ bringing the masks back to size, encoding the outputs), in output pixels a secon
 ``apply_pixels_per_s`` is measured at full scale and includes it; the rest shrinks with the
 working area. Measured with the mode on a 1280x720 clip at a third: 28 ms a frame, 3 % of it in
 the working-scale part."""
-FFMPEG_BYTES = 120 * 2**20
-"""What an export's ffmpeg processes take whatever the outputs' size: the decoder and each program's
-own. With each output's ``memory_per_pixel``, from the peaks of the ffmpeg processes of command-line
-exports of a synthetic 1920x1080 clip measured together (foreground and mask: 582, 323 and 248 MB
-at 1920, 1280 and 960 wide; the transparent video alone 641 and 332 MB at 1920 and 1280; all three
-943 and 517 MB, where the sum of the parts is 1095 and 440 MB)."""
+FFMPEG_BYTES = 60 * 2**20
+"""What an export's ffmpeg processes take whatever the sizes: each program's own. With the decoder's
+``DECODER_BYTES_PER_PIXEL`` of the clip and each output's ``memory_per_pixel``, from the peaks of
+ffmpeg's processes together in one app session (``benchmarks/server_memory.py --sizes``: foreground
+and mask of a 1280x720 clip 268 MB, at 854x480 174 MB; of a 1920x1080 clip 508 MB, at 854x480 221 MB)
+and in command-line exports of the 1920x1080 clip (the transparent video alone: 641 MB at 1920x1080,
+332 MB at 1280x720)."""
+DECODER_BYTES_PER_PIXEL = 40
+"""The decoder's frames, per pixel of the clip, which is decoded at its own size whatever the outputs'."""
 START_SECONDS = 0.2
 """What every run costs whatever the clip's size (starting the decoders and the model)."""
 
@@ -71,9 +74,9 @@ def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.
     return Cost(len(indices), len(picked), scale, memory, seconds)
 
 
-def export_memory(size: Size, outputs) -> int:
-    """Bytes, about, that ffmpeg's decoder and encoders take at once in an export of ``outputs``
-    (names of :data:`bgcore.outputs.OUTPUTS`) at ``size`` (width, height): they grow with the
-    outputs' size, unlike the rest of an export."""
-    return FFMPEG_BYTES + size[0] * size[1] * sum(OUTPUTS[name].memory_per_pixel for name in outputs)
-
+def export_memory(clip_size: Size, size: Size, outputs) -> int:
+    """Bytes, about, that ffmpeg's decoder and encoders take at once in an export of a clip of
+    ``clip_size`` (width, height) into ``outputs`` (names of :data:`bgcore.outputs.OUTPUTS`) of
+    ``size``: unlike the rest of an export, they grow with the sizes."""
+    return (FFMPEG_BYTES + clip_size[0] * clip_size[1] * DECODER_BYTES_PER_PIXEL
+            + size[0] * size[1] * sum(OUTPUTS[name].memory_per_pixel for name in outputs))

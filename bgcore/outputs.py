@@ -94,7 +94,7 @@ class _Video(Output):
     """An H.264 MP4 of :meth:`picture` a frame; with ``sound``, the clip's audio track joins it."""
 
     mime = "video/mp4"
-    memory_per_pixel = 120  # x264, one thread (veryfast: 10 frames of look-ahead, 3 B-frames)
+    memory_per_pixel = 95  # x264, one thread (veryfast: 10 frames of look-ahead, 3 B-frames)
 
     def __init__(self, folder, source):
         super().__init__(folder, source)
@@ -178,7 +178,7 @@ class TransparentVideo(Output):
     """The subject on transparency (VP9 with an alpha channel), for editors and browsers."""
 
     name, file, title, label, mime = "transparent", "foreground.webm", "Transparent", "Transparent video", "video/webm"
-    memory_per_pixel = 270  # VP9 with alpha: ffmpeg encodes the alpha plane with a second encoder
+    memory_per_pixel = 240  # VP9 with alpha: ffmpeg encodes the alpha plane with a second encoder
 
     def __init__(self, folder, source):
         super().__init__(folder, source)

@@ -105,29 +105,31 @@ def clip_stem() -> str:
     return stem[:60] or "clip"
 
 
-def size_ui(fit: state.Fit, exports) -> int | None:
-    """The outputs' width (None: the clip's size), by default the widest that the server's memory
-    allows for each of ``exports``; a warning when the one chosen needs more."""
+def size_ui(fit: state.Fit, exports) -> tuple[int, bool]:
+    """The outputs' width, the clip's or less, by default the widest that the server's memory
+    allows for each of ``exports``, and whether the one chosen needs more (a warning says so)."""
     size = fit.fitted.size
-    widths = [None, *(width for width in state.EXPORT_WIDTHS if width < size[0])]
+    widths = [size[0], *(width for width in state.EXPORT_WIDTHS if width < size[0])]
     if len(widths) == 1:  # a small clip: its own size
-        return None
-    width = st.selectbox("Size of the videos and images", widths,
+        return size[0], False
+    width = st.selectbox("Size of the videos and images", widths, width=300,
                          format_func=lambda width: "{}×{}".format(*output_size(size, width))
-                         + (" (the clip's)" if width is None else ""),
+                         + (" (the clip's)" if width == size[0] else ""),
                          help="Smaller ones take less time and memory to make.",
                          **state.keep(f"export.width.{state.clip().digest}", state.export_width(fit, exports, widths)))
     limit, need = state.memory_limit(), state.export_need(fit, exports, width)
-    if limit is not None and need > limit:
+    over = limit is not None and need > limit
+    if over:
         st.warning(f"At this size the export needs about {need / 2**20:,.0f} MB of memory, more than this "
-                   f"server has ({limit / 2**20:,.0f} MB): the app could stop. Choose a smaller size.",
-                   icon=":material/warning:")
-    return width
+                   f"server has ({limit / 2**20:,.0f} MB): the app could stop, for everyone using it. "
+                   "Choose a smaller size.", icon=":material/warning:")
+    return width, over
 
 
-def export_ui(fit: state.Fit, options, outputs: dict, width: int | None) -> None:
+def export_ui(fit: state.Fit, options, outputs: dict, width: int, over: bool) -> None:
     """The outputs not made yet: started now in a job, whose progress shows on top of every page;
-    when it failed, its message; when the person stopped it, a button to start again."""
+    when it failed, its message; when the person stopped it, or the size is ``over`` the server's
+    memory, a button to start it."""
     keys = state.export_keys(fit, mask_options=options, outputs=outputs, width=width)
     key, job = state.export_job(keys), state.job()
     if job_running(key):
@@ -141,7 +143,8 @@ def export_ui(fit: state.Fit, options, outputs: dict, width: int | None) -> None
         stopped = job is not None and job.key == key and job.stopped  # not again by itself, even after a reload
         if stopped:
             st.info("The export was stopped.", icon=":material/stop_circle:")
-        if not stopped or st.button("Export again", icon=":material/replay:"):
+        if not (stopped or over) or st.button("Export again" if stopped else "Export at this size anyway",
+                                              icon=":material/replay:" if stopped else ":material/warning:"):
             state.start_export(fit, mask_options=options, outputs=outputs, width=width, origin="export")
             st.rerun()  # the progress on top
 
@@ -155,7 +158,7 @@ def transparent_ui(asked: str) -> None:
               on_click=state.choose, args=(asked, True))
 
 
-def caption(fitted, width: int | None) -> str:
+def caption(fitted, width: int) -> str:
     """The method and the frames exported: the trimmed part's, when the clip is trimmed."""
     indices, info = fitted.indices, fitted.info
     seconds = len(indices) / fitted.fps
@@ -170,9 +173,9 @@ st.title("Export")
 names = [name for name in OUTPUTS if name != COMPOSITE]
 asked = f"export.transparent.{state.clip().digest}"  # once a clip, like its size
 made = [name for name in names if name != TRANSPARENT or st.session_state.get(asked)]
-described, sized = st.columns([2, 1], vertical_alignment="bottom")
-with sized:  # the transparent video made alone once asked for, then with the others
-    width = size_ui(fit, [made] if TRANSPARENT in made else [made, [TRANSPARENT]])
+described = st.empty()
+# The transparent video made alone once asked for, then with the others.
+width, over = size_ui(fit, [made] if TRANSPARENT in made else [made, [TRANSPARENT]])
 described.caption(caption(fit.fitted, width))
 status = st.container()
 videos = [name for name in names if OUTPUTS[name].mime.startswith("video/")]
@@ -187,7 +190,7 @@ if composite is not None:
 paths = state.exported(fit, mask_options=options, outputs=chosen, width=width)
 if len(paths) < len(chosen):
     with status:
-        export_ui(fit, options, chosen, width)
+        export_ui(fit, options, chosen, width, over)
 if TRANSPARENT not in chosen:
     with columns[TRANSPARENT]:
         transparent_ui(asked)

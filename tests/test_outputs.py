@@ -217,12 +217,13 @@ def test_output_size_never_enlarges_and_refuses_a_few_pixels():
         bgcore.output_size((640, 360), 8)
 
 
-def test_the_export_memory_estimate_grows_with_the_outputs_size_and_encoders():
+def test_the_export_memory_estimate_grows_with_the_sizes_and_encoders():
     from bgcore.estimate import export_memory
     hd, small = (1920, 1080), (640, 360)
-    assert export_memory(hd, ["foreground", "mask"]) > 2 * export_memory(small, ["foreground", "mask"])
-    assert export_memory(hd, ["foreground", "mask", "transparent"]) > export_memory(hd, ["foreground", "mask"])
-    assert export_memory(hd, ["masks", "background"]) == export_memory(small, ["masks", "background"])
+    assert export_memory(hd, hd, ["foreground", "mask"]) > 2 * export_memory(hd, small, ["foreground", "mask"])
+    assert export_memory(hd, small, ["foreground", "mask"]) > export_memory(small, small, ["foreground", "mask"])
+    assert export_memory(hd, hd, ["transparent"]) > export_memory(hd, hd, ["foreground", "mask"])
+    assert export_memory(hd, hd, ["masks", "background"]) == export_memory(hd, small, ["masks", "background"])
 
 
 def test_preview_is_a_small_h264_mp4_of_the_first_seconds(clip_path, tmp_path):

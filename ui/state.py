@@ -471,14 +471,14 @@ def how_it_works() -> dict:
     return plots.frame_views(fitted, next(bgcore.read_frames(fitted.source, [middle])))
 
 
-def export_keys(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width: int | None) -> dict:
+def export_keys(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width: int) -> dict:
     """Each output's key: the fit, the mask settings, the outputs' width and its own options (a
     new background changes the composite's key alone)."""
     return {name: repr((fit.key, mask_options, width, name, sorted(options.items())))
             for name, options in outputs.items()}
 
 
-def exported(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width: int | None) -> dict:
+def exported(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width: int) -> dict:
     """The file of each of ``outputs`` (names of bgcore.outputs.OUTPUTS -> options; "masks" as
     masks.zip) that earlier exports made with the same inputs."""
     done = work().export
@@ -486,10 +486,10 @@ def exported(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width
     return {name: done[key] for name, key in keys.items() if key in done}
 
 
-def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width: int | None,
+def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, width: int,
                  origin: str) -> jobs.Job:
-    """Make, in a job, the outputs that :func:`exported` does not have, ``width`` wide (None: the
-    clip's size), in a new folder of the session's ``exports``; earlier outputs with other inputs
+    """Make, in a job, the outputs that :func:`exported` does not have, ``width`` wide (the clip's
+    width or less), in a new folder of the session's ``exports``; earlier outputs with other inputs
     are removed once it is done. Raises ValueError when another job still runs."""
     current = work()
     keys = export_keys(fit, mask_options=mask_options, outputs=outputs, width=width)
@@ -524,8 +524,8 @@ def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, w
 EXPORT_WIDTHS = (3840, 2560, 1920, 1280, 854, 640)
 """The widths the Export page offers below the clip's own."""
 SERVER_BYTES = 360 * 2**20
-"""The server's own memory at the peak of one session's export, ffmpeg aside: 297 to 364 MB on
-clips of 640x360 to 1920x1080 (``benchmarks/server_memory.py --sizes``)."""
+"""The server's own memory at the peak of one session, ffmpeg aside: 293 to 363 MB on clips of
+640x360 to 1920x1080 (``benchmarks/server_memory.py``, with ``--sizes``)."""
 
 
 def memory_limit() -> int | None:
@@ -545,14 +545,15 @@ def memory_limit() -> int | None:
     return None
 
 
-def export_need(fit: Fit, exports, width: int | None) -> int:
+def export_need(fit: Fit, exports, width: int) -> int:
     """Bytes, about, that the server needs at the peak of the largest of ``exports`` (lists of
-    output names, made one after another) of outputs ``width`` wide (None: the clip's size)."""
-    size = bgcore.output_size(fit.fitted.size, width)
-    return SERVER_BYTES + max(estimate.export_memory(size, outputs) for outputs in exports)
+    output names, made one after another) of outputs ``width`` wide."""
+    clip_size = fit.fitted.size
+    size = bgcore.output_size(clip_size, width)
+    return SERVER_BYTES + max(estimate.export_memory(clip_size, size, outputs) for outputs in exports)
 
 
-def export_width(fit: Fit, exports, widths: list) -> int | None:
+def export_width(fit: Fit, exports, widths: list) -> int:
     """The first of ``widths`` (widest first) at which ``exports`` fit the server's memory
     (:func:`memory_limit`); the last when none does."""
     limit = memory_limit()
