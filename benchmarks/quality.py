@@ -18,7 +18,11 @@ scores every clip as a phone's automatic exposure would film it (:data:`EXPOSURE
     python benchmarks/quality.py --crf 28 --methods mode knn
 
 as a phone would store it: H.264 at that CRF (x264's medium preset; a phone's own encoder keeps
-still parts of the picture alike from frame to frame as x264 does).
+still parts of the picture alike from frame to frame as x264 does), and
+
+    python benchmarks/quality.py --shake 0.01 --methods mode knn
+
+as a hand holding the camera would film it (:func:`shaken`: here by about 1 % of the width).
 """
 
 from __future__ import annotations
@@ -63,6 +67,36 @@ def exposed(clip: Clip, gain, folder: Path) -> Clip:
     return Clip(clip.name, folder, clip.truth)
 
 
+def shaken(clip: Clip, amount: float, folder: Path) -> Clip:
+    """``clip`` as a hand holding the camera would film it, as PNGs in ``folder``, its truth alike:
+    each frame moved by a shift of about ``amount`` times the width (a tremor: random, smoothed over
+    5 frames) and a rotation of about 30 * ``amount`` degrees, its edges cut off (as much as the
+    largest shift, at most a sixth of each side; CDnet's 85, not scored, where the truth has none)."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    with open_video(clip.source) as video:
+        count, (width, height) = len(video), video.info.size
+
+        def tremor(scale: float, frames: int = 5) -> np.ndarray:
+            noise = np.convolve(rng.normal(size=count + 2 * frames), np.ones(frames) / frames, mode="same")
+            return scale * noise[frames:-frames] / noise.std()
+
+        shifts, turns = np.stack([tremor(amount * width), tremor(amount * width)], axis=1), tremor(30 * amount)
+        edge = min(int(np.abs(shifts).max() + np.abs(turns).max() * np.pi / 360 * max(width, height)) + 1,
+                   width // 6, height // 6)
+
+        def moved(image, index, **options):
+            matrix = cv2.getRotationMatrix2D((width / 2, height / 2), turns[index], 1.0)
+            matrix[:, 2] += shifts[index]
+            return cv2.warpAffine(image, matrix, (width, height), **options)[edge:height - edge, edge:width - edge]
+
+        for index, frame in enumerate(video):
+            cv2.imwrite(str(folder / f"{index:06d}.png"),
+                        cv2.cvtColor(moved(frame, index, borderMode=cv2.BORDER_REFLECT), cv2.COLOR_RGB2BGR))
+    truth = {index: moved(mask, index, flags=cv2.INTER_NEAREST, borderValue=85) for index, mask in clip.truth.items()}
+    return Clip(clip.name, folder, truth)
+
+
 def encoded(clip: Clip, crf: int, folder: Path) -> Clip:
     """``clip`` as H.264 at ``crf`` in ``folder``, cut to even sizes (yuv420p's), its truth too."""
     path = folder / f"{clip.name}-crf{crf}.mp4"
@@ -102,6 +136,8 @@ def main(argv=None) -> dict:
                      methods=list(METHODS))
     options.add_argument("--exposure", choices=list(EXPOSURE), help="every clip with its exposure changing")
     options.add_argument("--crf", type=int, help="every clip stored as H.264 at this CRF")
+    options.add_argument("--shake", type=float, help="every clip filmed by a hand that shakes by about "
+                                                     "this share of the width (0.01: 1 %%)")
     args = options.parse_args(argv)
     rows = []
     print("| clip | method | F-measure | precision | recall | threshold | fit s | total s |")
@@ -116,6 +152,8 @@ def main(argv=None) -> dict:
         for group, clip in clips:
             if args.exposure:
                 clip = exposed(clip, EXPOSURE[args.exposure], Path(scratch) / f"{clip.name}-{args.exposure}")
+            if args.shake:
+                clip = shaken(clip, args.shake, Path(scratch) / f"{clip.name}-shaken")
             if args.crf is not None:
                 clip = encoded(clip, args.crf, Path(scratch))
             for method in args.methods:

@@ -27,6 +27,7 @@ from .hints import PathLike, Progress, Scale, Size
 from .masks import MaskOptions, grow, to_uint8, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
 from .outputs import OUTPUTS, Source, mask_image, sound_of
+from .stabilize import Stabilizer
 from .stats import THREADS
 from .video import Video, VideoInfo, as_video, read_image, selection
 
@@ -94,6 +95,8 @@ class FittedClip:
     scale: float
     model: BackgroundModel
     seconds: dict = field(default_factory=dict)
+    stabilizer: Stabilizer | None = None
+    """Where the camera shakes, what holds each frame on one view for the model."""
 
     @property
     def source(self) -> str:
@@ -117,14 +120,20 @@ class FittedClip:
 
     def difference(self, frame: np.ndarray) -> np.ndarray:
         """Distance (h, w) float32 at the working scale between a uint8 RGB frame and its background."""
-        return self.model.difference(self._working(frame))
+        work, matrix = self._aligned(frame)
+        return self.model.difference(work) if matrix is None else self.stabilizer.restore(self.model.difference(work), matrix)
 
     def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions(), size: Size | None = None) -> np.ndarray:
-        """The bool mask of a uint8 RGB frame (H, W, 3), at ``size`` (width, height; the frame's by default)."""
-        return upscale_mask(self.model.mask(self._working(frame), options), size or self.size)
+        """The bool mask of a uint8 RGB frame (H, W, 3), at ``size`` (width, height; the clip's by default)."""
+        work, matrix = self._aligned(frame)
+        found = self.model.mask(work, options)
+        return upscale_mask(found if matrix is None else self.stabilizer.restore(found, matrix), size or self.size)
 
-    def _working(self, frame):
-        return to_working(frame, measure=self.measure, scale=self.scale)
+    def _aligned(self, frame):
+        """The frame at the working scale, on the reference view where the camera shakes, and the
+        matrix that moved it there (None: not moved)."""
+        work = to_working(frame, measure=self.measure, scale=self.scale)
+        return (work, None) if self.stabilizer is None else self.stabilizer.align(work)
 
     def background_image(self, size: Size | None = None) -> np.ndarray:
         """The background plate as uint8 RGB at ``size`` (width, height; the input's by default)."""
@@ -166,12 +175,16 @@ def fit_clip(source: PathLike | Video, *, method: str = DEFAULT_METHOD, params: 
                 sample = np.empty((len(picked), *work.shape), work.dtype)
             sample[i] = work
             progress("sample", (i + 1) / len(picked))
+    stabilizer = Stabilizer.fit(sample)
+    if stabilizer is not None:
+        for work in sample:
+            work[...] = stabilizer.align(work)[0]
     timer.lap("sample")
 
     model.fit(sample, progress=lambda fraction: progress("fit", fraction))
     timer.lap("fit")
     return FittedClip(video, indices, list(picked), method, dict(params or {}), measure, scale, model,
-                      timer.seconds)
+                      timer.seconds, stabilizer)
 
 
 def as_decoded(model: BackgroundModel | type[BackgroundModel], *, channels: int) -> bool:
@@ -210,9 +223,9 @@ def export(fitted: FittedClip, out_dir: PathLike, *, outputs=DEFAULT_OUTPUTS,
     Also writes report.json, whose content is returned. The foreground and composite MP4s carry
     the clip's sound, cut to the selected part, when it has some.
 
-    masks : the folder of an earlier export's mask PNGs, made with the same fit and
-    ``mask_options`` and ``width``, read instead of computing the masks again (the app re-renders a composite
-    over a new background this way: in about half the time on bmc-video003).
+    masks : the folder of an earlier export's mask PNGs, made with the same fit, ``mask_options`` and
+    ``width``, read instead of computing the masks again (the app re-renders a composite over a new
+    background this way: in about half the time on bmc-video003).
     """
     chosen = check_outputs(outputs)
     check_out_dir(out_dir, fitted.source, *_inputs(chosen), fitted.params.get("reference_image"))
