@@ -27,7 +27,7 @@ from .hints import PathLike, Progress, Scale, Size
 from .masks import MaskOptions, grow, to_uint8, to_working, working_size
 from .models import DEFAULT_METHOD, METHODS, BackgroundModel
 from .outputs import OUTPUTS, Source, mask_image, sound_of
-from .stabilize import Stabilizer
+from .stabilize import Stabilizer, restore
 from .stats import THREADS
 from .video import Video, VideoInfo, as_video, read_image, selection
 
@@ -120,18 +120,18 @@ class FittedClip:
 
     def difference(self, frame: np.ndarray) -> np.ndarray:
         """Distance (h, w) float32 at the working scale between a uint8 RGB frame and its background."""
-        work, matrix = self._aligned(frame)
-        return self.model.difference(work) if matrix is None else self.stabilizer.restore(self.model.difference(work), matrix)
+        work, matrix = self.working(frame)
+        return restore(self.model.difference(work), matrix)
 
     def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions(), size: Size | None = None) -> np.ndarray:
         """The bool mask of a uint8 RGB frame (H, W, 3), at ``size`` (width, height; the clip's by default)."""
-        work, matrix = self._aligned(frame)
-        found = self.model.mask(work, options)
-        return upscale_mask(found if matrix is None else self.stabilizer.restore(found, matrix), size or self.size)
+        work, matrix = self.working(frame)
+        return upscale_mask(restore(self.model.mask(work, options), matrix), size or self.size)
 
-    def _aligned(self, frame):
-        """The frame at the working scale, on the reference view where the camera shakes, and the
-        matrix that moved it there (None: not moved)."""
+    def working(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """A uint8 RGB frame as the model takes it: at the working scale, on the reference view where
+        the camera shakes; and the matrix that moved it there (None: not moved), for
+        :func:`bgcore.stabilize.restore`."""
         work = to_working(frame, measure=self.measure, scale=self.scale)
         return (work, None) if self.stabilizer is None else self.stabilizer.align(work)
 

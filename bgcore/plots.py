@@ -13,9 +13,10 @@ import cv2
 import numpy as np
 
 from .composite import checkerboard
-from .masks import MaskOptions, to_working
+from .masks import MaskOptions
 from .models import BackgroundModel
 from .pipeline import FittedClip, to_display
+from .stabilize import restore
 
 SHOWN_ELSEWHERE = {"background_", "noise_", "auto_threshold_", "spread_", "singular_values_", "components_", "weights_", "total_energy_"}
 """Learned attributes that have their own pictures, or none worth one."""
@@ -25,10 +26,11 @@ def frame_views(fitted: FittedClip, frame: np.ndarray, options: MaskOptions = Ma
     """Original, background, mask and foreground of one uint8 RGB frame (H, W, 3), each as
     uint8 (H, W, 3) or (H, W), in that order, the foreground on a checkerboard. The background is the frame's own estimate
     (for SVD its projection on the background components), not the average plate."""
-    working = to_working(frame, measure=fitted.measure, scale=fitted.scale)
+    working, matrix = fitted.working(frame)
+    background = restore(fitted.model.background(working), matrix)
     mask = fitted.mask(frame, options)
     return {"Original": frame,
-            "Background": to_display(fitted.model.background(working), fitted.size),
+            "Background": to_display(background, fitted.size),
             "Mask": mask.astype(np.uint8) * 255,
             # On a checkerboard, as editors show transparency: a dark subject stays visible.
             "Foreground": cv2.copyTo(frame, mask.astype(np.uint8), checkerboard(frame.shape[1::-1]).copy())}

@@ -43,7 +43,7 @@ samples, of frames whose motion counts); sbi-IBMtest2 moved by 1 px, 2.0."""
 
 class Stabilizer:
     """Holds a clip's frames on the view of its ``reference`` frame (uint8 grey, at the working
-    scale): :meth:`align` moves a working frame there, :meth:`restore` moves a mask back."""
+    scale): :meth:`align` moves a working frame there, :func:`restore` moves its mask back."""
 
     def __init__(self, reference: np.ndarray):
         self.reference = reference
@@ -85,15 +85,6 @@ class Stabilizer:
         moved = cv2.warpAffine(work, matrix, work.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return moved.reshape(work.shape), matrix
 
-    def restore(self, image: np.ndarray, matrix: np.ndarray | None) -> np.ndarray:
-        """A mask (bool) or distance map (float32) of an aligned frame, back on the frame's own view;
-        0 (background) where the reference view does not reach."""
-        if matrix is None:
-            return image
-        back = cv2.warpAffine(image.view(np.uint8) if image.dtype == bool else image, matrix, image.shape[1::-1],
-                              flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0)
-        return back.view(bool) if image.dtype == bool else back
-
 
 def grey(work: np.ndarray) -> np.ndarray:
     """A working frame (h, w, C): uint8 RGB as decoded or float32 0-255, C 1 or 3, as uint8 grey."""
@@ -101,3 +92,13 @@ def grey(work: np.ndarray) -> np.ndarray:
         return cv2.cvtColor(work, cv2.COLOR_RGB2GRAY) if work.shape[-1] == 3 else work[..., 0]
     flat = work[..., 0] if work.shape[-1] == 1 else cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
     return np.clip(flat, 0, 255).astype(np.uint8)
+
+
+def restore(image: np.ndarray, matrix: np.ndarray | None) -> np.ndarray:
+    """A mask (bool), distance map or image (float32) of an aligned frame, back on the frame's own
+    view; 0 (background) where the reference view does not reach."""
+    if matrix is None:
+        return image
+    back = cv2.warpAffine(image.view(np.uint8) if image.dtype == bool else image, matrix, image.shape[1::-1],
+                          flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0).reshape(image.shape)
+    return back.view(bool) if image.dtype == bool else back
