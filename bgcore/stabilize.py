@@ -3,13 +3,13 @@ modelled, and their masks brought back: every model here takes the background to
 shift of a pixel or two turns each edge of it into foreground.
 
 Measured on the annotated clips moved by a random shift and rotation each frame, frames and truth
-alike (``/work/scratch/s19/jitter.py`` in the session's notes), the default method's F:
-- by about 1 % of the width (3 px at 320 wide): the eight groundtruth-clips 0.581 -> 0.700 on
-  average, bmc-video003 0.361 -> 0.873, sbi-IBMtest2 0.431 -> 0.930;
-- by about 0.3 % (1 px): 0.726 -> 0.746, bmc-video003 0.825 -> 0.883; none lower.
-Clips whose corners are mostly on what moves (a board held up, traffic, leaves, water) are not
-steadied and score as before. On the 34 annotated clips as filmed, only two of a moving camera are
-steadied, both for the better (ucsd-cyclists 0.241 -> 0.333, ucsd-skiing 0.462 -> 0.500).
+alike, by about 1 % of the width (``python benchmarks/quality.py --shake 0.01``), the default
+method's F without and with: the eight groundtruth-clips 0.579 -> 0.701 on average, bmc-video003
+0.320 -> 0.895, sbi-IBMtest2 0.415 -> 0.950, ucsd-peds 0.460 -> 0.719, none lower. Moved by about
+0.3 % (1 px), 0.726 -> 0.746 (bmc-video003 0.825 -> 0.883). Clips whose corners lie mostly on what
+moves in front (a board held up, traffic, leaves, water) are not steadied and score as before. On
+the 34 annotated clips as filmed, only two of a moving camera are steadied, both for the better
+(ucsd-cyclists 0.241 -> 0.333, ucsd-skiing 0.462 -> 0.500).
 
 Written here rather than taken from OpenCV's videostab module, which is not in the headless wheels
 and smooths a moving camera's path rather than holding it on one view. The steps are OpenCV's:
