@@ -126,7 +126,10 @@ class FittedClip:
     def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions(), size: Size | None = None) -> np.ndarray:
         """The bool mask of a uint8 RGB frame (H, W, 3), at ``size`` (width, height; the clip's by default)."""
         work, matrix = self.working(frame)
-        return upscale_mask(restore(self.model.mask(work, options), matrix), size or self.size)
+        found = self.model.mask(work, options)
+        if self.stabilizer is not None:
+            found = restore(found & self.stabilizer.seen, matrix)
+        return upscale_mask(found, size or self.size)
 
     def working(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """A uint8 RGB frame as the model takes it: at the working scale, on the reference view where
@@ -177,8 +180,7 @@ def fit_clip(source: PathLike | Video, *, method: str = DEFAULT_METHOD, params: 
             progress("sample", (i + 1) / len(picked))
     stabilizer = Stabilizer.fit(sample)
     if stabilizer is not None:
-        for work in sample:
-            work[...] = stabilizer.align(work)[0]
+        stabilizer.steady(sample)
     timer.lap("sample")
 
     model.fit(sample, progress=lambda fraction: progress("fit", fraction))
@@ -340,6 +342,7 @@ def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, size, number,
                                "step": fitted.indices.step}},
         "outputs": {OUTPUTS[name].file: options for name, options in chosen.items()},
         "frame_count": number,
+        "steadied": fitted.stabilizer is not None,
         "output_fps": fitted.fps,
         "output_size": list(size),
         "seconds": {**fitted.seconds, **timer.seconds},

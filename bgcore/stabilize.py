@@ -48,6 +48,7 @@ class Stabilizer:
     def __init__(self, reference: np.ndarray):
         self.reference = reference
         self.corners = cv2.goodFeaturesToTrack(reference, CORNERS, 0.001, 5)
+        self.seen = np.ones(reference.shape, bool)
 
     @classmethod
     def fit(cls, sample) -> Stabilizer | None:
@@ -63,6 +64,19 @@ class Stabilizer:
         moves = [np.abs(matrix @ corners - corners[:2]).max() if matrix is not None else 0.0
                  for matrix in (stabilizer.matrix(grey(work)) for work in looked)]
         return stabilizer if np.median(moves) > SHAKE else None
+
+    def steady(self, sample: np.ndarray) -> None:
+        """Align the frames of ``sample`` (working frames) in place, and keep in ``seen`` the pixels
+        of the reference view that more than half of them reach: beyond, the model sees mostly the
+        repeated edges of frames, and the masks there are not to be trusted (on bmc-video003 moved by
+        3 px, blobs along the top edge)."""
+        size = sample.shape[2:0:-1]
+        seen = np.zeros(sample.shape[1:3], np.int32)
+        for work in sample:
+            work[...], matrix = self.align(work)
+            seen += 1 if matrix is None else cv2.warpAffine(np.ones_like(self.reference), matrix, size,
+                                                             flags=cv2.INTER_NEAREST, borderValue=0)
+        self.seen = seen > len(sample) / 2
 
     def matrix(self, grey: np.ndarray, agreeing: float = AGREEING) -> np.ndarray | None:
         """The 2 x 3 similarity from a frame (uint8 grey) to the reference view; None when less than

@@ -54,7 +54,7 @@ def test_the_export_and_a_model_that_learns_frame_by_frame_work_on_the_steadied_
     assert fitted.stabilizer is not None
     report = bgcore.export(fitted, tmp_path / "out", outputs=["masks"])
     masks = [cv2.imread(str(png), cv2.IMREAD_GRAYSCALE) for png in sorted((tmp_path / "out" / "masks").iterdir())]
-    assert report["frame_count"] == len(truth) == 150
+    assert report["frame_count"] == len(truth) == 150 and report["steadied"]
     assert evaluate(zip(masks[30:], truth[30:]))["f_measure"] > 0.8  # MOG2 learns over the first second
 
 
