@@ -4,8 +4,8 @@ shift of a pixel or two turns each edge of it into foreground.
 
 Measured on the annotated clips moved by a random shift and rotation each frame, frames and truth
 alike, by about 1 % of the width (``python benchmarks/quality.py --shake 0.01``), the default
-method's F without and with: the eight groundtruth-clips 0.579 -> 0.701 on average, bmc-video003
-0.320 -> 0.895, sbi-IBMtest2 0.415 -> 0.950, ucsd-peds 0.460 -> 0.719, none lower. Moved by about
+method's F without and with: the eight groundtruth-clips 0.579 -> 0.702 on average, bmc-video003
+0.320 -> 0.895, sbi-IBMtest2 0.415 -> 0.947, ucsd-peds 0.460 -> 0.723, none lower. Moved by about
 0.3 % (1 px), 0.726 -> 0.746 (bmc-video003 0.825 -> 0.883). Clips whose corners lie mostly on what
 moves in front (a board held up, traffic, leaves, water) are not steadied and score as before. On
 the 34 annotated clips as filmed, only two of a moving camera are steadied, both for the better
@@ -78,10 +78,10 @@ class Stabilizer:
                                                              flags=cv2.INTER_NEAREST, borderValue=0)
         self.seen = seen > len(sample) / 2
 
-    def matrix(self, grey: np.ndarray, agreeing: float = AGREEING) -> np.ndarray | None:
+    def matrix(self, frame: np.ndarray, agreeing: float = AGREEING) -> np.ndarray | None:
         """The 2 x 3 similarity from a frame (uint8 grey) to the reference view; None when less than
         ``agreeing`` of the corners followed agree on one."""
-        found, status, _ = cv2.calcOpticalFlowPyrLK(self.reference, grey, self.corners, None,
+        found, status, _ = cv2.calcOpticalFlowPyrLK(self.reference, frame, self.corners, None,
                                                     winSize=(15, 15), maxLevel=3)
         followed = status.ravel() == 1
         if followed.sum() < 20:
