@@ -99,7 +99,8 @@ job_error_ui("method")  # the fit this page was to show failed: why (job_ui tell
 fit = require_fit_ui()
 fitted = fit.fitted
 st.title("Results")
-facts = [method_label(fitted.method), f"{len(fitted.indices):,} frames", f"fitted in {sum(fitted.seconds.values()):.1f} s"]
+facts = [method_label(fitted.method), f"{len(fitted.indices):,} frames",
+         f"fitted in {sum(fitted.seconds.values()):.1f} s"]
 if fitted.stabilizer is not None:  # bgcore.stabilize
     facts.append("the camera shook: each frame was held on the view of the middle one")
 st.caption(" · ".join(facts))

@@ -197,12 +197,13 @@ def test_an_export_made_smaller_gives_every_output_that_size_with_the_masks_made
         info = bgcore.probe(tmp_path / "half" / name)
         assert (info.size, info.frame_count) == ((160, 120), 15), name
     assert cv2.imread(str(tmp_path / "half" / "background.png")).shape == (120, 160, 3)
-    full, half = (np.stack([cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) for path in sorted((tmp_path / folder / "masks").iterdir())])
-                  for folder in ("full", "half"))
+    full, half = (np.stack([cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+                            for path in sorted((tmp_path / folder / "masks").iterdir())]) for folder in ("full", "half"))
     assert half.shape == (15, 120, 160) and set(np.unique(half)) == {0, 255}
     shrunk = np.stack([cv2.resize(mask, (160, 120), interpolation=cv2.INTER_AREA) for mask in full])
     assert np.mean((shrunk > 127) == (half > 127)) > 0.99
-    frames = [cv2.resize(frame, (160, 120), interpolation=cv2.INTER_AREA) for frame in read_frames(clip_path, fitted.indices)]
+    frames = [cv2.resize(frame, (160, 120), interpolation=cv2.INTER_AREA)
+              for frame in read_frames(clip_path, fitted.indices)]
     foreground = np.stack(list(read_frames(tmp_path / "half" / "foreground.mp4"))).astype(int)
     inside = half > 127
     # The clip's texture, too fine for H.264 at that size, averages out: its colours are the frames'.
