@@ -47,6 +47,15 @@ once beside the masks' own threads, and an encoder's frame threads there cost me
 at 640x360) and CPU: the 1080p 60 s clip's foreground and mask took 49 s, against 55 s with
 x264's own choice of threads. One thread encodes 1080p at about 50 frames a second (x264's
 veryfast, VP9's realtime), faster than our masks come."""
+HDR_TO_SDR = "zscale=t=bt709:p=bt709:m=bt709:r=tv:npl=203,format=yuv420p"
+"""ffmpeg's filter that brings the frames of an HDR clip (HLG or PQ: a phone's 10-bit HEVC, an
+iPhone's by default) to SDR BT.709, the HDR reference white (203 cd/m², ITU-R BT.2408) as SDR's
+white; what is brighter (highlights, a bright sky) is clipped. Decoded as they are, without it,
+such frames came out grey and washed out (PQ) or dark and dull (HLG), in the preview and in every
+video we write: 16 to 26 grey levels from the SDR clip they were made from, within 3 to 4 with it.
+A tone curve (``tonemap``) keeps the highlights but darkens the rest, and took 3 times as long."""
+HDR_TRANSFERS = ("arib-std-b67", "smpte2084")
+"""ffmpeg's names of the HDR transfer functions, HLG and PQ, as its description of a stream gives them."""
 PREVIEW_WIDTH = 480
 """Width of a browser preview (:func:`write_preview`), at most."""
 PREVIEW_X264 = {"crf": 26, "preset": "ultrafast"}
@@ -111,6 +120,9 @@ class Video:
     Frames are uint8 RGB arrays (H, W, 3), numbered as decoded (``info.frame_count`` of them).
     """
 
+    REORDER = 16
+    """Frames a decoder may hold back to show later (H.264's and HEVC's most)."""
+
     def __init__(self, source, *, limits: Limits = LIMITS, preview=None, preview_seconds: float = 60.0):
         self.source = Path(source)
         self._readers = weakref.WeakSet()
@@ -163,7 +175,8 @@ class Video:
         The frame is found from the last keyframe at or before its timestamp (found by the probe),
         not by decoding all those before it: in this process for an MP4, MOV, MKV or WebM file
         (:class:`_Seeker`: a decoder kept open, so that the next frame asked for costs one more
-        decode), else by an ffmpeg seek. Either way the same frame as a decode from the start.
+        decode), else (and for an HDR clip) by an ffmpeg seek. Either way the same frame as a
+        decode from the start.
         """
         count = self.info.frame_count
         if not -count <= index < count:
@@ -180,14 +193,32 @@ class Video:
                 return frame
             self._seeker.close()  # not a file for it: ffmpeg seeks from now on
             self._seeker = False
-        start = times[index] * base
         after = (times[index - 1] + times[index]) / 2 * base
+        before = (times[index] + times[index + 1]) / 2 * base if index + 1 < count else None
+        # A seek goes to the keyframe before a time by the times frames are decoded at, which come
+        # before those they are shown at where frames are reordered (B-frames): it can land past
+        # the frame. Then the frame is looked for from the time of the frame REORDER before (H.264
+        # and HEVC reorder at most 16), then from the start.
+        for start in (index, max(0, index - self.REORDER)):
+            frame = self._sought(times[start] * base, after, before)
+            if frame is not None:
+                return frame
+        return next(read_frames(self.source, [index]))
+
+    def _sought(self, start, after, before) -> np.ndarray | None:
+        """The first frame shown between the times ``after`` and ``before`` (None: to the end), by
+        an ffmpeg seek to the keyframe before ``start`` (seconds, as the frames carry them); None
+        if the seek landed past it."""
         # -seek_timestamp: the time as the frames carry it (-copyts), not from the file's start.
         seek = ["-seek_timestamp", "1", "-ss", f"{math.floor(start * 10**6) / 10**6:.6f}",
                 "-noaccurate_seek", "-copyts"]
-        reader, meta = _open(self.source, [f"select=gte(t\\,{float(after):.9f})"], seek, ["-frames:v", "1"])
+        # trim ends the decode at ``before``: with nothing in between, no frame comes.
+        kept = [f"select=gte(t\\,{float(after):.9f})", *([] if before is None else [f"trim=end={float(before):.9f}"])]
+        reader, meta = _open(self.source, kept, seek, ["-frames:v", "1"])
         try:
             return _to_rgb(next(reader), *meta["size"], meta["matrix"])
+        except StopIteration:
+            return None
         finally:
             reader.close()
 
@@ -236,7 +267,9 @@ class _Seeker:
             container = av.open(str(path))
         except av.FFmpegError:
             return False
-        if not cls.FORMATS & set(container.format.name.split(",")) or not container.streams.video:
+        # HDR frames are brought to SDR by an ffmpeg filter (HDR_TO_SDR), which only the program has.
+        if not cls.FORMATS & set(container.format.name.split(",")) or not container.streams.video \
+                or container.streams.video[0].codec_context.color_trc in _HDR_TRC:
             container.close()
             return False
         return cls(container, size)
@@ -295,8 +328,8 @@ def _probe(source: Path, limits: Limits, preview=None) -> tuple[VideoInfo, tuple
     if source.stat().st_size > limits.max_bytes:
         raise VideoError(f"{source.name}: {source.stat().st_size / 2**20:.0f} MB is over the "
                          f"{limits.max_bytes / 2**20:.0f} MB limit. Trim or compress the clip first.")
-    width, height, fps = _header(source, limits)
-    times = _frame_times(source, limits, preview and _preview_output(*preview, (width, height), fps))
+    width, height, fps, hdr = _header(source, limits)
+    times = _frame_times(source, limits, preview and _preview_output(*preview, (width, height), fps, hdr))
     frames = len(times[0])
     if frames == 0:
         raise VideoError(f"{source.name}: the file holds no video frames that can be decoded.")
@@ -309,10 +342,11 @@ def _probe(source: Path, limits: Limits, preview=None) -> tuple[VideoInfo, tuple
     return VideoInfo(width, height, fps, frames), times if _increasing(times[0]) else None
 
 
-def _header(path: Path, limits: Limits) -> tuple[int, int, float]:
+def _header(path: Path, limits: Limits) -> tuple[int, int, float, bool]:
     """Width and height of the first video stream's frames as decoded (a rotated phone video
-    upright) and its frame rate as the header states it, from one ffmpeg process that also counts
-    its packets, stopping past ``limits`` (frames, duration) with a VideoError.
+    upright), its frame rate as the header states it and whether it is HDR (:func:`_hdr`), from
+    one ffmpeg process that also counts its packets, stopping past ``limits`` (frames, duration)
+    with a VideoError.
 
     A header may state no duration (a raw stream) or a false one: counting packets is quick (no
     decoding) and refuses an overlong clip before :func:`_frame_times` decodes it all. Only the
@@ -344,7 +378,7 @@ def _header(path: Path, limits: Limits) -> tuple[int, int, float]:
     if duration:
         seconds = max(seconds, 3600 * int(duration[1]) + 60 * int(duration[2]) + float(duration[3]))
     _check(path.name, limits, size=(width, height), seconds=seconds, frames=frames)
-    return width, height, fps
+    return width, height, fps, _hdr(stream[1])
 
 
 def _frame_times(path: Path, limits: Limits, outputs=()) -> tuple[list[int], Fraction | None]:
@@ -554,7 +588,13 @@ def _open(path: Path, filters=(), input_params=(), output_params=(), *, pix_fmt=
     except (OSError, RuntimeError, StopIteration) as error:
         reader.close()
         raise VideoError(f"{path.name}: {_reason(str(error))}") from None
-    meta["matrix"] = _header_matrix(meta["pix_fmt"], *meta["size"]) if pix_fmt == "yuv420p" else None
+    hdr = _hdr(meta["pix_fmt"])
+    if hdr and HDR_TO_SDR not in filters:
+        reader.close()
+        return _open(path, [*filters, HDR_TO_SDR], input_params, output_params, pix_fmt=pix_fmt)
+    # HDR_TO_SDR's frames are BT.709, whatever the header says of the stream as decoded.
+    matrix = _matrix("yuv420p", *meta["size"], bt709=True) if hdr else _header_matrix(meta["pix_fmt"], *meta["size"])
+    meta["matrix"] = matrix if pix_fmt == "yuv420p" else None
     if pix_fmt == "yuv420p" and meta["matrix"] is None:
         reader.close()
         return _open(path, filters, input_params, output_params, pix_fmt="rgb24")
@@ -589,6 +629,8 @@ def _reason(ffmpeg_output: str) -> str:
 
 
 _RGB_FORMATS = {3: "rgb24", 4: "rgba"}
+_HDR_TRC = {16, 18}
+"""FFmpeg's numbers of the HDR transfers (AVCOL_TRC_SMPTE2084, AVCOL_TRC_ARIB_STD_B67), as PyAV gives them."""
 
 
 class VideoWriter:
@@ -682,6 +724,12 @@ def _matrix(pix_fmt: str, width: int, height: int, bt709: bool = False, full_ran
     return "bt709" if bt709 else "bt601"
 
 
+def _hdr(description: str) -> bool:
+    """Whether ffmpeg's description of a stream's pixels ("yuv420p10le(tv, bt2020nc/bt2020/arib-std-b67,
+    progressive)") names an HDR transfer (``HDR_TRANSFERS``)."""
+    return any(name in description for name in HDR_TRANSFERS)
+
+
 def _header_matrix(pix_fmt: str, width: int, height: int) -> str | None:
     """:func:`_matrix` of a stream as ffmpeg's header gives it: "yuv420p(tv, bt709/unknown/unknown,
     progressive)", the colour space first of its slashes and left out where unknown."""
@@ -768,16 +816,17 @@ def _preview_size(width: int, height: int, preview_width: int) -> tuple[int, int
     return max(2, round(width * scale)), max(2, round(height * scale))
 
 
-def _preview_output(path: Path, seconds: float, size: tuple[int, int], fps: float) -> list[str]:
+def _preview_output(path: Path, seconds: float, size: tuple[int, int], fps: float, hdr: bool) -> list[str]:
     """ffmpeg's output options for :func:`write_preview`'s file, frames numbered afresh at ``fps``
-    as :class:`VideoWriter` writes them."""
+    as :class:`VideoWriter` writes them (``hdr``: brought to SDR as :func:`read_frames` does)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     width, height = _preview_size(*size, PREVIEW_WIDTH)
     return ["-map", "0:v:0", "-fps_mode", "passthrough", "-frames:v", str(max(1, round(seconds * fps))),
             # One encoder thread: at 480 wide it keeps up with any decode, and its frame threads
             # cost a fifth more CPU, which the upload waits for on a busy machine.
             "-c:v", "libx264", *ENCODER_THREADS, "-pix_fmt", "yuv420p", "-an", "-y",
-            *_x264_options(**PREVIEW_X264, filters=[f"scale={width}:{height}:flags=area", f"setpts=N/({fps:.6f}*TB)"]),
+            *_x264_options(**PREVIEW_X264, filters=[*([HDR_TO_SDR] if hdr else []), f"scale={width}:{height}:flags=area",
+                                                        f"setpts=N/({fps:.6f}*TB)"]),
             _url(path)]
 
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import cv2
+from bgcore.synthetic import write_clip
 from bgcore.video import VideoError, VideoWriter, image_files, open_video, probe, read_frames, selection
 from conftest import shared
-from media import H264, make_case, make_testsrc
+from media import H264, ffmpeg, make_case, make_testsrc
 
 
 def moving_square(count, width=64, height=48):
@@ -255,6 +256,28 @@ def test_the_frames_after_the_last_one_asked_for_cost_a_decode_each(tmp_path):
         decoded = video.decoded
         assert np.array_equal(video[150], frames[150])  # back: a seek, at most from frame 0
         assert video.decoded - decoded <= 150 + 5
+
+
+@pytest.mark.parametrize("transfer", ["arib-std-b67", "smpte2084"])  # HLG (an iPhone's), PQ (HDR10)
+def test_an_hdr_clip_comes_in_the_colours_of_sdr_in_reads_seeks_and_the_preview(tmp_path, transfer):
+    sdr = write_clip(tmp_path / "sdr.mp4", frames=45)  # BT.601
+    # The same pictures as a phone's HDR clip: 10-bit HEVC, BT.2020, SDR's white as HDR's
+    # reference white; a keyframe every 30 frames, B-frames between.
+    hdr = tmp_path / "hdr.mov"
+    ffmpeg("-i", sdr, "-vf", f"zscale=tin=bt709:pin=170m:min=170m:rin=tv:t={transfer}:p=bt2020:m=bt2020nc:r=tv:"
+           "npl=203,format=yuv420p10le", "-c:v", "libx265", "-x265-params",
+           f"keyint=30:bframes=3:colorprim=bt2020:transfer={transfer}:colormatrix=bt2020nc:log-level=error", hdr)
+    expected = list(read_frames(sdr))
+    with open_video(hdr, preview=tmp_path / "preview.mp4") as video:
+        frames = list(video)
+        assert len(frames) == len(expected) == 45
+        # Decoded as they were, 19 (HLG) and 29 (PQ) grey levels off on average; the rest is the
+        # way there, which takes SDR's light as the scene's, and back as a display's.
+        assert max(np.abs(a.astype(int) - b).mean() for a, b in zip(frames, expected)) < 8
+        for index in (29, 30, 44, 7):  # 29: a seek by decoding times lands on 30's keyframe
+            assert np.array_equal(video[index], frames[index]), index
+    preview = next(read_frames(tmp_path / "preview.mp4"))
+    assert np.abs(preview.astype(int) - expected[0]).mean() < 8
 
 
 def test_a_frame_of_a_rotated_video_is_upright_as_in_a_decode_from_the_start(tmp_path):
