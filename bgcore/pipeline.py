@@ -178,6 +178,7 @@ def fit_clip(source: PathLike | Video, *, method: str = DEFAULT_METHOD, params: 
                 sample = np.empty((len(picked), *work.shape), work.dtype)
             sample[i] = work
             progress("sample", (i + 1) / len(picked))
+    progress("fit", 0.0)  # the page says fitting from here on, not "decoding, 100 %"
     stabilizer = Stabilizer.fit(sample)
     if stabilizer is not None:
         stabilizer.steady(sample)

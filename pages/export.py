@@ -74,12 +74,13 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
     return None
 
 
-def output_ui(name: str, path: Path) -> None:
-    """The output shown as it is (a video plays, a picture shows), what it is, and its download."""
+def output_ui(name: str, path: Path, shown_at: float) -> None:
+    """The output shown as it is (a video plays from ``shown_at`` seconds, a picture shows), what
+    it is, and its download."""
     output = OUTPUTS[name]
     if output.mime.startswith("video/"):
         st.markdown(f"##### {output.title}")
-        st.video(str(path), format=output.mime)
+        st.video(str(path), format=output.mime, start_time=shown_at)
     elif path.suffix == ".png":
         st.image(str(path), width="stretch")
     st.caption(output.about())
@@ -194,6 +195,9 @@ if len(paths) < len(chosen):
 if TRANSPARENT not in chosen:
     with columns[TRANSPARENT]:
         transparent_ui(asked)
+# The videos show first the frame the Results page does, with the most foreground: from their
+# first frame, a clip that starts empty (road-640x360) looked as if nothing was found.
+shown_at = state.busiest_frame(fit.fitted, fit.key, fit.fitted.threshold(options)) / fit.fitted.fps if paths else 0.0
 for name, path in paths.items():
     with columns.get(name, new_background if name == COMPOSITE else stills):
-        output_ui(name, path)
+        output_ui(name, path, shown_at)

@@ -104,7 +104,7 @@ def live_ui() -> None:
             if context.state.playing:
                 proc.start_capture(countdown)
             else:
-                st.warning("Start the camera first (START, above), then capture.", icon=":material/videocam:")
+                st.warning("Start the camera first (its START button), then capture.", icon=":material/videocam:")
         status_ui(context, proc)
 
 

@@ -26,14 +26,7 @@ def source_ui() -> None:
     upload = upload_column.file_uploader(
         "Upload a video", type=[*state.VIDEO_TYPES, "zip"],
         help="MP4, MOV, AVI, MKV or WebM, or a zip of the frames as numbered images.")
-    with sample_column:
-        st.markdown("**No video at hand?** Try a 10-second sample with five moving shapes.")
-        sample = st.button("Use the sample clip", type="primary", icon=":material/play_circle:")
     try:
-        if sample:
-            with st.spinner("Preparing the sample…"):
-                state.load_sample()
-            st.switch_page(PAGES["method"])
         if upload is not None and upload.file_id != st.session_state.get("upload_id"):
             st.session_state.upload_error = None
             with st.spinner("Reading the clip…"):
@@ -45,7 +38,38 @@ def source_ui() -> None:
             st.session_state.upload_id = upload.file_id
         st.session_state.upload_error = str(error)
     if upload is not None and st.session_state.get("upload_error"):
-        st.error(plain(st.session_state.upload_error), icon=":material/error:")  # it may name the file
+        kept = "" if state.clip() is None else f" The clip in use is still {state.clip().name}, below."
+        st.error(plain(st.session_state.upload_error + kept), icon=":material/error:")  # it may name the file
+    with sample_column:
+        if sample_ui():
+            with st.spinner("Preparing the sample…"):
+                state.load_sample()
+            st.switch_page(PAGES["method"])
+
+
+def sample_ui() -> bool:
+    """The sample's button, quieter once the person's own clip is in (drawn after the upload is
+    read, so that it says so at once); whether the sample is to replace the clip. The person's
+    clip, its results and videos go with it: one tap too many on a phone, where the button sits
+    under the upload, took them all, so the sample asks first."""
+    st.markdown("**No video at hand?** Try a 10-second sample with five moving shapes.")
+    current = state.clip()
+    own = current is not None and not state.is_sample(current)
+    sample = st.button("Use the sample clip", key="sample.use", type="secondary" if own else "primary",
+                       icon=":material/play_circle:")
+    if not own or not (sample or st.session_state.get("sample.confirm")):
+        return sample
+    st.session_state["sample.confirm"] = True
+    st.warning(f"The sample replaces {plain(current.name)}, its results and its videos: to work on it "
+               "again, you would upload it again.", icon=":material/warning:")
+    replace, keep = st.columns(2)
+    sample = replace.button("Use the sample", type="primary", width="stretch")
+    kept = keep.button(f"Keep {plain(current.name)}", width="stretch")
+    if sample or kept:
+        del st.session_state["sample.confirm"]
+    if kept:
+        st.rerun()
+    return sample
 
 
 def prepare_ui(clip: state.Clip) -> dict:
@@ -96,7 +120,7 @@ def clip_ui(clip: state.Clip) -> None:
         return
     trimmed = (chosen["end"] or info.duration) - chosen["start"]
     st.caption(f"{cost.frames:,} frames to process ({trimmed:.1f} s) · the background is learned from {cost.sample_frames} of them "
-               f"at {cost.scale:.0%} size, about {cost.memory / 2**20:,.0f} MB of memory · about "
+               f"at {cost.scale:.0%} size, about {max(1, cost.memory / 2**20):,.0f} MB of memory · about "
                f"{seconds_text(cost.seconds)} in all with the recommended method")
     if st.button("Next: choose a method", type="primary", icon=":material/arrow_forward:"):
         st.switch_page(PAGES["method"])

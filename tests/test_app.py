@@ -137,6 +137,11 @@ def test_the_sample_reaches_a_downloaded_foreground_in_four_clicks(downloads, tm
     assert titles(app) == ["Results"]
     visit(app, "pages/export.py")  # 3: the Export tab
     assert titles(app) == ["Export"] and not app.exception
+    # The videos show first the frame the Results page does, the one with the most foreground.
+    current = work(app)
+    fitted = current_fit(app)
+    busiest = state.busiest_frame(fitted, current.fit_key, fitted.threshold(bgcore.MaskOptions()))
+    assert {video.proto.start_time for video in app.get("video")} == {int(busiest / fitted.fps)} != {0}
     foreground = download(app, "Foreground video (MP4)")
     assert foreground.proto.type == "primary"  # 4: the button that stands out
     (tmp_path / "foreground.mp4").write_bytes(downloads(foreground))
@@ -189,6 +194,7 @@ def test_a_zip_of_images_is_a_clip(tmp_path):
 def test_a_file_that_is_not_a_video_gets_a_message_not_a_traceback(name, data, message):
     app = upload(open_app(), name, data)
     assert len(app.error) == 1 and message in app.error[0].value
+    assert "upload\\." not in app.error[0].value  # the person's name for the file, not our copy's
     assert work(app).clip is None
 
 
@@ -497,10 +503,38 @@ def test_a_bad_upload_after_a_good_one_keeps_the_good_clip(clip_path):
     good = work(app).clip
     upload(app, "bad.mp4", b"not a video at all")
     assert len(app.error) == 1 and "not a video that can be decoded" in app.error[0].value
+    assert app.error[0].value.startswith("bad\\.mp4\\: ") and "The clip in use is still good\\.mp4" in app.error[0].value
     assert work(app).clip == good and Path(good.preview).is_file() and Path(good.source).is_file()
     click(app, "Next: choose a method")
     click(app, "Remove background")
     assert titles(app) == ["Results"]
+
+
+def test_the_sample_asks_before_it_replaces_an_uploaded_clip_and_its_results(tmp_path):
+    app = upload(open_app(), "mine.mp4", make_testsrc(tmp_path / "clip.mp4").read_bytes())
+    click(app, "Next: choose a method")
+    click(app, "Remove background")
+    mine = work(app).clip
+    visit(app, PAGES["clip"])
+    click(app, "Use the sample clip")
+    assert "replaces mine\\.mp4, its results" in app.warning[0].value
+    click(app, "Keep mine\\.mp4")
+    assert work(app).clip == mine and current_fit(app) is not None and not app.warning
+    click(app, "Use the sample clip")
+    click(app, "Use the sample")
+    assert state.is_sample(work(app).clip) and titles(app) == ["Choose a method"]
+
+
+def test_a_new_clip_starts_on_the_automatic_threshold_and_the_usual_clean_up(tmp_path):
+    app = sample_fitted_with_median()
+    app.toggle(key="widget.mask.auto").set_value(False).run()
+    app.slider(key="widget.mask.threshold").set_value(60).run()
+    app.select_slider(key="widget.mask.cleanup").set_value("Strong").run()
+    visit(app, PAGES["clip"])
+    upload(app, "clip.mp4", make_testsrc(tmp_path / "clip.mp4").read_bytes())
+    visit(app, PAGES["method"])
+    assert app.toggle(key="widget.mask.auto").value and app.select_slider(key="widget.mask.cleanup").value == "Medium"
+    assert not {"mask.auto", "mask.threshold", "mask.cleanup"} & set(work(app).prefs)
 
 
 def test_the_sample_is_made_again_when_it_went_missing():

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -143,9 +144,15 @@ def load_upload(name: str, data: bytes) -> Clip:
             # ffmpeg reads the content, not the name: the suffix only has to be one it knows.
             source = folder / f"upload.{suffix if suffix in VIDEO_TYPES else 'bin'}"
             source.write_bytes(data)
-        return _open(name, source, digest, folder)
+        try:
+            return _open(name, source, digest, folder)
+        except bgcore.VideoError as error:  # it names our copy of the file: named as the person named it
+            raise bgcore.VideoError(re.sub(rf"^{re.escape(source.name)}: ", f"{name}: ", str(error))) from None
 
 
+CLIP_SETTINGS = ("mask.auto", "mask.threshold", "mask.cleanup")
+"""Settings a new clip starts without (on their defaults): a threshold or a clean-up chosen for
+another clip hid the new one's automatic threshold, or wiped out the masks of a small clip."""
 SAMPLE_NAME = "Sample clip"
 
 
@@ -223,8 +230,12 @@ def _open(name: str, source, digest: str, folder: Path) -> Clip:
     current = work()
     stop_job()  # a fit or export of the previous clip
     sessions.drop_fits(current)
-    current.clip = new
-    sessions.save(current)
+    with current.lock:  # a job's thread may be saving the session meanwhile
+        current.clip = new
+        for setting in CLIP_SETTINGS:
+            current.prefs.pop(setting, None)
+            st.session_state.pop(setting, None)
+        sessions.save(current)
     return new
 
 
