@@ -182,6 +182,7 @@ status = st.container()
 videos = [name for name in names if OUTPUTS[name].mime.startswith("video/")]
 columns = dict(zip(videos, st.columns(len(videos), gap="medium")))
 stills, new_background = st.columns([1, 2], gap="medium")
+stills.markdown("##### Background and masks")  # on a phone, under the foreground: not a part of it
 options = mask_options()
 chosen = {name: output_options(name) for name in made}
 with new_background:

@@ -22,7 +22,7 @@ light, and people or things that keep moving.
 def source_ui() -> None:
     """The uploader and the sample button; loads what the user picks (the sample moves on to the
     method page at once: it needs no preparation)."""
-    upload_column, sample_column = st.columns([3, 2], gap="large", vertical_alignment="center")
+    upload_column, sample_column = st.columns([3, 2], gap="large")
     upload = upload_column.file_uploader(
         "Upload a video", type=[*state.VIDEO_TYPES, "zip"],
         help="MP4, MOV, AVI, MKV or WebM, or a zip of the frames as numbered images.")
