@@ -182,7 +182,6 @@ status = st.container()
 videos = [name for name in names if OUTPUTS[name].mime.startswith("video/")]
 columns = dict(zip(videos, st.columns(len(videos), gap="medium")))
 stills, new_background = st.columns([1, 2], gap="medium")
-stills.markdown("##### Background and masks")  # on a phone, under the foreground: not a part of it
 options = mask_options()
 chosen = {name: output_options(name) for name in made}
 with new_background:
@@ -199,6 +198,8 @@ if TRANSPARENT not in chosen:
 # The videos show first the frame the Results page does, with the most foreground: from their
 # first frame, a clip that starts empty (road-640x360) looked as if nothing was found.
 shown_at = state.busiest_frame(fit.fitted, fit.key, fit.fitted.threshold(options)) / fit.fitted.fps if paths else 0.0
+if any(name not in columns and name != COMPOSITE for name in paths):
+    stills.markdown("##### Background and masks")  # on a phone, under the foreground: not a part of it
 for name, path in paths.items():
     with columns.get(name, new_background if name == COMPOSITE else stills):
         output_ui(name, path, shown_at)
