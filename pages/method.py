@@ -8,6 +8,15 @@ from ui import state
 from ui.widgets import (PAGES, clip_caption, job_error_ui, job_running, mask_options_ui, method_label, method_params_ui,
                         require_clip_ui, seconds_text)
 
+# Streamlit stacks columns into one below 640 px: on a phone the button came after the eight
+# methods' descriptions, two screens down. There the settings and the button come first: the
+# recommended method is already chosen, and the list follows for whoever wants another.
+SETTINGS_FIRST = """<style>
+@media (max-width: 640px) {
+  [data-testid="stColumn"]:has(.st-key-method-settings) { order: -1; }
+}
+</style>"""
+
 
 def method_ui() -> str:
     """The methods, each with its plain-language summary; returns the chosen name."""
@@ -27,8 +36,9 @@ def run_ui(clip: state.Clip, method: str, params: dict) -> None:
     progress and then the results (at once when these settings were fitted before)."""
     try:
         seconds = estimate(clip.info, method=method, **state.prep(clip)).seconds
-        st.caption(f"About {seconds_text(seconds)} with this method: learning the background, then exporting "
-                   "every frame.")
+        # The method named: on a phone this comes before the list of methods.
+        st.caption(f"About {seconds_text(seconds)} with “{method_label(method)}”: learning the "
+                   "background, then exporting every frame.")
     except ValueError:  # a preparation that keeps no frames: the run says why
         pass
     busy = job_running(None)
@@ -50,10 +60,11 @@ def run_ui(clip: state.Clip, method: str, params: dict) -> None:
 clip = require_clip_ui()
 st.title("Choose a method")
 st.caption(clip_caption(clip))
+st.html(SETTINGS_FIRST)
 choice, settings = st.columns([3, 2], gap="large")
 with choice:
     method = method_ui()
-with settings.container(border=True):
+with settings.container(border=True, key="method-settings"):
     st.markdown("##### Settings")
     params = method_params_ui(method, clip)
     st.markdown("##### Mask")
