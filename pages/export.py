@@ -11,7 +11,7 @@ from bgcore.composite import BLUR, FITS
 from bgcore.outputs import OPTIONS, OUTPUTS
 from bgcore.pipeline import output_size
 from ui import state
-from ui.widgets import job_error_ui, job_running, mask_options, method_label, require_fit_ui
+from ui.widgets import job_error_ui, job_running, mask_options, media_width, method_label, require_fit_ui
 
 # (Comments, not docstrings: Streamlit's magic would show a page's bare strings.)
 COMPOSITE = "composite"  # made on request: it needs a new background
@@ -67,7 +67,8 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
     except ValueError as error:  # a broken or huge upload: named as the user named it
         st.error(f"{shown}: {str(error).split(': ', 1)[-1]}", icon=":material/error:")
         return None
-    st.image(picture, caption=f"Preview: frame {shown_at + 1} of {len(fit.fitted.indices)}", width="stretch")
+    st.image(picture, caption=f"Preview: frame {shown_at + 1} of {len(fit.fitted.indices)}",
+             width=media_width(fit.fitted.size))
     # A callback: it runs before the page's next run, which then draws no preview.
     st.button("Make the video on this background", type="primary", icon=":material/movie:",
               on_click=state.choose, args=("export.composite", chosen))
@@ -80,9 +81,9 @@ def output_ui(name: str, path: Path, shown_at: float) -> None:
     output = OUTPUTS[name]
     if output.mime.startswith("video/"):
         st.markdown(f"##### {output.title}")
-        st.video(str(path), format=output.mime, start_time=shown_at)
+        st.video(str(path), format=output.mime, start_time=shown_at, width=media_width(state.clip().info.size))
     elif path.suffix == ".png":
-        st.image(str(path), width="stretch")
+        st.image(str(path), width=media_width(state.clip().info.size))
     st.caption(output.about())
     if name != COMPOSITE:  # the composite's are chosen above it, with the preview
         options_ui(name)

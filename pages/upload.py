@@ -5,7 +5,7 @@ import streamlit as st
 from bgcore.estimate import estimate
 from bgcore.pipeline import WORKING_PIXELS
 from ui import state
-from ui.widgets import PAGES, plain, seconds_text
+from ui.widgets import PAGES, media_width, plain, seconds_text
 
 FRAME_RATES = (30, 25, 20, 15, 10, 5)
 SCALES = ("auto", 1.0, 0.75, 0.5, 0.25)
@@ -110,7 +110,7 @@ def clip_ui(clip: state.Clip) -> None:
     chosen = prepare_ui(clip)
     state.set_prep(clip, **chosen)
     start, end = min(chosen["start"], state.PREVIEW_SECONDS), chosen["end"]
-    player.video(clip.preview, start_time=start,
+    player.video(clip.preview, start_time=start, width=media_width(clip.info.size),
                  end_time=None if end is None or end >= state.PREVIEW_SECONDS else max(end, start + 0.1))
     try:
         state.selected(clip)

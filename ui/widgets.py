@@ -220,6 +220,19 @@ def clip_caption(clip: state.Clip) -> str:
             f"{info.duration:.1f} s")
 
 
+TALLEST = 540
+"""Pixels a picture or video of the clip stands at most on a page, where it takes a column's width:
+a phone's upright clip stretched over a desktop's column stood 870 px tall over what followed it."""
+
+
+def media_width(size) -> int | str:
+    """``width`` for ``st.image`` or ``st.video`` of a picture of ``size`` (width, height): its
+    column's, or for an upright one whatever keeps it ``TALLEST`` pixels tall (less on a phone,
+    whose column is narrower)."""
+    width, height = size
+    return "stretch" if width >= height else max(120, round(TALLEST * width / height))
+
+
 TWO_BY_TWO = """<style>
 @media (max-width: 640px) {{
   .st-key-{key} [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; gap: 0.5rem; }}
