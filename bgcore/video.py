@@ -47,13 +47,14 @@ once beside the masks' own threads, and an encoder's frame threads there cost me
 at 640x360) and CPU: the 1080p 60 s clip's foreground and mask took 49 s, against 55 s with
 x264's own choice of threads. One thread encodes 1080p at about 50 frames a second (x264's
 veryfast, VP9's realtime), faster than our masks come."""
-HDR_TO_SDR = "zscale=t=bt709:p=bt709:m=bt709:r=tv:npl=203,format=yuv420p"
+HDR_TO_SDR = "zscale=t=bt709:p=bt709:m=bt709:r=tv:npl=203"
 """ffmpeg's filter that brings the frames of an HDR clip (HLG or PQ: a phone's 10-bit HEVC, an
 iPhone's by default) to SDR BT.709, the HDR reference white (203 cd/m², ITU-R BT.2408) as SDR's
 white; what is brighter (highlights, a bright sky) is clipped. Decoded as they are, without it,
 such frames came out grey and washed out (PQ) or dark and dull (HLG), in the preview and in every
-video we write: 16 to 26 grey levels from the SDR clip they were made from, within 3 to 4 with it.
-A tone curve (``tonemap``) keeps the highlights but darkens the rest, and took 3 times as long."""
+video we write: bmc-video003 made HDR came out 16 (HLG) and 26 (PQ) grey levels from the clip on
+average, 2.5 and 4 with it. A tone curve (``tonemap``) keeps the highlights but darkens the
+rest, and took 3 times as long. See :func:`_to_sdr`."""
 HDR_TRANSFERS = ("arib-std-b67", "smpte2084")
 """ffmpeg's names of the HDR transfer functions, HLG and PQ, as its description of a stream gives them."""
 PREVIEW_WIDTH = 480
@@ -76,6 +77,8 @@ class VideoInfo:
     height: int
     fps: float
     frame_count: int
+    hdr: bool = False
+    """An HDR clip (HLG or PQ), whose frames are brought to SDR as they are decoded (``HDR_TO_SDR``)."""
 
     @property
     def size(self) -> tuple[int, int]:
@@ -162,7 +165,7 @@ class Video:
     def frames(self, indices: Sequence[int] | None = None, *,
                size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
         """:func:`read_frames` of this video."""
-        reader = read_frames(self.source, indices, size=size)
+        reader = read_frames(self.source, indices, size=size, hdr=self.info.hdr)
         self._readers.add(reader)
         return reader
 
@@ -185,8 +188,8 @@ class Video:
         if self._times is None or index == 0:  # an image folder, or no timestamps to trust
             return next(read_frames(self.source, [index]))
         times, base = self._times
-        if self._seeker is None:
-            self._seeker = _Seeker.open(self.source, (self.info.width, self.info.height))
+        if self._seeker is None:  # HDR frames are brought to SDR by a filter only the ffmpeg program has
+            self._seeker = not self.info.hdr and _Seeker.open(self.source, (self.info.width, self.info.height))
         if self._seeker:
             frame = self._seeker.frame(index, times[index])
             if frame is not None:
@@ -214,7 +217,7 @@ class Video:
                 "-noaccurate_seek", "-copyts"]
         # trim ends the decode at ``before``: with nothing in between, no frame comes.
         kept = [f"select=gte(t\\,{float(after):.9f})", *([] if before is None else [f"trim=end={float(before):.9f}"])]
-        reader, meta = _open(self.source, kept, seek, ["-frames:v", "1"])
+        reader, meta = _open(self.source, kept, seek, ["-frames:v", "1"], hdr=self.info.hdr)
         try:
             return _to_rgb(next(reader), *meta["size"], meta["matrix"])
         except StopIteration:
@@ -267,9 +270,7 @@ class _Seeker:
             container = av.open(str(path))
         except av.FFmpegError:
             return False
-        # HDR frames are brought to SDR by an ffmpeg filter (HDR_TO_SDR), which only the program has.
-        if not cls.FORMATS & set(container.format.name.split(",")) or not container.streams.video \
-                or container.streams.video[0].codec_context.color_trc in _HDR_TRC:
+        if not cls.FORMATS & set(container.format.name.split(",")) or not container.streams.video:
             container.close()
             return False
         return cls(container, size)
@@ -339,7 +340,7 @@ def _probe(source: Path, limits: Limits, preview=None) -> tuple[VideoInfo, tuple
         _check(source.name, limits, seconds=seconds)
         if seconds > 0 and abs(frames / seconds - fps) > 0.05 * fps:
             fps = frames / seconds  # variable frame rate: the header's figure is not the average
-    return VideoInfo(width, height, fps, frames), times if _increasing(times[0]) else None
+    return VideoInfo(width, height, fps, frames, hdr), times if _increasing(times[0]) else None
 
 
 def _header(path: Path, limits: Limits) -> tuple[int, int, float, bool]:
@@ -460,12 +461,14 @@ def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
 
 
 def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
-                size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
+                size: tuple[int, int] | None = None, hdr: bool | None = None) -> Iterator[np.ndarray]:
     """Yield the frames of ``source`` as uint8 RGB arrays of shape (H, W, 3), in order.
 
     ``indices`` (increasing, e.g. from :func:`selection`) picks which decoded frames are
     yielded; all by default. ``size`` (width, height) scales them down by area averaging
-    (:func:`bgcore.masks.shrink`). Only one frame is in memory at a time.
+    (:func:`bgcore.masks.shrink`). Only one frame is in memory at a time. ``hdr``: whether the
+    file is HDR (``VideoInfo.hdr``), when known; else ffmpeg's header tells, and an HDR file is
+    opened a second time, brought to SDR (:func:`_to_sdr`).
     """
     source = Path(source)
     if source.is_dir():
@@ -480,7 +483,7 @@ def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
         wanted = None
     else:
         wanted = None if indices is None else set(indices)
-    reader, meta = _open(source, filters)
+    reader, meta = _open(source, filters, hdr=hdr)
     width, height = meta["size"]
     remaining = None if indices is None else len(indices)
     try:
@@ -569,16 +572,18 @@ def _check_file(path: Path) -> None:
         raise VideoError(f"{path.name}: the file is empty.")
 
 
-def _open(path: Path, filters=(), input_params=(), output_params=(), *, pix_fmt="yuv420p"):
+def _open(path: Path, filters=(), input_params=(), output_params=(), *, pix_fmt="yuv420p", hdr: bool | None = None):
     """An imageio-ffmpeg reader of ``path``'s frames and its header: frames for :func:`_to_rgb`.
 
     A yuv420p clip of even sizes (most are) comes as decoded: RGB is made here, for less CPU and
     half the bytes in the pipe (:func:`_to_rgb`); others as rgb24 (``meta["matrix"]`` says which).
+    An HDR clip (``hdr``; None: as the header says) comes through :func:`_to_sdr`.
     """
     _check_file(path)
     # passthrough: every decoded frame once, as counted; by default ffmpeg would duplicate or drop
     # frames of a variable-frame-rate clip to reach a constant rate.
-    vf = ["-vf", ",".join(filters)] if filters else []
+    chain = [*filters, _to_sdr(pix_fmt)] if hdr else list(filters)
+    vf = ["-vf", ",".join(chain)] if chain else []
     reader = imageio_ffmpeg.read_frames(_url(path), pix_fmt=pix_fmt, bits_per_pixel=12 if pix_fmt == "yuv420p" else 24,
                                         input_params=list(input_params),
                                         output_params=["-fps_mode", "passthrough", *vf, *output_params])
@@ -587,17 +592,18 @@ def _open(path: Path, filters=(), input_params=(), output_params=(), *, pix_fmt=
             meta = next(reader)
     except (OSError, RuntimeError, StopIteration) as error:
         reader.close()
+        if hdr and pix_fmt == "yuv420p":  # an HDR clip of odd sizes, which yuv420p cannot hold
+            return _open(path, filters, input_params, output_params, pix_fmt="rgb24", hdr=True)
         raise VideoError(f"{path.name}: {_reason(str(error))}") from None
-    hdr = _hdr(meta["pix_fmt"])
-    if hdr and HDR_TO_SDR not in filters:
+    if hdr is None and _hdr(meta["pix_fmt"]):  # not known before: opened again, brought to SDR
         reader.close()
-        return _open(path, [*filters, HDR_TO_SDR], input_params, output_params, pix_fmt=pix_fmt)
-    # HDR_TO_SDR's frames are BT.709, whatever the header says of the stream as decoded.
+        return _open(path, filters, input_params, output_params, pix_fmt=pix_fmt, hdr=True)
+    # _to_sdr's frames are BT.709, whatever the header says of the stream as decoded.
     matrix = _matrix("yuv420p", *meta["size"], bt709=True) if hdr else _header_matrix(meta["pix_fmt"], *meta["size"])
     meta["matrix"] = matrix if pix_fmt == "yuv420p" else None
     if pix_fmt == "yuv420p" and meta["matrix"] is None:
         reader.close()
-        return _open(path, filters, input_params, output_params, pix_fmt="rgb24")
+        return _open(path, filters, input_params, output_params, pix_fmt="rgb24", hdr=hdr)
     return reader, meta
 
 
@@ -629,8 +635,6 @@ def _reason(ffmpeg_output: str) -> str:
 
 
 _RGB_FORMATS = {3: "rgb24", 4: "rgba"}
-_HDR_TRC = {16, 18}
-"""FFmpeg's numbers of the HDR transfers (AVCOL_TRC_SMPTE2084, AVCOL_TRC_ARIB_STD_B67), as PyAV gives them."""
 
 
 class VideoWriter:
@@ -722,6 +726,14 @@ def _matrix(pix_fmt: str, width: int, height: int, bt709: bool = False, full_ran
     if pix_fmt != "yuv420p" or width % 2 or height % 2 or full_range:
         return None
     return "bt709" if bt709 else "bt601"
+
+
+def _to_sdr(pix_fmt: str) -> str:
+    """``HDR_TO_SDR``, then the frames in ``pix_fmt``: "yuv420p", for a clip of even sizes; else
+    planar RGB (for rgb24: a repacking), from 4:4:4, since zscale takes no odd sizes in 4:2:0."""
+    if pix_fmt == "yuv420p":
+        return f"{HDR_TO_SDR},format=yuv420p"
+    return f"format=yuv444p16le,{HDR_TO_SDR},format=gbrp"
 
 
 def _hdr(description: str) -> bool:
@@ -821,12 +833,13 @@ def _preview_output(path: Path, seconds: float, size: tuple[int, int], fps: floa
     as :class:`VideoWriter` writes them (``hdr``: brought to SDR as :func:`read_frames` does)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     width, height = _preview_size(*size, PREVIEW_WIDTH)
+    to_sdr = [_to_sdr("yuv420p" if size[0] % 2 == size[1] % 2 == 0 else "rgb24")] if hdr else []
     return ["-map", "0:v:0", "-fps_mode", "passthrough", "-frames:v", str(max(1, round(seconds * fps))),
             # One encoder thread: at 480 wide it keeps up with any decode, and its frame threads
             # cost a fifth more CPU, which the upload waits for on a busy machine.
             "-c:v", "libx264", *ENCODER_THREADS, "-pix_fmt", "yuv420p", "-an", "-y",
-            *_x264_options(**PREVIEW_X264, filters=[*([HDR_TO_SDR] if hdr else []), f"scale={width}:{height}:flags=area",
-                                                        f"setpts=N/({fps:.6f}*TB)"]),
+            *_x264_options(**PREVIEW_X264, filters=[*to_sdr, f"scale={width}:{height}:flags=area",
+                                                    f"setpts=N/({fps:.6f}*TB)"]),
             _url(path)]
 
 

@@ -75,15 +75,15 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
     return None
 
 
-def output_ui(name: str, path: Path, shown_at: float) -> None:
-    """The output shown as it is (a video plays from ``shown_at`` seconds, a picture shows), what
-    it is, and its download."""
+def output_ui(name: str, path: Path, shown_at: float, width) -> None:
+    """The output shown as it is (a video plays from ``shown_at`` seconds, a picture shows), at
+    ``width`` (:func:`media_width`), what it is, and its download."""
     output = OUTPUTS[name]
     if output.mime.startswith("video/"):
         st.markdown(f"##### {output.title}")
-        st.video(str(path), format=output.mime, start_time=shown_at, width=media_width(state.clip().info.size))
+        st.video(str(path), format=output.mime, start_time=shown_at, width=width)
     elif path.suffix == ".png":
-        st.image(str(path), width=media_width(state.clip().info.size))
+        st.image(str(path), width=width)
     st.caption(output.about())
     if name != COMPOSITE:  # the composite's are chosen above it, with the preview
         options_ui(name)
@@ -196,11 +196,13 @@ if len(paths) < len(chosen):
 if TRANSPARENT not in chosen:
     with columns[TRANSPARENT]:
         transparent_ui(asked)
-# The videos show first the frame the Results page does, with the most foreground: from their
-# first frame, a clip that starts empty (road-640x360) looked as if nothing was found.
-shown_at = state.busiest_frame(fit.fitted, fit.key, fit.fitted.threshold(options)) / fit.fitted.fps if paths else 0.0
+# The videos start near the frame with the most foreground that the Results page shows first (at
+# the whole second before it: Streamlit's start time): from their first frame, a clip that starts
+# empty (road-640x360) looked as if nothing was found.
+shown_at = (state.busiest_frame(fit.fitted, fit.key, fit.fitted.threshold(options)) / fit.fitted.fps
+            if any(name in columns for name in paths) else 0.0)
 if any(name not in columns and name != COMPOSITE for name in paths):
     stills.markdown("##### Background and masks")  # on a phone, under the foreground: not a part of it
 for name, path in paths.items():
     with columns.get(name, new_background if name == COMPOSITE else stills):
-        output_ui(name, path, shown_at)
+        output_ui(name, path, shown_at, media_width(fit.fitted.size))

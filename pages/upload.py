@@ -38,8 +38,8 @@ def source_ui() -> None:
             st.session_state.upload_id = upload.file_id
         st.session_state.upload_error = str(error)
     if upload is not None and st.session_state.get("upload_error"):
-        kept = "" if state.clip() is None else f" The clip in use is still {state.clip().name}, below."
-        st.error(plain(st.session_state.upload_error + kept), icon=":material/error:")  # it may name the file
+        still = "" if state.clip() is None else f" The clip in use is still {state.clip().name}, below."
+        st.error(plain(st.session_state.upload_error + still), icon=":material/error:")  # it may name the file
     with sample_column:
         if sample_ui():
             with st.spinner("Preparing the sample…"):
@@ -57,9 +57,10 @@ def sample_ui() -> bool:
     own = current is not None and not state.is_sample(current)
     sample = st.button("Use the sample clip", key="sample.use", type="secondary" if own else "primary",
                        icon=":material/play_circle:")
-    if not own or not (sample or st.session_state.get("sample.confirm")):
+    # Asked about this clip: not about the next one the person uploads instead of answering.
+    if not own or not (sample or st.session_state.get("sample.confirm") == current.digest):
         return sample
-    st.session_state["sample.confirm"] = True
+    st.session_state["sample.confirm"] = current.digest
     st.warning(f"The sample replaces {plain(current.name)}, its results and its videos: to work on it "
                "again, you would upload it again.", icon=":material/warning:")
     replace, keep = st.columns(2)

@@ -498,6 +498,11 @@ def test_a_second_upload_shows_its_own_frames_not_the_first_ones(tmp_path):
     assert state.frame(work(app).clip, 0).shape == (240, 320, 3)
 
 
+def test_a_bad_upload_named_with_a_backslash_gets_its_message(tmp_path):
+    app = upload(open_app(), "take\\1 \\v.mp4", b"not a video at all")
+    assert len(app.error) == 1 and app.error[0].value.startswith("take\\\\1 \\\\v\\.mp4\\: not a video")
+
+
 def test_a_bad_upload_after_a_good_one_keeps_the_good_clip(clip_path):
     app = upload(open_app(), "good.mp4", clip_path.read_bytes())
     good = work(app).clip
@@ -520,6 +525,9 @@ def test_the_sample_asks_before_it_replaces_an_uploaded_clip_and_its_results(tmp
     assert "replaces mine\\.mp4, its results" in app.warning[0].value
     click(app, "Keep mine\\.mp4")
     assert work(app).clip == mine and current_fit(app) is not None and not app.warning
+    click(app, "Use the sample clip")
+    upload(app, "other.mp4", make_testsrc(tmp_path / "other.mp4", size="320x240").read_bytes())
+    assert not app.warning  # the question was about mine.mp4, answered by another upload
     click(app, "Use the sample clip")
     click(app, "Use the sample")
     assert state.is_sample(work(app).clip) and titles(app) == ["Choose a method"]

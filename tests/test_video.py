@@ -270,7 +270,7 @@ def test_an_hdr_clip_comes_in_the_colours_of_sdr_in_reads_seeks_and_the_preview(
     expected = list(read_frames(sdr))
     with open_video(hdr, preview=tmp_path / "preview.mp4") as video:
         frames = list(video)
-        assert len(frames) == len(expected) == 45
+        assert video.info.hdr and len(frames) == len(expected) == 45
         # Decoded as they were, 19 (HLG) and 29 (PQ) grey levels off on average; the rest is the
         # way there, which takes SDR's light as the scene's, and back as a display's.
         assert max(np.abs(a.astype(int) - b).mean() for a, b in zip(frames, expected)) < 8
@@ -278,6 +278,22 @@ def test_an_hdr_clip_comes_in_the_colours_of_sdr_in_reads_seeks_and_the_preview(
             assert np.array_equal(video[index], frames[index]), index
     preview = next(read_frames(tmp_path / "preview.mp4"))
     assert np.abs(preview.astype(int) - expected[0]).mean() < 8
+
+
+def test_an_hdr_clip_of_odd_sizes_is_read_too(tmp_path):
+    """yuv420p needs even sizes: the frames of a 161x121 HDR clip come as RGB (VP9, which takes any size)."""
+    sdr = write_clip(tmp_path / "sdr.mp4", frames=20, width=162, height=122)
+    hdr = tmp_path / "hdr.webm"
+    ffmpeg("-i", sdr, "-vf", "format=gbrp,crop=161:121:0:0,zscale=tin=bt709:pin=170m:t=arib-std-b67:p=bt2020:npl=203,"
+           "format=gbrp16le,scale=out_color_matrix=bt2020:out_range=tv,format=yuv420p10le", "-c:v", "libvpx-vp9",
+           "-color_trc", "arib-std-b67", "-color_primaries", "bt2020", "-colorspace", "bt2020nc", hdr)
+    expected = [frame[:121, :161] for frame in read_frames(sdr)]
+    with open_video(hdr, preview=tmp_path / "preview.mp4") as video:
+        assert video.info.hdr and video.info.size == (161, 121)
+        frames = list(video)
+        assert len(frames) == 20 and max(np.abs(a.astype(int) - b).mean() for a, b in zip(frames, expected)) < 8
+        assert np.array_equal(video[13], frames[13])
+    assert probe(tmp_path / "preview.mp4").frame_count == 20
 
 
 def test_a_frame_of_a_rotated_video_is_upright_as_in_a_decode_from_the_start(tmp_path):

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import io
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -147,7 +146,8 @@ def load_upload(name: str, data: bytes) -> Clip:
         try:
             return _open(name, source, digest, folder)
         except bgcore.VideoError as error:  # it names our copy of the file: named as the person named it
-            raise bgcore.VideoError(re.sub(rf"^{re.escape(source.name)}: ", f"{name}: ", str(error))) from None
+            message, ours = str(error), f"{source.name}: "
+            raise bgcore.VideoError(f"{name}: {message.removeprefix(ours)}" if message.startswith(ours) else message) from None
 
 
 CLIP_SETTINGS = ("mask.auto", "mask.threshold", "mask.cleanup")
@@ -230,7 +230,7 @@ def _open(name: str, source, digest: str, folder: Path) -> Clip:
     current = work()
     stop_job()  # a fit or export of the previous clip
     sessions.drop_fits(current)
-    with current.lock:  # a job's thread may be saving the session meanwhile
+    with current.lock:  # as every change of the session's work
         current.clip = new
         for setting in CLIP_SETTINGS:
             current.prefs.pop(setting, None)
