@@ -244,6 +244,19 @@ def test_compare_shows_two_methods_side_by_side_with_their_f_measure(server, bro
         _screenshot(page, f"6-compare-{width}")
 
 
+def test_on_a_phone_the_method_page_puts_its_button_before_the_list_of_methods(server, browser):
+    page = _new_page(browser)
+    page.goto(server, timeout=SLOW)
+    page.get_by_role("button", name="Use the sample clip").click(timeout=SLOW)
+    button, methods = page.get_by_role("button", name="Remove background"), page.get_by_test_id("stRadio")
+    button.wait_for(timeout=SLOW)
+    for width, first in ((390, True), (1400, False)):  # on a desktop, the button is beside the list
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(500)
+        assert (button.bounding_box()["y"] < methods.bounding_box()["y"]) == first, width
+        _screenshot(page, f"2-method-{width}", wait=False)
+
+
 def _sessions_files(sessions_folder: Path) -> dict:
     """The fits and exports on the server's disk, with the time each was written."""
     return {path.relative_to(sessions_folder): path.stat().st_mtime_ns
