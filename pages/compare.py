@@ -68,12 +68,22 @@ def fits_ui(clip: state.Clip, names: list[str]) -> list[state.Fit] | None:
     return None
 
 
+# On a phone each method's mask and foreground side by side, not one under the other: with the
+# methods stacked, two of them took four screens.
+PAIR = """<style>
+@media (max-width: 640px) {{
+  .st-key-{key} {{ flex-direction: row !important; gap: 0.5rem; }}
+  .st-key-{key} > [data-testid="stElementContainer"] {{ flex: 1 1 0; min-width: 0; }}
+}}
+</style>"""
+
+
 def side_by_side_ui(clip: state.Clip, fits: list[state.Fit], truth: state.Truth | None) -> None:
     options = mask_options()
     indices = fits[0].fitted.indices
     number = st.slider("Frame", 1, len(indices), **state.keep("compare.frame", len(indices) // 2 + 1))
     frame = state.frame(clip, indices[min(number, len(indices)) - 1])
-    for column, fit in zip(st.columns(len(fits)), fits):
+    for place, (column, fit) in enumerate(zip(st.columns(len(fits)), fits)):
         views = plots.frame_views(fit.fitted, frame, options)
         with column.container(border=True):
             st.markdown(f"**{method_label(fit.fitted.method)}**")
@@ -83,8 +93,10 @@ def side_by_side_ui(clip: state.Clip, fits: list[state.Fit], truth: state.Truth 
                 facts.append("no true mask in these frames" if scores is None
                              else f"F-measure {scores['f_measure']:.3f}")
             st.caption(" · ".join(facts))
-            st.image(views["Mask"], caption="Mask", width="stretch")
-            st.image(views["Foreground"], caption="Foreground", width="stretch")
+            with st.container(key=f"compare-views-{place}"):
+                st.html(PAIR.format(key=f"compare-views-{place}"))
+                st.image(views["Mask"], caption="Mask", width="stretch")
+                st.image(views["Foreground"], caption="Foreground", width="stretch")
             if st.button("Export this one", key=f"compare.export.{fit.key}", icon=":material/download:",
                          width="stretch"):
                 state.choose_fit(fit.key)

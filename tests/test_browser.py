@@ -242,6 +242,10 @@ def test_compare_shows_two_methods_side_by_side_with_their_f_measure(server, bro
     for width in (1400, 390):
         page.set_viewport_size({"width": width, "height": 3200})
         _screenshot(page, f"6-compare-{width}")
+        # A method's mask and foreground: one under the other in its column on a desktop, side by
+        # side on a phone (where the methods come one under the other).
+        mask, foreground = (page.get_by_text(caption, exact=True).first.bounding_box() for caption in ("Mask", "Foreground"))
+        assert (abs(mask["y"] - foreground["y"]) < 5) == (width == 390), (width, mask, foreground)
 
 
 def test_on_a_phone_the_method_page_puts_its_button_before_the_list_of_methods(server, browser):
