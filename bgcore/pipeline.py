@@ -125,7 +125,11 @@ class FittedClip:
 
     def mask(self, frame: np.ndarray, options: MaskOptions = MaskOptions(), size: Size | None = None) -> np.ndarray:
         """The bool mask of a uint8 RGB frame (H, W, 3), at ``size`` (width, height; the clip's by default)."""
-        work, matrix = self.working(frame)
+        return self.working_mask(*self.working(frame), options, size)
+
+    def working_mask(self, work: np.ndarray, matrix: np.ndarray | None, options: MaskOptions = MaskOptions(),
+                     size: Size | None = None) -> np.ndarray:
+        """:meth:`mask` of a frame already made a working one by :meth:`working` (``work``, ``matrix``)."""
         found = self.model.mask(work, options)
         if self.stabilizer is not None:
             found = restore(found & self.stabilizer.seen, matrix)

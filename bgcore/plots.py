@@ -28,7 +28,7 @@ def frame_views(fitted: FittedClip, frame: np.ndarray, options: MaskOptions = Ma
     (for SVD its projection on the background components), not the average plate."""
     working, matrix = fitted.working(frame)
     background = restore(fitted.model.background(working), matrix)
-    mask = fitted.mask(frame, options)
+    mask = fitted.working_mask(working, matrix, options)  # not made a working frame twice
     return {"Original": frame,
             "Background": to_display(background, fitted.size),
             "Mask": mask.astype(np.uint8) * 255,

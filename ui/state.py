@@ -150,9 +150,9 @@ def load_upload(name: str, data: bytes) -> Clip:
             raise bgcore.VideoError(f"{name}: {message.removeprefix(ours)}" if message.startswith(ours) else message) from None
 
 
-CLIP_SETTINGS = ("mask.auto", "mask.threshold", "mask.cleanup")
-"""Settings a new clip starts without (on their defaults): a threshold or a clean-up chosen for
-another clip hid the new one's automatic threshold, or wiped out the masks of a small clip."""
+MASK_DEFAULTS = {"mask.auto": True, "mask.threshold": 30, "mask.cleanup": "Medium"}
+"""The mask settings before any choice, which a new clip starts on again: a threshold or a clean-up
+chosen for another clip hid the new one's automatic threshold, or wiped out the masks of a small clip."""
 SAMPLE_NAME = "Sample clip"
 
 
@@ -232,7 +232,7 @@ def _open(name: str, source, digest: str, folder: Path) -> Clip:
     sessions.drop_fits(current)
     with current.lock:  # as every change of the session's work
         current.clip = new
-        for setting in CLIP_SETTINGS:
+        for setting in MASK_DEFAULTS:
             current.prefs.pop(setting, None)
             st.session_state.pop(setting, None)
         sessions.save(current)

@@ -20,7 +20,6 @@ CLEANUP = {
     "Medium": (1, 4, True, 30),  # MaskOptions' defaults
     "Strong": (2, 6, True, 120),
 }
-MASK_DEFAULTS = {"mask.auto": True, "mask.threshold": 30, "mask.cleanup": "Medium"}
 PAGES = {"clip": "pages/upload.py", "method": "pages/method.py", "results": "pages/results.py",
          "export": "pages/export.py", "compare": "pages/compare.py", "live": "pages/live.py"}
 
@@ -153,7 +152,7 @@ def mask_options_ui(auto: float | None = None) -> bgcore.MaskOptions:
                  "spot and overall.", waiting="The automatic threshold is set from the clip when its "
                  "background is removed.")
     st.select_slider("Clean-up", list(CLEANUP), help="Removes specks and fills holes in the mask.",
-                     **state.keep("mask.cleanup", MASK_DEFAULTS["mask.cleanup"]))
+                     **state.keep("mask.cleanup", state.MASK_DEFAULTS["mask.cleanup"]))
     return mask_options()
 
 
@@ -171,13 +170,13 @@ def threshold_ui(auto: float | None, key: str, *, help: str, waiting: str) -> fl
     st.slider("Threshold", 1, 120, disabled=automatic,
               help="How different from the background a pixel must be to count as foreground "
                    "(0-255). Lower finds more, and more noise.",
-              **state.keep(f"{key}.threshold", MASK_DEFAULTS["mask.threshold"]))
+              **state.keep(f"{key}.threshold", state.MASK_DEFAULTS["mask.threshold"]))
     return None if automatic else float(st.session_state[f"{key}.threshold"])
 
 
 def mask_options() -> bgcore.MaskOptions:
     """The mask settings last chosen (the defaults before any choice), without drawing anything."""
-    chosen = {key: st.session_state.get(key, default) for key, default in MASK_DEFAULTS.items()}
+    chosen = {key: st.session_state.get(key, default) for key, default in state.MASK_DEFAULTS.items()}
     opening, closing, tidy, min_area = CLEANUP[chosen["mask.cleanup"]]
     return bgcore.MaskOptions(threshold="auto" if chosen["mask.auto"] else chosen["mask.threshold"],
                               opening=opening, closing=closing, fill_holes=tidy, trim_outline=tidy,
