@@ -7,7 +7,7 @@ import streamlit as st
 import bgcore
 from bgcore import plots
 from ui import state
-from ui.widgets import PAGES, defaults, job_error_ui, job_running, mask_options, method_label, plain, require_clip_ui
+from ui.widgets import defaults, job_error_ui, job_running, mask_options, method_label, plain, require_clip_ui, switch_page
 
 MOST = 4
 
@@ -100,7 +100,7 @@ def side_by_side_ui(clip: state.Clip, fits: list[state.Fit], truth: state.Truth 
             if st.button("Export this one", key=f"compare.export.{fit.key}", icon=":material/download:",
                          width="stretch"):
                 state.choose_fit(fit.key)
-                st.switch_page(PAGES["export"])
+                switch_page("export")
 
 
 clip = require_clip_ui()

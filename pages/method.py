@@ -5,8 +5,8 @@ import streamlit as st
 import bgcore
 from bgcore.estimate import estimate
 from ui import state
-from ui.widgets import (PAGES, clip_caption, job_error_ui, job_running, mask_options_ui, method_label, method_params_ui,
-                        require_clip_ui, seconds_text)
+from ui.widgets import (clip_caption, job_error_ui, job_running, mask_options_ui, method_label, method_params_ui,
+                        require_clip_ui, seconds_text, switch_page)
 
 # Streamlit stacks columns into one below 640 px: on a phone the button came after the eight
 # methods' descriptions, two screens down. There the settings and the button come first: the
@@ -54,7 +54,7 @@ def run_ui(clip: state.Clip, method: str, params: dict) -> None:
         return
     # The results page at once, its progress on top, where the results fill in: a switch of pages
     # when the job ends raced the progress's polling and sometimes left a blank page.
-    st.switch_page(PAGES["results"])
+    switch_page("results")
 
 
 clip = require_clip_ui()

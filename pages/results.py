@@ -7,7 +7,7 @@ import streamlit as st
 
 from bgcore import plots
 from ui import state
-from ui.widgets import PAGES, images_ui, job_error_ui, mask_options_ui, media_width, method_label, require_fit_ui
+from ui.widgets import images_ui, job_error_ui, mask_options_ui, media_width, method_label, page_link, require_fit_ui
 
 COMPONENTS = 4
 
@@ -110,7 +110,7 @@ with adjust:
     options = mask_options_ui(fitted.model.auto_threshold_)
     st.caption(f"Threshold in use: {fitted.threshold(options):.1f} (automatic: "
                f"{fitted.model.auto_threshold_:.1f}). Changing these does not recompute the background.")
-    st.page_link(PAGES["export"], label="Export the videos", icon=":material/download:")
+    page_link("export", label="Export the videos", icon=":material/download:")
 plate.image(fitted.background_image(), caption="The background plate", width=media_width(fitted.size))
 st.markdown("##### Frame by frame")
 frame_ui(fit, options)

@@ -5,7 +5,7 @@ import streamlit as st
 from bgcore.estimate import estimate
 from bgcore.pipeline import WORKING_PIXELS
 from ui import state
-from ui.widgets import PAGES, media_width, plain, seconds_text
+from ui.widgets import media_width, plain, seconds_text, switch_page
 
 FRAME_RATES = (30, 25, 20, 15, 10, 5)
 SCALES = ("auto", 1.0, 0.75, 0.5, 0.25)
@@ -44,7 +44,7 @@ def source_ui() -> None:
         if sample_ui():
             with st.spinner("Preparing the sample…"):
                 state.load_sample()
-            st.switch_page(PAGES["method"])
+            switch_page("method")
 
 
 def sample_ui() -> bool:
@@ -124,7 +124,7 @@ def clip_ui(clip: state.Clip) -> None:
                f"at {cost.scale:.0%} size, about {max(1, cost.memory / 2**20):,.0f} MB of memory · about "
                f"{seconds_text(cost.seconds)} in all with the recommended method")
     if st.button("Next: choose a method", type="primary", icon=":material/arrow_forward:"):
-        st.switch_page(PAGES["method"])
+        switch_page("method")
 
 
 def how_it_works_ui() -> None:

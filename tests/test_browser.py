@@ -261,6 +261,20 @@ def test_on_a_phone_the_method_page_puts_its_button_before_the_list_of_methods(s
         _screenshot(page, f"2-method-{width}", wait=False)
 
 
+def test_back_leaves_each_page_in_one_press(server, browser):
+    """The sample's way to the Export page (two switches by the app, a link), then Back: one
+    press a page, as on any site (a switch that dropped the session from the URL left three)."""
+    page = _new_page(browser)
+    page.goto(server, timeout=SLOW)
+    page.get_by_role("button", name="Use the sample clip").click(timeout=SLOW)
+    page.get_by_role("button", name="Remove background").click(timeout=SLOW)
+    page.get_by_role("link", name="Export the videos").click(timeout=SLOW)
+    page.get_by_role("button", name=re.compile("Foreground video")).wait_for(timeout=SLOW)
+    for path in ("/results", "/method", "/"):
+        page.go_back()
+        expect(page).to_have_url(re.compile(rf"{re.escape(server)}{path}\?session=\w+$"), timeout=SLOW)
+
+
 def _sessions_files(sessions_folder: Path) -> dict:
     """The fits and exports on the server's disk, with the time each was written."""
     return {path.relative_to(sessions_folder): path.stat().st_mtime_ns

@@ -84,6 +84,11 @@ def init() -> None:
     current.touch()
 
 
+def url_params() -> dict:
+    """The URL's parameters that name the session's work (:func:`init`)."""
+    return {"session": st.session_state.session}
+
+
 def work() -> sessions.Work:
     return sessions.get(st.session_state.session)
 

@@ -24,6 +24,18 @@ PAGES = {"clip": "pages/upload.py", "method": "pages/method.py", "results": "pag
          "export": "pages/export.py", "compare": "pages/compare.py", "live": "pages/live.py"}
 
 
+def switch_page(key: str) -> None:
+    """``st.switch_page`` to ``PAGES[key]`` with the session in the URL. Without it the switch
+    clears the URL's parameters, :func:`ui.state.init` puts the session back, and each switch left
+    three entries in the browser's history: Back took three presses to leave a page."""
+    st.switch_page(PAGES[key], query_params=state.url_params())
+
+
+def page_link(key: str, container=st, **options) -> None:
+    """``st.page_link`` to ``PAGES[key]`` that keeps the session in the URL (:func:`switch_page`)."""
+    container.page_link(PAGES[key], query_params=state.url_params(), **options)
+
+
 def job_ui(page: str) -> None:
     """The session's job, on top of every page (``page``: the key in PAGES of the one shown).
     While it runs: its progress, polled every second, and a Stop button. Once it has ended: the
@@ -37,13 +49,13 @@ def job_ui(page: str) -> None:
         if job.then and page in (job.origin, job.then):
             state.clear_job(job)
             if page != job.then:
-                st.switch_page(PAGES[job.then])
+                switch_page(job.then)
         elif job.then is None:
             state.clear_job(job)
         else:
             done, link = st.columns([3, 1], vertical_alignment="center")
             done.success(f"{job.title}: done.", icon=":material/check_circle:")
-            link.page_link(PAGES[job.then], label="See it", icon=":material/arrow_forward:")
+            page_link(job.then, link, label="See it", icon=":material/arrow_forward:")
     elif job.stopped:  # kept, so that a page does not start it again by itself, even after a reload
         if st.session_state.get("job.told") != job.number:
             st.session_state["job.told"] = job.number
@@ -187,7 +199,7 @@ def require_clip_ui() -> state.Clip:
     """The session's clip, or a pointer to the clip page and the end of this run."""
     if state.clip() is None:
         st.info("Start with a clip: upload a video or take the sample.")
-        st.page_link(PAGES["clip"], label="Choose a clip", icon=":material/upload:")
+        page_link("clip", label="Choose a clip", icon=":material/upload:")
         st.stop()
     return state.clip()
 
@@ -202,7 +214,7 @@ def require_fit_ui() -> state.Fit:
         st.stop()
     if fit is None:
         st.info("Choose a method and remove the background first.")
-        st.page_link(PAGES["method"], label="Choose a method", icon=":material/tune:")
+        page_link("method", label="Choose a method", icon=":material/tune:")
         st.stop()
     return fit
 
