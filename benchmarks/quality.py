@@ -22,7 +22,11 @@ still parts of the picture alike from frame to frame as x264 does), and
 
     python benchmarks/quality.py --shake 0.01 --methods mode knn
 
-as a hand holding the camera would film it (:func:`shaken`: here by about 1 % of the width).
+as a hand holding the camera would film it (:func:`shaken`: here by about 1 % of the width), and
+
+    python benchmarks/quality.py --noise 6 --crf 23 --methods mode knn
+
+as a camera in low light would film it (:func:`noisy`), then store it.
 """
 
 from __future__ import annotations
@@ -56,15 +60,27 @@ def synthetic(folder: Path, options: dict) -> Clip:
     return Clip(f"synthetic {width}x{height}, {count} frames", clip.write(folder / "synthetic.mp4"), truth)
 
 
-def exposed(clip: Clip, gain, folder: Path) -> Clip:
-    """``clip`` as a camera whose exposure changes would film it: frame x of 0..1 times
-    ``gain(x)``, as PNGs in ``folder``; the same truth."""
+def filmed(clip: Clip, folder: Path, change) -> Clip:
+    """``clip`` with each frame changed by ``change(frame, x)`` (uint8 RGB; x from 0, its first
+    frame, to 1, its last) as PNGs in ``folder``; the same truth."""
     folder.mkdir()
     with open_video(clip.source) as video:
         for index, frame in enumerate(video):
-            frame = np.clip(frame * gain(index / max(1, len(video) - 1)), 0, 255).round().astype(np.uint8)
+            frame = np.clip(change(frame, index / max(1, len(video) - 1)), 0, 255).round().astype(np.uint8)
             cv2.imwrite(str(folder / f"{index:06d}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     return Clip(clip.name, folder, clip.truth)
+
+
+def exposed(clip: Clip, gain, folder: Path) -> Clip:
+    """``clip`` as a camera whose exposure changes would film it: frame x of 0..1 times ``gain(x)``."""
+    return filmed(clip, folder, lambda frame, x: frame * gain(x))
+
+
+def noisy(clip: Clip, sigma: float, folder: Path) -> Clip:
+    """``clip`` as a camera in low light would film it: Gaussian noise of ``sigma`` grey levels
+    added to each channel of each pixel, fresh every frame."""
+    rng = np.random.default_rng(0)
+    return filmed(clip, folder, lambda frame, x: frame + rng.normal(0, sigma, frame.shape))
 
 
 def shaken(clip: Clip, amount: float, folder: Path) -> Clip:
@@ -138,6 +154,8 @@ def main(argv=None) -> dict:
     options.add_argument("--crf", type=int, help="every clip stored as H.264 at this CRF")
     options.add_argument("--shake", type=float, help="every clip filmed by a hand that shakes by about "
                                                      "this share of the width (0.01: 1 %%)")
+    options.add_argument("--noise", type=float, help="every clip filmed in low light: Gaussian noise of this "
+                                                     "many grey levels")
     args = options.parse_args(argv)
     rows = []
     print("| clip | method | F-measure | precision | recall | threshold | fit s | total s |")
@@ -152,6 +170,8 @@ def main(argv=None) -> dict:
         for group, clip in clips:
             if args.exposure:
                 clip = exposed(clip, EXPOSURE[args.exposure], Path(scratch) / f"{clip.name}-{args.exposure}")
+            if args.noise:
+                clip = noisy(clip, args.noise, Path(scratch) / f"{clip.name}-noisy")
             if args.shake:
                 clip = shaken(clip, args.shake, Path(scratch) / f"{clip.name}-shaken")
             if args.crf is not None:
