@@ -20,7 +20,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from .composite import FITS, backdrops, check_feather, composite
-from .video import TransparentWriter, VideoWriter, disk_state
+from .video import ProResWriter, TransparentWriter, VideoWriter, disk_state
 
 BEHIND = {"black": (0, 0, 0), "white": (255, 255, 255), "green": (0, 177, 64)}
 """What the foreground video may show behind the subject: green is the green screen (#00B140)
@@ -175,20 +175,38 @@ class CompositeVideo(_Video):
 
 
 class TransparentVideo(Output):
-    """The subject on transparency (VP9 with an alpha channel), for editors and browsers."""
+    """The subject on transparency (VP9 with an alpha channel), which browsers play, for web pages."""
 
     name, file, title, label, mime = "transparent", "foreground.webm", "Transparent", "Transparent video", "video/webm"
     memory_per_pixel = 240  # VP9 with alpha: ffmpeg encodes the alpha plane with a second encoder
+    writer = TransparentWriter
 
     def __init__(self, folder, source):
         super().__init__(folder, source)
-        self._writer = TransparentWriter(self.path, *source.size, source.fps)
+        self._writer = self.writer(self.path, *source.size, source.fps)
 
     def write(self, frame, mask):
         self._writer.write(np.dstack([frame, mask]))
 
     def close(self):
         self._writer.close()
+        if self.sound and self.source.sound is not None:
+            add_sound(self.path, self.source.sound)
+
+
+class EditorVideo(TransparentVideo):
+    """The subject on transparency for video editors (ProRes 4444 with an alpha channel, in a MOV),
+    which Premiere Pro, Final Cut Pro and DaVinci Resolve import, with the clip's sound."""
+
+    name, file, title, label, mime = "editor", "foreground.mov", "For video editors", "Transparent video for editors", "video/quicktime"
+    memory_per_pixel = 120  # 57 MB at 640x360, half of VP9's
+    writer = ProResWriter
+    sound = True
+
+    def write(self, frame, mask):
+        # Black where transparent: ProRes codes each frame alone, and the background hidden there
+        # made road-640x360's file 33 MB, not 6 (VP9 codes it cheaply from the frame before).
+        self._writer.write(np.dstack([cv2.bitwise_and(frame, frame, mask=mask), mask]))
 
 
 class MaskImages(Output):
@@ -215,7 +233,7 @@ class BackgroundImage(Output):
         write_image(self.path, self.source.background)
 
 
-OUTPUTS = {cls.name: cls for cls in (ForegroundVideo, MaskVideo, TransparentVideo, CompositeVideo,
+OUTPUTS = {cls.name: cls for cls in (ForegroundVideo, MaskVideo, TransparentVideo, EditorVideo, CompositeVideo,
                                      BackgroundImage, MaskImages)}
 """Every output by name, in the order the app shows them."""
 OPTIONS = {"foreground": {"behind": tuple(BEHIND)}, "composite": {"fit": FITS}}
@@ -245,8 +263,8 @@ def sound_of(path, start: float, duration: float) -> Sound | None:
 
 
 def add_sound(video: Path, sound: Sound) -> None:
-    """Join the sound to an MP4 written without it: its picture copied as it is, the sound encoded
-    in AAC (which every MP4 player plays, unlike many clips' own), cut to the trimmed part."""
+    """Join the sound to an MP4 or MOV written without it: its picture copied as it is, the sound
+    encoded in AAC (which every MP4 player plays, unlike many clips' own), cut to the trimmed part."""
     joined = video.with_name(f".sound-{video.name}")
     command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(video),
                "-ss", f"{sound.start:.6f}", "-t", f"{sound.duration:.6f}", "-i", str(sound.path),

@@ -1,6 +1,7 @@
 """Step 4, export: every output of bgcore.outputs.OUTPUTS plays or shows here first, then
 downloads, at the size chosen (by default the largest the server's memory allows); the transparent
-video once asked for, the composite over a new background once its one-frame preview is approved."""
+videos (WebM for browsers, MOV for editors) once asked for, the composite over a new background once
+its one-frame preview is approved."""
 
 import re
 from pathlib import Path
@@ -16,12 +17,14 @@ from ui.widgets import job_error_ui, job_running, mask_options, media_width, met
 # (Comments, not docstrings: Streamlit's magic would show a page's bare strings.)
 COMPOSITE = "composite"  # made on request: it needs a new background
 TRANSPARENT = "transparent"  # made on request: its VP9 encoder takes more memory than the others together
+EDITOR = "editor"  # made on request, under the transparent video: only editors read it, and ProRes files are large
+PLAYS = ("video/mp4", "video/webm")  # in a browser, which shows them on the page
 # Plain words for the outputs' options (bgcore.outputs.OPTIONS).
 CHOICES = {"black": "Black", "white": "White", "green": "Green screen", "fill": "Fill (crop to cover)",
            "fit": "Fit (whole, with bars)", "stretch": "Stretch"}
 OPTION_LABELS = {"behind": "Behind the subject", "fit": "If its shape differs from the clip's"}
 KINDS = {"none": "None", "colour": "A colour", "blur": "The background, blurred", "file": "A picture or video"}
-FORMATS = {".mp4": "MP4", ".webm": "WebM", ".png": "PNG", ".zip": "ZIP"}
+FORMATS = {".mp4": "MP4", ".webm": "WebM", ".mov": "MOV", ".png": "PNG", ".zip": "ZIP"}
 
 
 def output_options(name: str) -> dict:
@@ -81,6 +84,7 @@ def output_ui(name: str, path: Path, shown_at: float, width) -> None:
     output = OUTPUTS[name]
     if output.mime.startswith("video/"):
         st.markdown(f"##### {output.title}")
+    if output.mime in PLAYS:
         st.video(str(path), format=output.mime, start_time=shown_at, width=width)
     elif path.suffix == ".png":
         st.image(str(path), width=width)
@@ -151,9 +155,9 @@ def export_ui(fit: state.Fit, options, outputs: dict, width: int, over: bool) ->
             st.rerun()  # the progress on top
 
 
-def transparent_ui(asked: str) -> None:
-    """What the transparent video is, and the button that asks for it (sets ``asked``)."""
-    output = OUTPUTS[TRANSPARENT]
+def request_ui(name: str, asked: str) -> None:
+    """What an output made on request is, and the button that asks for it (sets ``asked``)."""
+    output = OUTPUTS[name]
     st.markdown(f"##### {output.title}")
     st.caption(output.about())
     st.button(f"Make the {output.label.lower()}", icon=":material/layers:", width="stretch",
@@ -173,15 +177,16 @@ def caption(fitted, width: int) -> str:
 fit = require_fit_ui()
 st.title("Export")
 names = [name for name in OUTPUTS if name != COMPOSITE]
-asked = f"export.transparent.{state.clip().digest}"  # once a clip, like its size
-made = [name for name in names if name != TRANSPARENT or st.session_state.get(asked)]
+asked = {name: f"export.{name}.{state.clip().digest}" for name in (TRANSPARENT, EDITOR)}  # once a clip, like its size
+made = [name for name in names if name not in asked or st.session_state.get(asked[name])]
 described = st.empty()
-# The transparent video made alone once asked for, then with the others.
-width, over = size_ui(fit, [made] if TRANSPARENT in made else [made, [TRANSPARENT]])
+# The outputs made on request each made alone once asked for, after the others.
+width, over = size_ui(fit, [made, *([name] for name in asked if name not in made)])
 described.caption(caption(fit.fitted, width))
 status = st.container()
-videos = [name for name in names if OUTPUTS[name].mime.startswith("video/")]
+videos = [name for name in names if OUTPUTS[name].mime in PLAYS]
 columns = dict(zip(videos, st.columns(len(videos), gap="medium")))
+columns[EDITOR] = columns[TRANSPARENT]
 stills, new_background = st.columns([1, 2], gap="medium")
 options = mask_options()
 chosen = {name: output_options(name) for name in made}
@@ -193,9 +198,6 @@ paths = state.exported(fit, mask_options=options, outputs=chosen, width=width)
 if len(paths) < len(chosen):
     with status:
         export_ui(fit, options, chosen, width, over)
-if TRANSPARENT not in chosen:
-    with columns[TRANSPARENT]:
-        transparent_ui(asked)
 # The videos start near the frame with the most foreground that the Results page shows first (at
 # the whole second before it: Streamlit's start time): from their first frame, a clip that starts
 # empty (road-640x360) looked as if nothing was found.
@@ -206,3 +208,7 @@ if any(name not in columns and name != COMPOSITE for name in paths):
 for name, path in paths.items():
     with columns.get(name, new_background if name == COMPOSITE else stills):
         output_ui(name, path, shown_at, media_width(fit.fitted.size))
+for name, key in asked.items():
+    if name not in chosen:
+        with columns[name]:
+            request_ui(name, key)

@@ -156,6 +156,11 @@ def test_the_sample_reaches_a_downloaded_foreground_in_four_clicks(downloads, tm
     assert not [b for b in app.get("download_button") if b.label.startswith("Transparent")]
     settle(click(app, "Make the transparent video"))
     assert len(downloads(download(app, "Transparent video (WebM)"))) > 1000
+    # The one for editors, under it, downloaded (a browser does not play ProRes: no player).
+    videos = len(app.get("video"))
+    settle(click(app, "Make the transparent video for editors"))
+    (tmp_path / "editor.mov").write_bytes(downloads(download(app, "Transparent video for editors (MOV)")))
+    assert bgcore.probe(tmp_path / "editor.mov").frame_count == 150 and len(app.get("video")) == videos
 
 
 def test_an_uploaded_video_shows_its_facts_preparation_and_cost(clip_path):

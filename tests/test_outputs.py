@@ -6,6 +6,7 @@ import subprocess
 import zipfile
 
 import cv2
+import imageio_ffmpeg
 import numpy as np
 import pytest
 
@@ -50,6 +51,15 @@ def _check_transparent(path, frames, masks):
     assert np.mean((np.stack(list(read_alpha(path))) > 127) == masks) > 0.98
 
 
+def _check_editor(path, frames, masks):
+    alpha = np.stack(list(read_alpha(path)))
+    assert alpha.shape == (3, SIZE[1] + 1, SIZE[0] + 1)  # padded to even sizes, by transparent pixels
+    assert np.array_equal(alpha[:, :SIZE[1], :SIZE[0]], masks * 255) and not alpha[:, SIZE[1]].any()
+    assert "prores (4444)" in subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(path)], capture_output=True, text=True).stderr
+    picture = _decoded(path)  # black where transparent, the clip where the subject is
+    assert picture[~masks].mean() < 1 and np.abs(picture[masks] - frames[masks]).mean() < 2
+
+
 def _check_masks(path, frames, masks):
     pngs = [cv2.imread(str(png), cv2.IMREAD_GRAYSCALE) for png in sorted(path.iterdir())]
     assert [png.name for png in sorted(path.iterdir())] == ["000001.png", "000002.png", "000003.png"]
@@ -62,7 +72,7 @@ def _check_background(path, frames, masks):
 
 CHECKS = {"foreground": ({"behind": "white"}, _check_foreground), "mask": ({}, _check_mask),
           "composite": ({"backdrop": "#0000FF", "feather": 0}, _check_composite),
-          "transparent": ({}, _check_transparent), "masks": ({}, _check_masks),
+          "transparent": ({}, _check_transparent), "editor": ({}, _check_editor), "masks": ({}, _check_masks),
           "background": ({}, _check_background)}
 
 
@@ -130,12 +140,12 @@ def sound_clip(tmp_path_factory):
     return make_sound_clip(tmp_path_factory.mktemp("sound") / "sound.mp4")
 
 
-def test_the_foreground_and_composite_carry_the_trimmed_clips_sound(sound_clip, tmp_path):
+def test_the_foreground_composite_and_editors_video_carry_the_trimmed_clips_sound(sound_clip, tmp_path):
     fitted = bgcore.fit_clip(sound_clip, method="median", start=1.0, end=2.5)  # silent before 1 s
-    report = bgcore.export(fitted, tmp_path, outputs={"foreground": {}, "mask": {},
+    report = bgcore.export(fitted, tmp_path, outputs={"foreground": {}, "mask": {}, "editor": {},
                                                       "composite": {"backdrop": "blur"}})
     assert report["frame_count"] == 23  # frames 15..37 at 15 fps
-    for name in ("foreground.mp4", "composite.mp4"):
+    for name in ("foreground.mp4", "composite.mp4", "foreground.mov"):
         codec, seconds, samples = audio_track(tmp_path / name)
         assert codec == "aac" and abs(seconds - 23 / 15) < 0.1, (name, seconds)
         assert np.abs(samples[:4410]).max() > 0.3, name  # the tone at once: the trim's sound, not the start's
