@@ -34,8 +34,8 @@ CLIPS = {"road-640x360": "road-640x360/video.avi", "bmc-video003": "bmc-video003
          "escalator": "lrslibrary-small/escalator.avi"}
 
 
-APP_OUTPUTS = [name for name in OUTPUTS if name not in ("composite", "transparent")]
-"""What the Export page makes at once (the composite and the transparent video wait to be asked for)."""
+APP_OUTPUTS = [name for name in OUTPUTS if name not in ("composite", "transparent", "editor")]
+"""What the Export page makes at once (the composite and the transparent videos wait to be asked for)."""
 
 
 def measure(name: str, path, method: str) -> dict:

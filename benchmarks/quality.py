@@ -170,10 +170,10 @@ def main(argv=None) -> dict:
         for group, clip in clips:
             if args.exposure:
                 clip = exposed(clip, EXPOSURE[args.exposure], Path(scratch) / f"{clip.name}-{args.exposure}")
-            if args.noise:
-                clip = noisy(clip, args.noise, Path(scratch) / f"{clip.name}-noisy")
             if args.shake:
                 clip = shaken(clip, args.shake, Path(scratch) / f"{clip.name}-shaken")
+            if args.noise:  # the sensor's, after the hand's motion
+                clip = noisy(clip, args.noise, Path(scratch) / f"{clip.name}-noisy")
             if args.crf is not None:
                 clip = encoded(clip, args.crf, Path(scratch))
             for method in args.methods:

@@ -90,8 +90,21 @@ class Output:
         self.close() if kind is None else self.abort()
 
 
-class _Video(Output):
-    """An H.264 MP4 of :meth:`picture` a frame; with ``sound``, the clip's audio track joins it."""
+class _Encoded(Output):
+    """An output that a video writer (``_writer``) encodes; with ``sound``, the clip's audio track
+    joins it once it is whole."""
+
+    def close(self):
+        self._writer.close()
+        if self.sound and self.source.sound is not None:
+            add_sound(self.path, self.source.sound)
+
+    def abort(self):
+        self._writer.close()
+
+
+class _Video(_Encoded):
+    """An H.264 MP4 of :meth:`picture` a frame."""
 
     mime = "video/mp4"
     memory_per_pixel = 95  # x264, one thread (veryfast: 10 frames of look-ahead, 3 B-frames)
@@ -105,14 +118,6 @@ class _Video(Output):
 
     def write(self, frame, mask):
         self._writer.write(self.picture(frame, mask))
-
-    def close(self):
-        self._writer.close()
-        if self.sound and self.source.sound is not None:
-            add_sound(self.path, self.source.sound)
-
-    def abort(self):
-        self._writer.close()
 
 
 class ForegroundVideo(_Video):
@@ -174,8 +179,9 @@ class CompositeVideo(_Video):
         super().abort()
 
 
-class TransparentVideo(Output):
-    """The subject on transparency (VP9 with an alpha channel), which browsers play, for web pages."""
+class TransparentVideo(_Encoded):
+    """The subject on transparency (VP9 with an alpha channel), which Chrome, Firefox and Edge play,
+    for web pages."""
 
     name, file, title, label, mime = "transparent", "foreground.webm", "Transparent", "Transparent video", "video/webm"
     memory_per_pixel = 240  # VP9 with alpha: ffmpeg encodes the alpha plane with a second encoder
@@ -188,18 +194,13 @@ class TransparentVideo(Output):
     def write(self, frame, mask):
         self._writer.write(np.dstack([frame, mask]))
 
-    def close(self):
-        self._writer.close()
-        if self.sound and self.source.sound is not None:
-            add_sound(self.path, self.source.sound)
-
 
 class EditorVideo(TransparentVideo):
     """The subject on transparency for video editors (ProRes 4444 with an alpha channel, in a MOV),
     which Premiere Pro, Final Cut Pro and DaVinci Resolve import, with the clip's sound."""
 
     name, file, title, label, mime = "editor", "foreground.mov", "For video editors", "Transparent video for editors", "video/quicktime"
-    memory_per_pixel = 120  # 57 MB at 640x360, half of VP9's
+    memory_per_pixel = 140  # ffmpeg's peak 61 MB at 640x360, 317 MB at 1920x1080
     writer = ProResWriter
     sound = True
 

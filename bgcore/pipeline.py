@@ -227,8 +227,8 @@ def export(fitted: FittedClip, out_dir: PathLike, *, outputs=DEFAULT_OUTPUTS,
     of its class: ``{"foreground": {"behind": "green"}, "composite": {"backdrop": "beach.jpg"}}``).
     width : the outputs' width in pixels, their height in proportion (:func:`output_size`); the
     clip's size by default. Smaller outputs take less memory: ffmpeg's encoders grow with them.
-    Also writes report.json, whose content is returned. The foreground and composite MP4s carry
-    the clip's sound, cut to the selected part, when it has some.
+    Also writes report.json, whose content is returned. The foreground and composite MP4s and the
+    editors' MOV carry the clip's sound, cut to the selected part, when it has some.
 
     masks : the folder of an earlier export's mask PNGs, made with the same fit, ``mask_options`` and
     ``width``, read instead of computing the masks again (the app re-renders a composite over a new

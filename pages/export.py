@@ -19,6 +19,7 @@ COMPOSITE = "composite"  # made on request: it needs a new background
 TRANSPARENT = "transparent"  # made on request: its VP9 encoder takes more memory than the others together
 EDITOR = "editor"  # made on request, under the transparent video: only editors read it, and ProRes files are large
 PLAYS = ("video/mp4", "video/webm")  # in a browser, which shows them on the page
+DOWNLOAD_SHARE = 0.25  # of the server's memory, at most, that one download may take: Streamlit holds it whole
 # Plain words for the outputs' options (bgcore.outputs.OPTIONS).
 CHOICES = {"black": "Black", "white": "White", "green": "Green screen", "fill": "Fill (crop to cover)",
            "fit": "Fit (whole, with bars)", "stretch": "Stretch"}
@@ -92,10 +93,16 @@ def output_ui(name: str, path: Path, shown_at: float, width) -> None:
     if name != COMPOSITE:  # the composite's are chosen above it, with the preview
         options_ui(name)
     mime = "application/zip" if path.suffix == ".zip" else output.mime
+    named, limit = f"{output.label} ({FORMATS[path.suffix]}) · {file_size(path.stat().st_size)}", state.memory_limit()
+    if limit is not None and path.stat().st_size > DOWNLOAD_SHARE * limit:  # ProRes at 1080p: about 20 MB a second
+        st.warning(f"{named}: too large to hand over from this server, which holds a download in its memory "
+                   f"({limit / 2**20:,.0f} MB in all). Choose a smaller size above, or trim the clip on the "
+                   "Clip page.", icon=":material/warning:")
+        return
     # The file read when the button is clicked, not at every run of the page to be held for the
     # session: road-640x360's outputs take 3.2 MB, so at that rate the 3000 frames of 1080p the
     # app takes at most would hold about 200 MB of the server's memory.
-    st.download_button(f"{output.label} ({FORMATS[path.suffix]}) · {file_size(path.stat().st_size)}",
+    st.download_button(named,
                        path.read_bytes, file_name=f"{clip_stem()}_{path.name}", mime=mime,
                        type="primary" if name == "foreground" else "secondary", icon=":material/download:",
                        width="stretch")
@@ -205,10 +212,9 @@ shown_at = (state.busiest_frame(fit.fitted, fit.key, fit.fitted.threshold(option
             if any(name in columns for name in paths) else 0.0)
 if any(name not in columns and name != COMPOSITE for name in paths):
     stills.markdown("##### Background and masks")  # on a phone, under the foreground: not a part of it
-for name, path in paths.items():
+for name in OUTPUTS:  # in its order: the WebM over the MOV in their column, asked for or not
     with columns.get(name, new_background if name == COMPOSITE else stills):
-        output_ui(name, path, shown_at, media_width(fit.fitted.size))
-for name, key in asked.items():
-    if name not in chosen:
-        with columns[name]:
-            request_ui(name, key)
+        if name in paths:
+            output_ui(name, paths[name], shown_at, media_width(fit.fitted.size))
+        elif name in asked and name not in chosen:
+            request_ui(name, asked[name])

@@ -462,6 +462,20 @@ def test_a_clip_too_large_for_the_servers_memory_is_exported_smaller_unless_chos
     assert bgcore.probe(exported(app, "mask.mp4")).size == (1280, 720)
 
 
+def test_a_file_too_large_for_the_servers_memory_is_not_handed_over(monkeypatch):
+    app = sample_fitted_with_median()
+    settle(visit(app, "pages/export.py"))
+    mask, foreground = (exported(app, name).stat().st_size for name in ("mask.mp4", "foreground.mp4"))
+    assert mask < foreground
+    # A server a quarter of whose memory is more than the mask video but less than the foreground.
+    monkeypatch.setattr(state, "memory_limit", lambda: 2 * (mask + foreground))
+    app.run()
+    labels = [button.label for button in app.get("download_button")]
+    assert not [label for label in labels if label.startswith("Foreground video")]
+    assert [label for label in labels if label.startswith("Mask video")]
+    assert any(w.value.startswith("Foreground video (MP4)") and "too large to hand over" in w.value for w in app.warning)
+
+
 def test_the_foreground_can_show_white_or_green_behind_the_subject():
     app = sample_fitted_with_median()
     visit(app, "pages/export.py")

@@ -271,6 +271,7 @@ def test_back_leaves_each_page_in_one_press(server, browser):
     page.get_by_role("link", name="Export the videos").click(timeout=SLOW)
     page.get_by_role("button", name=re.compile("Foreground video")).wait_for(timeout=SLOW)
     for path in ("/results", "/method", "/"):
+        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)  # as a person would
         page.go_back()
         expect(page).to_have_url(re.compile(rf"{re.escape(server)}{path}\?session=\w+$"), timeout=SLOW)
 

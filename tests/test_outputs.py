@@ -54,7 +54,8 @@ def _check_transparent(path, frames, masks):
 def _check_editor(path, frames, masks):
     alpha = np.stack(list(read_alpha(path)))
     assert alpha.shape == (3, SIZE[1] + 1, SIZE[0] + 1)  # padded to even sizes, by transparent pixels
-    assert np.array_equal(alpha[:, :SIZE[1], :SIZE[0]], masks * 255) and not alpha[:, SIZE[1]].any()
+    assert np.array_equal(alpha[:, :SIZE[1], :SIZE[0]], masks * 255)
+    assert not alpha[:, SIZE[1]].any() and not alpha[:, :, SIZE[0]].any()
     assert "prores (4444)" in subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-i", str(path)], capture_output=True, text=True).stderr
     picture = _decoded(path)  # black where transparent, the clip where the subject is
     assert picture[~masks].mean() < 1 and np.abs(picture[masks] - frames[masks]).mean() < 2
@@ -151,6 +152,15 @@ def test_the_foreground_composite_and_editors_video_carry_the_trimmed_clips_soun
         assert np.abs(samples[:4410]).max() > 0.3, name  # the tone at once: the trim's sound, not the start's
         assert bgcore.probe(tmp_path / name).frame_count == 23
     assert audio_track(tmp_path / "mask.mp4") is None
+
+
+def test_a_failed_export_of_videos_with_sound_says_what_failed(sound_clip, tmp_path):
+    fitted = bgcore.fit_clip(sound_clip, method="median", end=1.0)
+    bgcore.export(fitted, tmp_path / "first", outputs=["masks"])
+    (tmp_path / "first" / "masks" / "000001.png").unlink()  # nothing written yet
+    for name in ("foreground", "editor"):  # not "the sound could not be added" to a half-made file
+        with pytest.raises(ValueError, match="000001.png is missing"):
+            bgcore.export(fitted, tmp_path / name, outputs=[name], masks=tmp_path / "first" / "masks")
 
 
 def test_outputs_without_sound_start_no_ffmpeg_to_look_for_it(sound_clip, tmp_path, monkeypatch):
