@@ -265,6 +265,8 @@ def test_back_leaves_each_page_in_one_press(server, browser):
     """The sample's way to the Export page (two switches by the app, a link), then Back: one
     press a page, as on any site (a switch that dropped the session from the URL left three)."""
     page = _new_page(browser)
+    visited = []  # said when it fails
+    page.on("framenavigated", lambda frame: visited.append(frame.url.removeprefix(server)))
     page.goto(server, timeout=SLOW)
     page.get_by_role("button", name="Use the sample clip").click(timeout=SLOW)
     page.get_by_role("button", name="Remove background").click(timeout=SLOW)
@@ -273,7 +275,11 @@ def test_back_leaves_each_page_in_one_press(server, browser):
     for path in ("/results", "/method", "/"):
         page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)  # as a person would
         page.go_back()
-        expect(page).to_have_url(re.compile(rf"{re.escape(server)}{path}\?session=\w+$"), timeout=SLOW)
+        visited.append("Back")
+        try:
+            expect(page).to_have_url(re.compile(rf"{re.escape(server)}{path}\?session=\w+$"), timeout=30_000)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\nthe pages the browser went to: {visited}") from None
 
 
 def _sessions_files(sessions_folder: Path) -> dict:
