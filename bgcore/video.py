@@ -724,7 +724,7 @@ class ProResWriter(TransparentWriter):
     by one transparent pixel (the encoder takes even sizes only)."""
 
     def _start(self, pix_fmt_in: str):
-        # prores_aw: about 300 frames/s at 640x360 on one thread here, 57 MB; prores_ks took 4 times
+        # prores_aw: about 300 frames/s at 640x360 on one thread here, 61 MB at most; prores_ks took 4 times
         # as long. Its profile 4 is ProRes 4444 (ap4h), the one with an alpha channel.
         writer = imageio_ffmpeg.write_frames(
             _url(self.path), self._size, pix_fmt_in=pix_fmt_in, pix_fmt_out="yuva444p10le",

@@ -102,8 +102,7 @@ def output_ui(name: str, path: Path, shown_at: float, width) -> None:
     # The file read when the button is clicked, not at every run of the page to be held for the
     # session: road-640x360's outputs take 3.2 MB, so at that rate the 3000 frames of 1080p the
     # app takes at most would hold about 200 MB of the server's memory.
-    st.download_button(named,
-                       path.read_bytes, file_name=f"{clip_stem()}_{path.name}", mime=mime,
+    st.download_button(named, path.read_bytes, file_name=f"{clip_stem()}_{path.name}", mime=mime,
                        type="primary" if name == "foreground" else "secondary", icon=":material/download:",
                        width="stretch")
 
