@@ -93,8 +93,9 @@ def output_ui(name: str, path: Path, shown_at: float, width) -> None:
     if name != COMPOSITE:  # the composite's are chosen above it, with the preview
         options_ui(name)
     mime = "application/zip" if path.suffix == ".zip" else output.mime
-    named, limit = f"{output.label} ({FORMATS[path.suffix]}) · {file_size(path.stat().st_size)}", state.memory_limit()
-    if limit is not None and path.stat().st_size > DOWNLOAD_SHARE * limit:  # ProRes at 1080p: about 20 MB a second
+    size, limit = path.stat().st_size, state.memory_limit()
+    named = f"{output.label} ({FORMATS[path.suffix]}) · {file_size(size)}"
+    if limit is not None and size > DOWNLOAD_SHARE * limit:  # ProRes at 1080p: about 20 MB a second
         st.warning(f"{named}: too large to hand over from this server, which holds a download in its memory "
                    f"({limit / 2**20:,.0f} MB in all). Choose a smaller size above, or trim the clip on the "
                    "Clip page.", icon=":material/warning:")

@@ -98,6 +98,10 @@ def _rule(value: float, label: str):
 job_error_ui("method")  # the fit this page was to show failed: why (job_ui tells the other pages)
 fit = require_fit_ui()
 fitted = fit.fitted
+if (job := state.job()) is not None and job.ok and job.then == "results":
+    # It ended while this run drew its progress (job_ui, above): its results are shown here now,
+    # and not again by a switch from the Method page (Back to it took the person forward to here).
+    state.clear_job(job)
 st.title("Results")
 facts = [method_label(fitted.method), f"{len(fitted.indices):,} frames",
          f"fitted in {sum(fitted.seconds.values()):.1f} s"]

@@ -212,11 +212,6 @@ def require_fit_ui() -> state.Fit:
         st.info("The background is being removed (its progress is at the top): this page fills in when it is done.",
                 icon=":material/hourglass_top:")
         st.stop()
-    job = state.job()
-    if job is not None and job.ok and job.then == "results":
-        # It ended while this run drew its progress: its results are shown now, and not again by a
-        # switch from the Method page (Back to that page took the person forward to this one).
-        state.clear_job(job)
     if fit is None:
         st.info("Choose a method and remove the background first.")
         page_link("method", label="Choose a method", icon=":material/tune:")
