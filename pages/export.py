@@ -105,7 +105,7 @@ def output_ui(name: str, path: Path, shown_at: float, width) -> None:
     # app takes at most would hold about 200 MB of the server's memory.
     st.download_button(named, path.read_bytes, file_name=f"{clip_stem()}_{path.name}", mime=mime,
                        type="primary" if name == "foreground" else "secondary", icon=":material/download:",
-                       width="stretch")
+                       width="stretch", on_click="ignore")
 
 
 def file_size(size: int) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 import bgcore
 from bgcore.synthetic import write_clip, write_sample
@@ -108,7 +108,7 @@ def _screenshot(page, name: str, *, wait: bool = True) -> None:
     progress is polled)."""
     ARTIFACTS.mkdir(exist_ok=True)
     if wait:
-        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)
+        _idle(page)
         page.wait_for_timeout(1500)
     bottom = page.evaluate("document.querySelector('[data-testid=stMainBlockContainer]').getBoundingClientRect().bottom")
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"),
@@ -146,12 +146,8 @@ def test_upload_remove_background_and_download_a_playable_foreground(server, bro
     _screenshot(page, "3-results")
 
     page.get_by_role("link", name="Export").first.click()
-    download = page.get_by_role("button", name=re.compile("Foreground video"))
-    download.wait_for(timeout=SLOW)
-    with page.expect_download() as event:
-        download.click()
     saved = tmp_path / "foreground.mp4"
-    event.value.save_as(saved)
+    _download(page, page.get_by_role("button", name=re.compile("Foreground video")), saved)
     assert bgcore.probe(saved).frame_count == expected
 
     ready = page.evaluate("""async () => {
@@ -175,20 +171,46 @@ def _upload_and_start(page, server, clip: Path) -> None:
     page.get_by_role("button", name="Use the sample clip").wait_for(timeout=SLOW)
     # Upload once the first run is over (the how-it-works picture drawn), as the first test does.
     page.get_by_text("Mask", exact=True).wait_for(timeout=SLOW)
-    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)
+    _idle(page)
     page.locator("input[type=file]").first.set_input_files(str(clip))
-    page.get_by_role("button", name="Next: choose a method").click(timeout=SLOW)
-    page.get_by_role("button", name="Remove background").click(timeout=SLOW)
+    _click_when_idle(page, page.get_by_role("button", name="Next: choose a method"))
+    _click_when_idle(page, page.get_by_role("button", name="Remove background"))
+
+
+def _idle(page) -> None:
+    """Once the page's run is over, as a person would act: under load, a click in the instant a run
+    drew its button was lost (no rerun came, 1 of 3 runs of the two people's test beside three
+    CPU-bound processes)."""
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)
+
+
+def _click_when_idle(page, button) -> None:
+    button.wait_for(timeout=SLOW)
+    _idle(page)
+    button.click(timeout=SLOW)
+
+
+def _download(page, button, saved: Path) -> None:
+    """The file ``button`` downloads, saved as ``saved``; clicked again if nothing came in a minute,
+    as a person would: under load, a download the server had made for the click never came to the
+    browser (1 of 3 runs of the two people's test beside three CPU-bound processes)."""
+    button.wait_for(timeout=SLOW)
+    _idle(page)
+    for attempt in (1, 2):
+        try:
+            with page.expect_download(timeout=60_000 if attempt == 1 else SLOW) as event:
+                button.click(timeout=SLOW)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+    event.value.save_as(saved)
 
 
 def _download_foreground(page, saved: Path) -> int:
     page.get_by_text("The background plate").wait_for(timeout=SLOW)
     page.get_by_role("link", name="Export").first.click()
-    button = page.get_by_role("button", name=re.compile("Foreground video"))
-    button.wait_for(timeout=SLOW)
-    with page.expect_download(timeout=SLOW) as event:
-        button.click()
-    event.value.save_as(saved)
+    _download(page, page.get_by_role("button", name=re.compile("Foreground video")), saved)
     return bgcore.probe(saved).frame_count
 
 
@@ -273,7 +295,7 @@ def test_back_leaves_each_page_in_one_press(server, browser):
     page.get_by_role("link", name="Export the videos").click(timeout=SLOW)
     page.get_by_role("button", name=re.compile("Foreground video")).wait_for(timeout=SLOW)
     for path in ("/results", "/method", "/"):
-        page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)  # as a person would
+        _idle(page)
         page.go_back()
         visited.append("Back")
         try:
