@@ -196,13 +196,13 @@ def _download(page, button, saved: Path) -> None:
     browser (1 of 3 runs of the two people's test beside three CPU-bound processes)."""
     button.wait_for(timeout=SLOW)
     _idle(page)
-    for attempt in (1, 2):
+    for timeout in (60_000, SLOW):
         try:
-            with page.expect_download(timeout=60_000 if attempt == 1 else SLOW) as event:
+            with page.expect_download(timeout=timeout) as event:
                 button.click(timeout=SLOW)
             break
         except PlaywrightTimeout:
-            if attempt == 2:
+            if timeout == SLOW:
                 raise
     event.value.save_as(saved)
 
