@@ -191,8 +191,8 @@ def upload_section(args):
             for r in upload.main(argv(args, "--cache", str(args.cache)))]
     return rows, ["Ours: `ui.state.load_upload` in the process with a bare Streamlit session (digest, copy, "
                   "the probe that also writes the preview, checks) and the estimate; reference: "
-                  "`for frame in read_frames(clip)`, each the best of rounds that take them in turn (seven where a "
-                  "decode takes under a second, else two)."]
+                  "`for frame in read_frames(clip)`, each the best of rounds that take them in turn (seven where each "
+                  "takes under a second, else two)."]
 
 
 def estimate_section(args):

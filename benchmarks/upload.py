@@ -9,7 +9,7 @@ checks and the browser preview), then the estimate the page shows. Reference: on
 clip as every pass of bgcore reads it (``for frame in read_frames(clip)``: uint8 RGB frames),
 and ffmpeg's own decode with nothing kept (``-f null``), in the same run: each the best of rounds
 that take the three in turn (so that a burst of load on this shared machine falls on all three),
-two rounds, or seven where one decode takes under a second.
+two rounds, or seven where each takes under a second.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ TARGET = 1.2
 
 
 SHORT = 1.0
-"""Seconds: a clip whose decode takes less is measured over more rounds (``ROUNDS``)..."""
+"""Seconds: a clip whose measures each take less is measured over more rounds (``ROUNDS``)..."""
 ROUNDS = (2, 7)
 """...rounds for a long clip and a short one: a tenth of a second is easily doubled by a burst of load."""
 
@@ -51,7 +51,7 @@ def seconds(function) -> float:
 def best(*functions) -> list[float]:
     """The least time of each of ``functions``, run in turn over ``ROUNDS`` rounds."""
     times = [[seconds(function)] for function in functions]
-    rounds = ROUNDS[times[1][0] < SHORT]  # the second is the decode
+    rounds = ROUNDS[max(measured[0] for measured in times) < SHORT]
     for _ in range(rounds - 1):
         for function, measured in zip(functions, times):
             measured.append(seconds(function))

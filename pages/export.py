@@ -102,7 +102,8 @@ def output_ui(name: str, path: Path, shown_at: float, width) -> None:
         return
     # The file read when the button is clicked, not at every run of the page to be held for the
     # session: road-640x360's outputs take 3.2 MB, so at that rate the 3000 frames of 1080p the
-    # app takes at most would hold about 200 MB of the server's memory.
+    # app takes at most would hold about 200 MB of the server's memory. No rerun on a click: one
+    # gave the button's file a new id, and a click in between (a second download) found none.
     st.download_button(named, path.read_bytes, file_name=f"{clip_stem()}_{path.name}", mime=mime,
                        type="primary" if name == "foreground" else "secondary", icon=":material/download:",
                        width="stretch", on_click="ignore")

@@ -196,14 +196,12 @@ def _download(page, button, saved: Path) -> None:
     browser (1 of 3 runs of the two people's test beside three CPU-bound processes)."""
     button.wait_for(timeout=SLOW)
     _idle(page)
-    for timeout in (60_000, SLOW):
-        try:
-            with page.expect_download(timeout=timeout) as event:
-                button.click(timeout=SLOW)
-            break
-        except PlaywrightTimeout:
-            if timeout == SLOW:
-                raise
+    try:
+        with page.expect_download(timeout=60_000) as event:
+            button.click(timeout=SLOW)
+    except PlaywrightTimeout:
+        with page.expect_download(timeout=SLOW) as event:
+            button.click(timeout=SLOW)
     event.value.save_as(saved)
 
 
