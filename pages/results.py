@@ -89,7 +89,8 @@ def _points(values, field: str, title: str, scale: str, axis_format: str = "~s")
 
 
 def _rule(value: float, label: str):
-    marker = pd.DataFrame({"at": [value], "label": [f"{label} {value:.3g}"]})
+    # To a tenth, as the threshold's caption says it (9.55 was "9.55" here and "9.5" there).
+    marker = pd.DataFrame({"at": [value], "label": [f"{label} {round(value, 1):g}"]})
     base = alt.Chart(marker).encode(x="at:Q")
     return base.mark_rule(color="#e4572e", strokeWidth=2) + base.mark_text(
         align="left", dx=4, dy=-6, color="#e4572e", baseline="top").encode(text="label", y=alt.value(0))
