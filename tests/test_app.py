@@ -277,6 +277,20 @@ def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch, ffm
     assert not fits and titles(app) == ["Results"]
 
 
+def test_the_threshold_slider_says_the_automatic_threshold_as_the_captions_do():
+    app = open_app()
+    click(app, "Use the sample clip")
+    click(app, "Remove background")
+    auto = current_fit(app).model.auto_threshold_
+    assert round(auto, 1) != round(auto)  # the sample's (12.5) has a tenth that a whole number loses
+    slider = app.slider(key="widget.mask.threshold")
+    assert slider.disabled and slider.value == round(auto, 1)
+    assert f"(automatic: {auto:.1f})" in " ".join(caption.value for caption in app.caption)
+    app.toggle(key="widget.mask.auto").set_value(False).run()  # the slider starts from it
+    assert not app.slider(key="widget.mask.threshold").disabled
+    assert app.slider(key="widget.mask.threshold").value == round(auto, 1)
+
+
 def test_an_upload_is_probed_once_on_its_way_to_the_results(clip_path, ffmpeg_runs):
     """The probe decodes the whole clip to count its frames (42 s under load for a long one): the
     upload's check, its preview and the fit share one; the preview is written by that decode.

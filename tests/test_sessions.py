@@ -53,6 +53,18 @@ def sample_exported() -> AppTest:
     return app
 
 
+def test_a_threshold_saved_as_a_whole_number_comes_back():
+    """Sessions saved before the slider took tenths hold the threshold as an int."""
+    app = open_app()
+    click(app, "Use the sample clip")
+    current = work(app)
+    current.prefs.update({"mask.auto": False, "mask.threshold": 25})
+    sessions.save(current)
+    app = reload(app.session_state["session"])
+    visit(app, "pages/method.py")
+    assert app.slider(key="widget.mask.threshold").value == 25.0 and not app.exception
+
+
 @pytest.mark.parametrize("restart", [False, True], ids=["reload", "restart"])
 def test_a_reload_comes_back_to_the_clip_fit_export_and_settings_without_computing_again(restart, computed):
     first = sample_exported()

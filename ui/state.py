@@ -155,7 +155,7 @@ def load_upload(name: str, data: bytes) -> Clip:
             raise bgcore.VideoError(f"{name}: {message.removeprefix(ours)}" if message.startswith(ours) else message) from None
 
 
-MASK_DEFAULTS = {"mask.auto": True, "mask.threshold": 30, "mask.cleanup": "Medium"}
+MASK_DEFAULTS = {"mask.auto": True, "mask.threshold": 30.0, "mask.cleanup": "Medium"}
 """The mask settings before any choice, which a new clip starts on again: a threshold or a clean-up
 chosen for another clip hid the new one's automatic threshold, or wiped out the masks of a small clip."""
 SAMPLE_NAME = "Sample clip"

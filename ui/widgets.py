@@ -177,9 +177,9 @@ def threshold_ui(auto: float | None, key: str, *, help: str, waiting: str) -> fl
     if automatic and auto is None:
         st.caption(waiting)
         return None
-    if automatic:
-        st.session_state[f"{key}.threshold"] = min(120, max(1, round(auto)))
-    st.slider("Threshold", 1, 120, disabled=automatic,
+    if automatic:  # to a tenth, as the captions and the histogram say it
+        st.session_state[f"{key}.threshold"] = min(120.0, max(1.0, round(auto, 1)))
+    st.slider("Threshold", 1.0, 120.0, step=0.1, format="%.1f", disabled=automatic,
               help="How different from the background a pixel must be to count as foreground "
                    "(0-255). Lower finds more, and more noise.",
               **state.keep(f"{key}.threshold", state.MASK_DEFAULTS["mask.threshold"]))
