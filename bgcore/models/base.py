@@ -151,9 +151,11 @@ class BackgroundModel(Estimator):
         frames = check_frames(frames, keep_uint8=self.fits_uint8)
         for param in self.params:
             param.check(getattr(self, param.name))
-        self._fit(frames, progress or (lambda fraction: None))
+        progress = progress or (lambda fraction: None)
+        self._fit(frames, progress)
         self.noise_ = self._noise_level(frames)
         self.auto_threshold_ = self._auto_threshold(frames)
+        progress(1.0)  # a model whose threshold takes time reports less than 1 from _fit
         return self
 
     def _fit(self, frames: np.ndarray, progress) -> None:

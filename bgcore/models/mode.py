@@ -80,10 +80,15 @@ class ModeBackground(BackgroundModel):
 
     def _fit(self, frames, progress):
         self.__dict__.pop("_exposure", None)  # an earlier fit's
+        # The progress in shares of the fit's time (road-640x360: 0.87 s): exposure a fifth, the
+        # modes two, the background's movement one, the threshold's lowering (fit(), after) one;
+        # the modes' alone, the page said 100 % for 0.34 s of it.
         frames = same_exposure(frames)
-        self.background_, spread = pixel_modes(frames, progress)
+        progress(0.2)
+        self.background_, spread = pixel_modes(frames, lambda fraction: progress(0.2 + 0.4 * fraction))
         self._noise = noise_of(spread)
         moving, self.spread_ = moving_background(frames, self.background_, spread)
+        progress(0.8)
         self._share = np.where(moving, 1.0, WEAK_SHARE).astype(np.float32)
         clip = AUTO_FACTOR * self._noise
         # Differences are scaled down where the pixel's own spread asks for more than the clip's
