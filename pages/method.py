@@ -68,5 +68,6 @@ with settings.container(border=True, key="method-settings"):
     st.markdown("##### Settings")
     params = method_params_ui(method, clip)
     st.markdown("##### Mask")
-    mask_options_ui()
+    fitted = state.work().fits.get(state.fit_key(clip, method, params))  # these settings fitted before
+    mask_options_ui(fitted and fitted.model.auto_threshold_)
     run_ui(clip, method, params)
