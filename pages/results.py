@@ -30,7 +30,7 @@ def histogram_ui(fit: state.Fit, options) -> None:
                f"clip. Pixels right of the threshold ({histogram['threshold']:.1f}) are foreground before the "
                f"clean-up: {histogram['foreground_share']:.1%} of them.")
     bars = alt.Chart(pd.DataFrame({k: histogram[k] for k in ("left", "right", "count")})).mark_bar().encode(
-        x=alt.X("left", title="Difference from the background (0-255)"), x2="right",
+        x=alt.X("left", title="Difference from the background (grey levels)"), x2="right",
         # Ticks at each power of ten: symlog's own are 0 and the top alone.
         y=alt.Y("count", title="Pixels (log scale)", scale=alt.Scale(type="symlog"),
                 axis=alt.Axis(values=[0, *(10**power for power in range(1, 9))], format=",d")), y2=alt.datum(0))

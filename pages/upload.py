@@ -1,5 +1,7 @@
 """Step 1, the clip: an upload or the sample, a preview, its facts and how to prepare it."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from bgcore.estimate import estimate
@@ -78,7 +80,8 @@ def prepare_ui(clip: state.Clip) -> dict:
     info, key = clip.info, f"prep.{clip.digest}"
     duration = round(info.duration, 2)
     trim, rate, size = st.columns([2, 1, 1])
-    start, end = trim.slider("Trim (seconds)", 0.0, duration, step=0.1 if duration >= 2 else 0.01,
+    step = 0.1 if duration >= 2 else 0.01  # shown to its step, as the duration beside it is
+    start, end = trim.slider("Trim (seconds)", 0.0, duration, step=step, format="%.1f" if step == 0.1 else "%.2f",
                              help="Keep only this part of the clip.", **state.keep(f"{key}.trim", (0.0, duration)))
     fps = rate.selectbox("Frame rate", ["original", *(f for f in FRAME_RATES if f < info.fps)],
                          format_func=lambda f: f"Original ({info.fps:g} fps)" if f == "original" else f"{f} fps",
@@ -103,7 +106,8 @@ def clip_ui(clip: state.Clip) -> None:
     with facts:
         size, rate = st.columns(2)
         size.metric("Size", f"{info.width}×{info.height}")
-        rate.metric("Frame rate", f"{info.fps:g} fps")
+        rate.metric("Frame rate", f"{info.fps:g} fps", help="Images carry no frame rate: their videos show "
+                    f"{info.fps:g} of them a second." if Path(clip.source).is_dir() else None)
         count, duration = st.columns(2)
         count.metric("Frames", f"{info.frame_count:,}")
         duration.metric("Duration", f"{info.duration:.1f} s")

@@ -188,7 +188,9 @@ def test_a_zip_of_images_is_a_clip(tmp_path):
         for number, frame in enumerate(frames, start=1):
             bundle.writestr(f"shot/{number}.png", _png(frame))
     app = upload(open_app(), "frames.zip", archive.read_bytes(), "application/zip")
-    assert {metric.label: metric.value for metric in app.metric}["Frames"] == "12"
+    metrics = {metric.label: metric for metric in app.metric}
+    assert metrics["Frames"].value == "12" and metrics["Frame rate"].value == "25 fps"
+    assert metrics["Frame rate"].proto.help.startswith("Images carry no frame rate")  # said, not assumed
 
 
 @pytest.mark.parametrize("name, data, message", [
@@ -286,6 +288,12 @@ def test_the_threshold_slider_says_the_automatic_threshold_as_the_captions_do():
     slider = app.slider(key="widget.mask.threshold")
     assert slider.disabled and slider.value == round(auto, 1)
     assert f"(automatic: {auto:.1f})" in " ".join(caption.value for caption in app.caption)
+    visit(app, "pages/method.py")  # known there too, for the method fitted; not for another
+    assert app.slider(key="widget.mask.threshold").value == round(auto, 1)
+    app.radio[0].set_value("median").run()
+    assert "Threshold" not in [s.label for s in app.slider]
+    assert any(c.value.startswith("The automatic threshold is set from the clip") for c in app.caption)
+    app.radio[0].set_value(bgcore.DEFAULT_METHOD).run()
     app.toggle(key="widget.mask.auto").set_value(False).run()  # the slider starts from it
     assert not app.slider(key="widget.mask.threshold").disabled
     assert app.slider(key="widget.mask.threshold").value == round(auto, 1)
