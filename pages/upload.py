@@ -103,14 +103,14 @@ def clip_ui(clip: state.Clip) -> None:
     if clip.info.duration > state.PREVIEW_SECONDS:
         preview.caption(f"The preview shows the first {state.PREVIEW_SECONDS // 60} minutes.")
     info = clip.info
-    with facts:
-        size, rate = st.columns(2)
-        size.metric("Size", f"{info.width}×{info.height}")
-        rate.metric("Frame rate", f"{info.fps:g} fps", help="Images carry no frame rate: their videos show "
-                    f"{info.fps:g} of them a second." if Path(clip.source).is_dir() else None)
-        count, duration = st.columns(2)
-        count.metric("Frames", f"{info.frame_count:,}")
-        duration.metric("Duration", f"{info.duration:.1f} s")
+    # Two a row, on a phone too (columns stack there: the four took a screen's height).
+    with facts.container(horizontal=True, gap="small"):
+        width = 170
+        st.metric("Size", f"{info.width}×{info.height}", width=width)
+        st.metric("Frame rate", f"{info.fps:g} fps", width=width, help="Images carry no frame rate: their videos "
+                  f"show {info.fps:g} of them a second." if Path(clip.source).is_dir() else None)
+        st.metric("Frames", f"{info.frame_count:,}", width=width)
+        st.metric("Duration", f"{info.duration:.1f} s", width=width)
     st.markdown("##### Prepare")
     chosen = prepare_ui(clip)
     state.set_prep(clip, **chosen)
