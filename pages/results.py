@@ -55,8 +55,7 @@ def spectrum_ui(fit: state.Fit) -> None:
     images = plots.component_images(fit.fitted.model, COMPONENTS)
     st.caption("The first U components as images: each is a picture the frames are mixed from; with two "
                "scenes in one clip, each shows up in its own component.")
-    for column, (number, image) in zip(st.columns(len(images)), enumerate(images, start=1)):
-        column.image(image, caption=f"U{number}", width="stretch")
+    images_ui({f"U{number}": image for number, image in enumerate(images, start=1)}, key="components")
     weights = plots.component_weights(fit.fitted, COMPONENTS)
     st.caption("The V rows: how much of each component every frame holds over time (a step is a change of scene).")
     st.line_chart(pd.DataFrame(weights["weights"], index=pd.Index(weights["seconds"], name="seconds"),

@@ -7,7 +7,7 @@ import streamlit as st
 from bgcore.estimate import estimate
 from bgcore.pipeline import WORKING_PIXELS
 from ui import state
-from ui.widgets import media_width, plain, seconds_text, switch_page
+from ui.widgets import images_ui, media_width, plain, seconds_text, switch_page
 
 FRAME_RATES = (30, 25, 20, 15, 10, 5)
 SCALES = ("auto", 1.0, 0.75, 0.5, 0.25)
@@ -136,8 +136,8 @@ def how_it_works_ui() -> None:
     text.markdown("#### How it works")
     text.markdown(HOW_IT_WORKS)
     views = state.how_it_works()
-    for column, title in zip(pictures.columns(3), ("Original", "Background", "Mask")):
-        column.image(views[title], caption=title, width="stretch")
+    with pictures:
+        images_ui({title: views[title] for title in ("Original", "Background", "Mask")}, key="how-it-works")
 
 
 st.title("Remove the background from a video")
