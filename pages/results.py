@@ -7,7 +7,8 @@ import streamlit as st
 
 from bgcore import plots
 from ui import state
-from ui.widgets import images_ui, job_error_ui, mask_options_ui, media_width, method_label, page_link, require_fit_ui
+from ui.widgets import (images_ui, job_error_ui, mask_options_ui, media_width, method_label, require_fit_ui,
+                        switch_page)
 
 COMPONENTS = 4
 
@@ -114,7 +115,9 @@ with adjust:
     options = mask_options_ui(fitted.model.auto_threshold_)
     st.caption(f"Threshold in use: {fitted.threshold(options):.1f} (automatic: "
                f"{fitted.model.auto_threshold_:.1f}). Changing these does not recompute the background.")
-    page_link("export", label="Export the videos", icon=":material/download:")
+    # The way on stands out, as on the pages before (a link here read as a footnote).
+    if st.button("Export the videos", type="primary", icon=":material/download:"):
+        switch_page("export")
 plate.image(fitted.background_image(), caption="The background plate", width=media_width(fitted.size))
 st.markdown("##### Frame by frame")
 frame_ui(fit, options)

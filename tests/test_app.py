@@ -135,7 +135,9 @@ def test_the_sample_reaches_a_downloaded_foreground_in_four_clicks(downloads, tm
     assert titles(app) == ["Choose a method"]
     click(app, "Remove background")  # 2: defaults (SVD, rank 1), then the results page
     assert titles(app) == ["Results"]
-    visit(app, "pages/export.py")  # 3: the Export tab
+    [way_on] = [b for b in app.button if b.label == "Export the videos"]
+    assert way_on.proto.type == "primary" and titles(way_on.click().run()) == ["Export"]  # 3: the way on
+    visit(app, "pages/export.py")  # AppTest runs again the page it was last told to, not the one switched to
     assert titles(app) == ["Export"] and not app.exception
     # The videos show first the frame the Results page does, the one with the most foreground.
     current = work(app)

@@ -303,7 +303,7 @@ def test_back_leaves_each_page_in_one_press(server, browser):
     page.goto(server, timeout=SLOW)
     page.get_by_role("button", name="Use the sample clip").click(timeout=SLOW)
     page.get_by_role("button", name="Remove background").click(timeout=SLOW)
-    page.get_by_role("link", name="Export the videos").click(timeout=SLOW)
+    page.get_by_role("button", name="Export the videos").click(timeout=SLOW)
     page.get_by_role("button", name=re.compile("Foreground video")).wait_for(timeout=SLOW)
     # Back once each page is drawn, as a person would: pressed in the instant a page's run began,
     # Back sometimes bounced (Streamlit took the browser to the page that was running, then back:
