@@ -140,7 +140,7 @@ def status_ui(context, proc: live.LiveProcessor) -> None:
         st.info("Step out of the picture and click **Capture the empty scene**.", icon=":material/person_off:")
     else:
         st.success(f"Live. Noise level of the empty scene: {proc.reference.noise:.1f} grey levels, "
-                   f"automatic threshold {proc.reference.auto_threshold:.0f}.", icon=":material/check_circle:")
+                   f"automatic threshold {proc.reference.auto_threshold:.1f}.", icon=":material/check_circle:")
     if proc.error:
         st.error(proc.error, icon=":material/error:")
 
