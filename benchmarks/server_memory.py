@@ -184,7 +184,7 @@ def session(url: str, clip: Path, number: int, wait_ms: int, done: list, errors:
             page.get_by_role("button", name="Next: choose a method").click(timeout=wait_ms)
             page.get_by_role("button", name="Remove background").click(timeout=wait_ms)
             page.get_by_text("The background plate").wait_for(timeout=wait_ms)
-            page.get_by_role("link", name="Export the videos").click(timeout=wait_ms)
+            page.get_by_role("button", name="Export the videos").click(timeout=wait_ms)
             page.get_by_text("Foreground video (MP4)").wait_for(timeout=wait_ms)
             described = page.get_by_text(re.compile(r"frames at .* fps")).first.inner_text()
             if transparent:
