@@ -620,6 +620,9 @@ def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
     app.radio[0].set_value("reference").run()
     huge = png_header(20000, 20000)
     app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", huge, "image/png")).run()
+    # Beside the reference frame's own settings, it says which of the two is used.
+    assert any(c.value == "In use. A photo of the empty scene, taken from the same spot; replaces the reference "
+               "frame." for c in app.caption)
     click(app, "Remove background")
     assert len(app.error) == 1 and "megapixels" in app.error[0].value
 

@@ -144,6 +144,8 @@ def _param_ui(param, default, key: str, clip: state.Clip):
         return _frame_ui(param, default, key, clip)
     if param.kind == "image":
         upload = st.file_uploader(param.label, type=list(state.IMAGE_TYPES), help=param.help, key=key)
+        if upload:  # said in plain view what it does to the settings beside it ("replaces the reference frame")
+            st.caption(f"In use. {param.help}")
         return state.store_upload(upload) if upload else None
     if param.choices is not None:
         default = default if default in param.choices else param.choices[0]
