@@ -5,8 +5,8 @@ import streamlit as st
 import bgcore
 from bgcore.estimate import estimate
 from ui import state
-from ui.widgets import (clip_caption, job_error_ui, job_running, mask_options_ui, method_label, method_params_ui,
-                        require_clip_ui, seconds_text, switch_page)
+from ui.widgets import (clip_caption, estimate_text, job_error_ui, job_running, mask_options_ui, method_label,
+                        method_params_ui, require_clip_ui, switch_page)
 
 # Streamlit stacks columns into one below 640 px: on a phone the button came after the eight
 # methods' descriptions, two screens down. There the settings and the button come first: the
@@ -37,7 +37,7 @@ def run_ui(clip: state.Clip, method: str, params: dict) -> None:
     try:
         seconds = estimate(clip.info, method=method, **state.prep(clip)).seconds
         # The method named: on a phone this comes before the list of methods.
-        st.caption(f"About {seconds_text(seconds)} with “{method_label(method)}”: learning the "
+        st.caption(f"About {estimate_text(seconds)} with “{method_label(method)}”: learning the "
                    "background, then exporting every frame.")
     except ValueError:  # a preparation that keeps no frames: the run says why
         pass

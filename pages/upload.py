@@ -1,5 +1,6 @@
 """Step 1, the clip: an upload or the sample, a preview, its facts and how to prepare it."""
 
+import math
 from pathlib import Path
 
 import streamlit as st
@@ -7,7 +8,7 @@ import streamlit as st
 from bgcore.estimate import estimate
 from bgcore.pipeline import WORKING_PIXELS
 from ui import state
-from ui.widgets import images_ui, media_width, plain, seconds_text, switch_page
+from ui.widgets import estimate_text, images_ui, media_width, plain, switch_page
 
 FRAME_RATES = (30, 25, 20, 15, 10, 5)
 SCALES = ("auto", 1.0, 0.75, 0.5, 0.25)
@@ -78,10 +79,11 @@ def sample_ui() -> bool:
 def prepare_ui(clip: state.Clip) -> dict:
     """Trim, frame rate and working scale; returns them as keyword arguments of bgcore.fit_clip."""
     info, key = clip.info, f"prep.{clip.digest}"
-    duration = round(info.duration, 2)
+    step, shown = (0.1, "%.1f") if info.duration >= 2 else (0.01, "%.2f")
+    # Its end on a step (12.5 for 12.47 s), so that it can be dragged back to; shown as the duration is.
+    duration = round(math.ceil(round(info.duration / step, 6)) * step, 2)
     trim, rate, size = st.columns([2, 1, 1])
-    step = 0.1 if duration >= 2 else 0.01  # shown to its step, as the duration beside it is
-    start, end = trim.slider("Trim (seconds)", 0.0, duration, step=step, format="%.1f" if step == 0.1 else "%.2f",
+    start, end = trim.slider("Trim (seconds)", 0.0, duration, step=step, format=shown,
                              help="Keep only this part of the clip.", **state.keep(f"{key}.trim", (0.0, duration)))
     fps = rate.selectbox("Frame rate", ["original", *(f for f in FRAME_RATES if f < info.fps)],
                          format_func=lambda f: f"Original ({info.fps:g} fps)" if f == "original" else f"{f} fps",
@@ -103,14 +105,15 @@ def clip_ui(clip: state.Clip) -> None:
     if clip.info.duration > state.PREVIEW_SECONDS:
         preview.caption(f"The preview shows the first {state.PREVIEW_SECONDS // 60} minutes.")
     info = clip.info
-    # Two a row, on a phone too (columns stack there: the four took a screen's height).
-    with facts.container(horizontal=True, gap="small"):
-        width = 170
-        st.metric("Size", f"{info.width}×{info.height}", width=width)
-        st.metric("Frame rate", f"{info.fps:g} fps", width=width, help="Images carry no frame rate: their videos "
-                  f"show {info.fps:g} of them a second." if Path(clip.source).is_dir() else None)
-        st.metric("Frames", f"{info.frame_count:,}", width=width)
-        st.metric("Duration", f"{info.duration:.1f} s", width=width)
+    images = Path(clip.source).is_dir()
+    shown = [("Size", f"{info.width}×{info.height}", None),
+             ("Frame rate", f"{info.fps:g} fps", "Still images have no frame rate of their own: the videos made "
+              f"from them play {info.fps:g} images a second." if images else None),
+             ("Frames", f"{info.frame_count:,}", None), ("Duration", f"{info.duration:.1f} s", None)]
+    for pair in (shown[:2], shown[2:]):  # two a row, on a phone too (columns stack there, one a row)
+        with facts.container(horizontal=True, gap="small"):
+            for label, value, help in pair:
+                st.metric(label, value, help=help, width=170)  # 1920×1080 fits
     st.markdown("##### Prepare")
     chosen = prepare_ui(clip)
     state.set_prep(clip, **chosen)
@@ -126,7 +129,7 @@ def clip_ui(clip: state.Clip) -> None:
     trimmed = (chosen["end"] or info.duration) - chosen["start"]
     st.caption(f"{cost.frames:,} frames to process ({trimmed:.1f} s) · the background is learned from {cost.sample_frames} of them "
                f"at {cost.scale:.0%} size, about {max(1, cost.memory / 2**20):,.0f} MB of memory · about "
-               f"{seconds_text(cost.seconds)} in all with the recommended method")
+               f"{estimate_text(cost.seconds)} in all with the recommended method")
     if st.button("Next: choose a method", type="primary", icon=":material/arrow_forward:"):
         switch_page("method")
 

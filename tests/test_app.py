@@ -14,12 +14,13 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import bgcore
+from bgcore.estimate import estimate
 from bgcore.models import BackgroundModel, Param
 from conftest import shared
 from ui.widgets import method_label
 from media import CASES, make_case, make_testsrc, png_header
 from ui import sessions, state
-from ui.widgets import PAGES
+from ui.widgets import PAGES, PAGES_SECONDS
 
 TIMEOUT = 180
 
@@ -172,6 +173,9 @@ def test_an_uploaded_video_shows_its_facts_preparation_and_cost(clip_path):
     assert [s.label for s in app.slider] == ["Trim (seconds)"]
     assert {s.label for s in app.selectbox} == {"Frame rate", "Working scale"}
     assert any("150 frames to process" in caption.value for caption in app.caption)
+    # The estimate with what the pages add to the work itself.
+    seconds = round(estimate(work(app).clip.info).seconds + PAGES_SECONDS)
+    assert any(f"about {seconds} s in all" in caption.value for caption in app.caption)
     app.slider[0].set_value((2.0, 6.0)).run()
     app.selectbox(key="widget.prep." + work(app).clip.digest + ".fps").set_value(5).run()
     assert any("20 frames to process (4.0 s)" in caption.value for caption in app.caption)
@@ -192,7 +196,7 @@ def test_a_zip_of_images_is_a_clip(tmp_path):
     app = upload(open_app(), "frames.zip", archive.read_bytes(), "application/zip")
     metrics = {metric.label: metric for metric in app.metric}
     assert metrics["Frames"].value == "12" and metrics["Frame rate"].value == "25 fps"
-    assert metrics["Frame rate"].proto.help.startswith("Images carry no frame rate")  # said, not assumed
+    assert metrics["Frame rate"].proto.help.startswith("Still images have no frame rate")  # said, not assumed
 
 
 @pytest.mark.parametrize("name, data, message", [
@@ -621,7 +625,7 @@ def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
     huge = png_header(20000, 20000)
     app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", huge, "image/png")).run()
     # Beside the reference frame's own settings, it says which of the two is used.
-    assert any(c.value == "In use. A photo of the empty scene, taken from the same spot; replaces the reference "
+    assert any(c.value == "In use: a photo of the empty scene, taken from the same spot; replaces the reference "
                "frame." for c in app.caption)
     click(app, "Remove background")
     assert len(app.error) == 1 and "megapixels" in app.error[0].value

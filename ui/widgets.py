@@ -104,8 +104,9 @@ the click on Remove background to the Results page, then to the Export page's do
 Chromium here: the sample 4.3 s against 1.4 s estimated, road-640x360 8.5 s against 5.1 s."""
 
 
-def seconds_text(seconds: float) -> str:
-    """An estimate's seconds in words, with what the pages add: "12 s", "3 min"."""
+def estimate_text(seconds: float) -> str:
+    """:func:`bgcore.estimate.estimate`'s seconds in words, with what the pages add (``PAGES_SECONDS``):
+    "12 s", "3 min"."""
     seconds += PAGES_SECONDS
     return f"{max(1, round(seconds))} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
@@ -145,7 +146,7 @@ def _param_ui(param, default, key: str, clip: state.Clip):
     if param.kind == "image":
         upload = st.file_uploader(param.label, type=list(state.IMAGE_TYPES), help=param.help, key=key)
         if upload:  # said in plain view what it does to the settings beside it ("replaces the reference frame")
-            st.caption(f"In use. {param.help}")
+            st.caption(f"In use: {param.help[0].lower()}{param.help[1:]}")
         return state.store_upload(upload) if upload else None
     if param.choices is not None:
         default = default if default in param.choices else param.choices[0]
@@ -190,8 +191,8 @@ def threshold_ui(auto: float | None, key: str, *, help: str, waiting: str) -> fl
     if automatic:  # to a tenth, as the captions and the histogram say it
         st.session_state[f"{key}.threshold"] = min(120.0, max(1.0, round(auto, 1)))
     st.slider("Threshold", 1.0, 120.0, step=0.1, format="%.1f", disabled=automatic,
-              help="How different from the background a pixel must be to count as foreground "
-                   "(0-255). Lower finds more, and more noise.",
+              help="How different from the background a pixel must be to count as foreground, "
+                   "in grey levels (0-255). Lower finds more, and more noise.",
               **state.keep(f"{key}.threshold", state.MASK_DEFAULTS["mask.threshold"]))
     return None if automatic else float(st.session_state[f"{key}.threshold"])
 
@@ -200,7 +201,8 @@ def mask_options() -> bgcore.MaskOptions:
     """The mask settings last chosen (the defaults before any choice), without drawing anything."""
     chosen = {key: st.session_state.get(key, default) for key, default in state.MASK_DEFAULTS.items()}
     opening, closing, tidy, min_area = CLEANUP[chosen["mask.cleanup"]]
-    return bgcore.MaskOptions(threshold="auto" if chosen["mask.auto"] else chosen["mask.threshold"],
+    # float: a session saved before the slider took tenths holds 25, which the export's key told from 25.0
+    return bgcore.MaskOptions(threshold="auto" if chosen["mask.auto"] else float(chosen["mask.threshold"]),
                               opening=opening, closing=closing, fill_holes=tidy, trim_outline=tidy,
                               min_area=min_area)
 

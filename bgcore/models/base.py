@@ -155,7 +155,7 @@ class BackgroundModel(Estimator):
         self._fit(frames, progress)
         self.noise_ = self._noise_level(frames)
         self.auto_threshold_ = self._auto_threshold(frames)
-        progress(1.0)  # a model whose threshold takes time reports less than 1 from _fit
+        progress(1.0)  # here, not in _fit: the mode's threshold takes a fifth of its fit
         return self
 
     def _fit(self, frames: np.ndarray, progress) -> None:

@@ -97,7 +97,6 @@ class KMeansBackground(BackgroundModel):
             values = cv2.transpose(block.reshape(count, -1)).reshape(len(part), channels, count)
             background[part], chosen[part], share[part] = self._fit_chunk(values, noise, rng)
             progress(min(1.0, (start + CHUNK) / len(todo)))
-        progress(1.0)
         self.background_ = background.reshape(height, width, channels)
         self.k_ = chosen.reshape(height, width)
         self.share_ = share.reshape(height, width)

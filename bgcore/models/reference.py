@@ -87,7 +87,6 @@ class ReferenceBackground(BackgroundModel):
             self.channel_threshold_ = max(1.0, CHANNEL_FACTOR * self._noise)
         else:
             self.channel_threshold_ = float(self.channel_threshold)
-        progress(1.0)
 
     def _patch(self, frames, median):
         """Fill the reference's moving things (see ``reference``) in from the median."""

@@ -122,7 +122,6 @@ class RPCABackground(BackgroundModel):
         basis = np.linalg.qr(components.T)[0]
         self.components_ = basis.T.reshape(-1, height, width, channels)
         self._basis = np.ascontiguousarray(basis[:, : self.rank])
-        progress(1.0)
 
     def _pursuit(self, matrix, progress):
         """Inexact ALM (Lin et al. 2010, algorithm 5): returns L (P, T) and its right singular

@@ -93,7 +93,6 @@ class SVDBackground(BackgroundModel):
         self._basis = self.components_[: self.rank].reshape(self.rank, -1)  # U_k^T, k x P
         mean_weights = self.singular_values_[: self.rank] * self.weights_[: self.rank].mean(axis=1)
         self.background_ = np.dot(mean_weights, self._basis).reshape(frames.shape[1:])
-        progress(1.0)
 
     def background(self, frame):
         """The frame projected on the first ``rank`` components: U_k U_k^T f.
