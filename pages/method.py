@@ -68,6 +68,6 @@ with settings.container(border=True, key="method-settings"):
     st.markdown("##### Settings")
     params = method_params_ui(method, clip)
     st.markdown("##### Mask")
-    fitted = state.work().fits.get(state.fit_key(clip, method, params))  # these settings fitted before
-    mask_options_ui(fitted and fitted.model.auto_threshold_)
+    fitted = state.fits([state.fit_key(clip, method, params)])  # these settings fitted before, or None
+    mask_options_ui(fitted[0].fitted.model.auto_threshold_ if fitted else None)
     run_ui(clip, method, params)
