@@ -12,24 +12,28 @@ from .outputs import OUTPUTS
 from .pipeline import as_decoded, plan_sample
 from .video import VideoInfo, selection
 
-DECODE_PIXELS_PER_S = 400e6
+# How the figures below and each method's rates were found: every method's run of five clips
+# (road-640x360, bmc-video003, escalator, sbi-Foliage's images, the synthetic 1280x720 20 s clip,
+# at a third), sample, fit and apply timed apart; the constants that put the estimate of each
+# part nearest (in ratio) to 1.15 times its real time, rounded. 1.15: the same runs took up to
+# 1.4x as long on other days on this shared machine, and a wait told too short is the worse.
+DECODE_PIXELS_PER_S = 600e6
 """Decoding the clip up to the fitting sample's last frame (ffmpeg drops the frames not kept): 0.5
 to 1.2 billion pixels a second measured here on road-640x360 (MPEG-4), bmc-video003 and H.264
 clips of 1280x720 and 1920x1080; a detailed phone clip decodes slower."""
-SAMPLE_PIXELS_PER_S = 80e6
+SAMPLE_PIXELS_PER_S = 400e6
 """Bringing the sample's frames to the working scale and type, in working pixels a second.
 Fitting and applying go at each method's own rates, its ``fit_seconds``, ``fit_pixels_per_s``
 and ``apply_pixels_per_s`` (``benchmarks/estimate.py`` checks them)."""
-FRAME_SECONDS = 0.002
+FRAME_SECONDS = 0.0027
 """What applying costs a frame whatever its size (a PNG mask written, four encoders fed, hand-offs
-between threads): about 2 ms, from the apply times of road-640x360, bmc-video003 and escalator
-(21 to 230 thousand pixels a frame), which one per-pixel rate alone put 1.5x apart."""
-OUTPUT_PIXELS_PER_S = 36e6
+between threads), which one per-pixel rate alone put 1.5x apart on clips of 21 to 920 thousand
+pixels a frame."""
+OUTPUT_PIXELS_PER_S = 70e6
 """The part of applying done at the clip's size whatever the working scale (reading the frames,
 bringing the masks back to size, encoding the outputs), in output pixels a second. Each method's
 ``apply_pixels_per_s`` is measured at full scale and includes it; the rest shrinks with the
-working area. Measured with the mode on a 1280x720 clip at a third: 28 ms a frame, 3 % of it in
-the working-scale part."""
+working area (the 1280x720 clip, at a third, sets it)."""
 FFMPEG_BYTES = 60 * 2**20
 """What an export's ffmpeg processes take whatever the sizes: each program's own. With the decoder's
 ``DECODER_BYTES_PER_PIXEL`` of the clip and each output's ``memory_per_pixel``, from the peaks of
@@ -39,7 +43,7 @@ and in command-line exports of the 1920x1080 clip (the transparent video alone: 
 332 MB at 1280x720)."""
 DECODER_BYTES_PER_PIXEL = 40
 """The decoder's frames, per pixel of the clip, which is decoded at its own size whatever the outputs'."""
-START_SECONDS = 0.2
+START_SECONDS = 0.15
 """What every run costs whatever the clip's size (starting the decoders and the model)."""
 
 

@@ -101,7 +101,7 @@ PAGES_SECONDS = 3.0
 """What the app adds to :func:`bgcore.estimate.estimate`'s fit and export, whatever the clip: the
 pages' switches, the progress polled each second, the Results page's views and histogram. From
 the click on Remove background to the Results page, then to the Export page's downloads, in
-Chromium here: the sample 4.3 s against 1.4 s estimated, road-640x360 8.5 s against 5.1 s."""
+Chromium here: the sample 4.3 s against 1.3 s estimated, road-640x360 8.5 s against 4.7 s."""
 
 
 def estimate_text(seconds: float) -> str:

@@ -140,8 +140,7 @@ class BackgroundModel(Estimator):
     """...applying speed (mask, clean-up, encoding what the app exports), in output pixels times
     frames a second beside ``bgcore.estimate.FRAME_SECONDS`` a frame: what
     :func:`bgcore.estimate.estimate` tells before a run. Each method sets its own, measured by
-    the clock on the project's 2-core machine, idle, by ``benchmarks/estimate.py``: the slower of
-    road-640x360's and bmc-video003's, rounded."""
+    the clock on the project's 2-core machine as ``bgcore/estimate.py`` tells."""
 
     def fit(self, frames: np.ndarray, progress: FitProgress | None = None) -> BackgroundModel:
         """Learn the background from frames (T, H, W, C) float32 (or uint8); returns self.

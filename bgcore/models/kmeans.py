@@ -52,7 +52,7 @@ class KMeansBackground(BackgroundModel):
     """
 
     name = "kmeans"
-    fit_pixels_per_s, apply_pixels_per_s = 20e6, 25e6
+    fit_pixels_per_s, apply_pixels_per_s = 34e6, 70e6
     label = "Light that flickers"
     technical = "Per-pixel k-means over time (seed 003): the largest cluster's median"
     summary = ("Sorts each spot's colours over time into a few groups; the biggest is the "

@@ -18,7 +18,7 @@ class MedianBackground(BackgroundModel):
     """
 
     name = "median"
-    fit_pixels_per_s, apply_pixels_per_s = 36e6, 39e6
+    fit_pixels_per_s, apply_pixels_per_s = 400e6, 75e6
     label = "Simple: a busy street"
     technical = "Temporal median of each pixel"
     summary = ("Each spot's middle value over time. Works when people or cars keep moving.")

@@ -57,7 +57,7 @@ class ModeBackground(BackgroundModel):
     """
 
     name = "mode"
-    fit_pixels_per_s, apply_pixels_per_s = 40e6, 28e6
+    fit_pixels_per_s, apply_pixels_per_s = 36e6, 32e6
     label = "Recommended: any still camera"
     technical = "Per-pixel mode, with a per-pixel threshold from each pixel's spread"
     summary = ("Learns how each spot usually looks, and how much it flickers, then marks what "

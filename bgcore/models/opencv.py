@@ -68,7 +68,7 @@ class MOG2Background(_OpenCVSubtractor):
     """OpenCV's ``createBackgroundSubtractorMOG2`` with its default settings."""
 
     name = "mog2"
-    fit_pixels_per_s, apply_pixels_per_s = 30e6, 17e6
+    fit_pixels_per_s, apply_pixels_per_s = 70e6, 29e6
     label = "For comparison: OpenCV MOG2"
     technical = "OpenCV's BackgroundSubtractorMOG2, a mixture of Gaussians per pixel"
     summary = ("A well-known free tool's classic method, to compare with: it learns a few typical "
@@ -82,7 +82,7 @@ class KNNBackground(_OpenCVSubtractor):
     """OpenCV's ``createBackgroundSubtractorKNN`` with its default settings."""
 
     name = "knn"
-    fit_pixels_per_s, apply_pixels_per_s = 30e6, 19e6
+    fit_pixels_per_s, apply_pixels_per_s = 32e6, 27e6
     label = "For comparison: OpenCV KNN"
     technical = "OpenCV's BackgroundSubtractorKNN, nearest neighbours among each pixel's recent values"
     summary = ("A well-known free tool's method, to compare with: a spot is background when it "

@@ -46,7 +46,7 @@ class ReferenceBackground(BackgroundModel):
     """
 
     name = "reference"
-    fit_pixels_per_s, apply_pixels_per_s = 12e6, 22e6
+    fit_pixels_per_s, apply_pixels_per_s = 15e6, 60e6
     label = "I have a photo of the empty scene"
     technical = "Difference to a reference frame with a threshold (seed 002)"
     summary = ("Compares every frame with one picture of the empty scene: a photo you upload, a "

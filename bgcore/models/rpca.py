@@ -74,9 +74,9 @@ class RPCABackground(BackgroundModel):
     """
 
     name = "rpca"
-    # Its fit took about 3 s on any of the shared clips, of 20,000 to 230,000 pixels (escalator,
+    # Its fit took about 2 s on any of the shared clips, of 20,000 to 230,000 pixels (escalator,
     # bmc-video003, road-640x360): the iterations cost more than their size.
-    fit_seconds, fit_pixels_per_s, apply_pixels_per_s = 2.0, 12e6, 14e6
+    fit_seconds, fit_pixels_per_s, apply_pixels_per_s = 1.6, 26e6, 20e6
     label = "Careful: crowds, slower"
     technical = ("Robust PCA (principal component pursuit): a low-rank part, the background, "
                  "plus a sparse part, what moves")

@@ -43,7 +43,7 @@ class SVDBackground(BackgroundModel):
 
     name = "svd"
     fits_uint8 = True  # a long clip's frames as decoded: a quarter of the memory, no copy
-    fit_pixels_per_s, apply_pixels_per_s = 29e6, 25e6
+    fit_pixels_per_s, apply_pixels_per_s = 50e6, 40e6
     label = "Classic: people passing by"
     technical = ("Low-rank SVD (the fast.ai notebook): frames are columns of a pixels-by-frames "
                  "matrix, its rank-k part is the background")
