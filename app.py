@@ -1,9 +1,12 @@
 """Streamlit entry point: ``streamlit run app.py``.
 
-The pages are declared here with ``st.navigation`` rather than discovered in ``pages/``: their
-order, titles and icons sit in one place, the bar on top reads as four steps, and a button can
-move the user on with ``st.switch_page`` (the sample reaches a download in four clicks). The
-progress of a fit or an export running in the background shows above every page.
+The pages are declared here with ``st.navigation`` rather than discovered in a ``pages/`` folder:
+their order, titles and icons sit in one place, the bar on top reads as four steps, and a button
+can move the user on with ``st.switch_page`` (the sample reaches a download in four clicks). The
+progress of a fit or an export running in the background shows above every page. They live in
+``app_pages/``: in a folder named ``pages/``, the first address a fresh server was asked for, a
+page's own (``/results?session=...``: a reload after a restart), ran that file alone, without
+this script: no bar on top, and a traceback.
 """
 
 import streamlit as st

@@ -77,8 +77,8 @@ def visit(app: AppTest, page: str) -> AppTest:
 
 def settle(app: AppTest) -> AppTest:
     """Wait for the session's job, as a person watches its progress, then run the page again, or
-    the page it leads to, as the progress on top does in a browser (AppTest runs app.py, where
-    that is drawn, on its first run only)."""
+    the page it leads to, as the progress on top does in a browser (its poll is a fragment run
+    every half second, which AppTest does not run by itself)."""
     job = work(app).job
     if job is None or job.ended is not None and job.number in _settled:
         return app
@@ -138,7 +138,7 @@ def test_the_sample_reaches_a_downloaded_foreground_in_four_clicks(downloads, tm
     assert titles(app) == ["Results"]
     [way_on] = [b for b in app.button if b.label == "Export the videos"]
     assert way_on.proto.type == "primary" and titles(way_on.click().run()) == ["Export"]  # 3: the way on
-    visit(app, "pages/export.py")  # AppTest runs again the page it was last told to, not the one switched to
+    visit(app, "app_pages/export.py")  # AppTest runs again the page it was last told to, not the one switched to
     assert titles(app) == ["Export"] and not app.exception
     # The videos show first the frame the Results page does, the one with the most foreground.
     current = work(app)
@@ -279,7 +279,7 @@ def test_moving_the_mask_sliders_neither_decodes_nor_fits_again(monkeypatch, ffm
     app.slider(key="widget.mask.threshold").set_value(5).run()
     app.select_slider(key="widget.mask.cleanup").set_value("Off").run()
     assert (_image(app, "Mask") != mask) and not fits and not ffmpeg_runs
-    app.switch_page("pages/method.py").run()
+    app.switch_page("app_pages/method.py").run()
     assert app.slider(key="widget.mask.threshold").value == 5  # kept while away
     click(app, "Remove background")
     assert not fits and titles(app) == ["Results"]
@@ -294,7 +294,7 @@ def test_the_threshold_slider_says_the_automatic_threshold_as_the_captions_do():
     slider = app.slider(key="widget.mask.threshold")
     assert slider.disabled and slider.value == round(auto, 1)
     assert f"(automatic: {auto:.1f})" in " ".join(caption.value for caption in app.caption)
-    visit(app, "pages/method.py")  # known there too, for the method fitted; not for another
+    visit(app, "app_pages/method.py")  # known there too, for the method fitted; not for another
     assert app.slider(key="widget.mask.threshold").value == round(auto, 1)
     app.radio[0].set_value("median").run()
     assert "Threshold" not in [s.label for s in app.slider]
@@ -431,7 +431,7 @@ def busiest_preview(app: AppTest) -> str:
 
 def test_composite_over_an_uploaded_background_after_a_preview(downloads, tmp_path, monkeypatch):
     app = sample_fitted_with_median()
-    visit(app, "pages/export.py")
+    visit(app, "app_pages/export.py")
     app.radio(key="widget.export.backdrop").set_value("file").run()
     beach = np.zeros((90, 160, 3), np.uint8)
     beach[:, :, 0] = 255  # blue, in OpenCV's BGR
@@ -456,7 +456,7 @@ def test_composite_over_an_uploaded_background_after_a_preview(downloads, tmp_pa
 
 def test_a_new_background_colour_re_renders_the_composite_alone(tmp_path):
     app = sample_fitted_with_median()
-    visit(app, "pages/export.py")
+    visit(app, "app_pages/export.py")
     app.radio(key="widget.export.backdrop").set_value("colour").run()
     click(app, "Make the video on this background")
     kept = {name: (exported(app, name), exported(app, name).stat().st_mtime_ns)
@@ -479,20 +479,21 @@ def test_a_clip_too_large_for_the_servers_memory_is_exported_smaller_unless_chos
     click(app, "Next: choose a method")
     app.radio[0].set_value("median").run()
     click(app, "Remove background")
-    settle(visit(app, "pages/export.py"))
+    settle(visit(app, "app_pages/export.py"))
     size = app.selectbox(key=f"widget.export.width.{work(app).clip.digest}")
     assert size.options == ["1280×720 (the clip's)", "854×480", "640×360"] and size.value == 854
     assert not app.warning and "854×480" in app.caption[0].value
     assert bgcore.probe(exported(app, "foreground.mp4")).size == (854, 480)
     size.set_value(1280).run()  # the clip's size: said to need more than the server has, made once confirmed
-    assert "more than this server has (600 MB)" in app.warning[0].value and work(app).job.ended is not None
+    job = work(app).job  # none running: the export before it ended (and, shown ended, was let go)
+    assert "more than this server has (600 MB)" in app.warning[0].value and (job is None or not job.running)
     settle(click(app, "Export at this size anyway"))
     assert bgcore.probe(exported(app, "mask.mp4")).size == (1280, 720)
 
 
 def test_a_file_too_large_for_the_servers_memory_is_not_handed_over(monkeypatch):
     app = sample_fitted_with_median()
-    settle(visit(app, "pages/export.py"))
+    settle(visit(app, "app_pages/export.py"))
     mask, foreground = (exported(app, name).stat().st_size for name in ("mask.mp4", "foreground.mp4"))
     assert mask < foreground
     # A server a quarter of whose memory is more than the mask video but less than the foreground.
@@ -506,7 +507,7 @@ def test_a_file_too_large_for_the_servers_memory_is_not_handed_over(monkeypatch)
 
 def test_the_foreground_can_show_white_or_green_behind_the_subject():
     app = sample_fitted_with_median()
-    visit(app, "pages/export.py")
+    visit(app, "app_pages/export.py")
     settle(app.selectbox(key="widget.export.foreground.behind").set_value("green").run())
     assert not app.exception
     frame = next(bgcore.read_frames(exported(app, "foreground.mp4")))
@@ -514,7 +515,7 @@ def test_the_foreground_can_show_white_or_green_behind_the_subject():
     assert np.abs(np.median(frame[mask], axis=0) - (0, 177, 64)).max() < 8
 
 
-@pytest.mark.parametrize("page", ["pages/method.py", "pages/results.py", "pages/export.py"])
+@pytest.mark.parametrize("page", ["app_pages/method.py", "app_pages/results.py", "app_pages/export.py"])
 def test_later_pages_point_back_when_there_is_nothing_yet(page):
     app = open_app().switch_page(page).run()
     assert not app.exception and len(app.info) == 1
@@ -537,9 +538,9 @@ def test_a_second_upload_shows_its_own_frames_not_the_first_ones(tmp_path):
     click(app, "Next: choose a method")
     app.radio[0].set_value("median").run()
     click(app, "Remove background")
-    app.switch_page("pages/upload.py").run()
+    app.switch_page("app_pages/upload.py").run()
     upload(app, "clip.mp4", second.read_bytes())  # the same name, as when a user uploads a new cut
-    app.switch_page("pages/method.py").run()  # AppTest runs the page it last switched to
+    app.switch_page("app_pages/method.py").run()  # AppTest runs the page it last switched to
     click(app, "Remove background")  # the frame views of a 320x240 clip (a traceback if 160x120 came)
     assert titles(app) == ["Results"]
     assert state.frame(work(app).clip, 0).shape == (240, 320, 3)
@@ -608,7 +609,7 @@ def test_markdown_in_an_upload_name_is_shown_as_text(clip_path):
 
 def test_a_bad_new_background_gets_a_message_and_the_export_comes_back_without_it():
     app = sample_fitted_with_median()
-    visit(app, "pages/export.py")
+    visit(app, "app_pages/export.py")
     assert not app.exception and download(app, "Foreground video (MP4)")
     huge = png_header(20000, 20000)  # 2 KB that would decode to 1.2 GB
     app.radio(key="widget.export.backdrop").set_value("file").run()

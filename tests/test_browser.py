@@ -321,6 +321,18 @@ def test_back_leaves_each_page_in_one_press(server, browser):
         page.get_by_role("heading", name=title, exact=True).wait_for(timeout=SLOW)
 
 
+def test_a_page_asked_for_first_by_its_address_comes_with_the_app_around_it(fresh_server, browser):
+    """A fresh server's first request, a page's own address (a reload after a restart), runs that
+    page inside the app: its bar on top, no traceback (the pages in a folder named pages/ were run
+    alone, without app.py: an AttributeError on every page but the Clip page)."""
+    page = _new_page(browser)
+    page.goto(f"{fresh_server}/live", timeout=SLOW)
+    page.get_by_role("heading", name="Live", exact=True).wait_for(timeout=SLOW)
+    _idle(page)
+    assert page.get_by_role("link", name="Clip").count() == 1
+    assert page.get_by_test_id("stException").count() == 0
+
+
 def _sessions_files(sessions_folder: Path) -> dict:
     """The fits and exports on the server's disk, with the time each was written."""
     return {path.relative_to(sessions_folder): path.stat().st_mtime_ns

@@ -16,7 +16,7 @@ from test_app import click, current_fit, open_app, work
 def test_two_methods_side_by_side_on_the_sample_with_their_f_measure():
     app = open_app()
     click(app, "Use the sample clip")
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     assert [m.label for m in app.multiselect] == ["Methods to compare (two to four)"]
     app.multiselect[0].set_value(["mode", "svd"]).run()
     assert not app.get("image")  # nothing runs before the click
@@ -79,7 +79,7 @@ def test_the_page_scores_an_uploaded_clip_against_a_zip_of_masks(tmp_path):
     clip = make_clip(frames=30)
     app.file_uploader[0].set_value(("walk.mp4", clip.write(tmp_path / "walk.mp4").read_bytes(),
                                     "video/mp4")).run()
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     app.multiselect[0].set_value(["median", "svd"]).run()
     app.file_uploader(key="compare.truth").set_value(
         ("truth.zip", _zip({f"{i + 1}.png": clip.masks[i].astype(np.uint8) * 255 for i in range(0, 30, 3)}),

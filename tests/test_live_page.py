@@ -33,7 +33,7 @@ def test_photo_mode_makes_a_cutout_and_a_composite(downloads):
     app = AppTest.from_file("../app.py", default_timeout=120).run()
     # Photo mode first: AppTest has no browser to stream from (webrtc_streamer needs a real server).
     app.session_state["live.mode"] = "Photo"
-    app.switch_page("pages/live.py").run()
+    app.switch_page("app_pages/live.py").run()
     assert not app.exception, app.exception
     assert not app.get("download_button")
     app.camera_input(key="photo.empty").set_value(("empty.jpg", jpeg(clip.frames[0]), "image/jpeg")).run()
@@ -120,6 +120,11 @@ def test_live_stream_replaces_the_background_in_a_real_browser(tmp_path):
             # The slider's rerun over before START: one still running may remount the component and
             # its video (the likely cause of this test's rare failures, 2 full runs in about 8).
             page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)
+            # A capture before START: one box says to start the camera first, in place of the other.
+            page.get_by_role("button", name="Capture the empty scene").click()
+            page.get_by_text("The camera is not on yet.").wait_for(timeout=SLOW)
+            page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=SLOW)
+            assert page.get_by_test_id("stAlert").filter(has_text="START").count() == 1
             component = page.frame_locator("iframe[title*='streamlit_webrtc']")
             component.get_by_role("button", name="START").click(timeout=SLOW)
             video = component.locator("video")

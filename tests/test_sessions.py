@@ -48,7 +48,7 @@ def sample_exported() -> AppTest:
     app.toggle(key="widget.mask.auto").set_value(False).run()
     app.slider(key="widget.mask.threshold").set_value(25).run()
     click(app, "Remove background")
-    visit(app, "pages/export.py")
+    visit(app, "app_pages/export.py")
     assert download(app, "Foreground video (MP4)")
     return app
 
@@ -61,7 +61,7 @@ def test_a_threshold_saved_as_a_whole_number_comes_back():
     current.prefs.update({"mask.auto": False, "mask.threshold": 25})
     sessions.save(current)
     app = reload(app.session_state["session"])
-    visit(app, "pages/method.py")
+    visit(app, "app_pages/method.py")
     assert app.slider(key="widget.mask.threshold").value == 25.0 and not app.exception
 
 
@@ -74,12 +74,12 @@ def test_a_reload_comes_back_to_the_clip_fit_export_and_settings_without_computi
     computed.update(fit=0, export=0, probe=0)
     app = reload(session)
     assert app.session_state["session"] == session and app.subheader[0].value == "Sample clip"
-    visit(app, "pages/method.py")
+    visit(app, "app_pages/method.py")
     assert app.radio[0].value == "median" and app.slider(key="widget.mask.threshold").value == 25
-    visit(app, "pages/results.py")
+    visit(app, "app_pages/results.py")
     assert titles(app) == ["Results"] and "The background plate" in [c for i in app.get("image") for c in i.captions]
     assert (current_fit(app).model.background_ == fit.model.background_).all()
-    visit(app, "pages/export.py")
+    visit(app, "app_pages/export.py")
     assert download(app, "Foreground video (MP4)") and download(app, "Masks, one PNG a frame (ZIP)")
     assert computed == {"fit": 0, "export": 0, "probe": 0}
 
@@ -134,7 +134,7 @@ def test_stop_ends_a_fit_or_an_export_and_its_ffmpeg_processes(stage, tmp_path, 
     app.radio[0].set_value("median").run()
     if stage == "apply":
         click(app, "Remove background")
-        app.switch_page("pages/export.py").run()
+        app.switch_page("app_pages/export.py").run()
     else:
         [button] = [b for b in app.button if b.label == "Remove background"]
         button.click().run()

@@ -20,8 +20,8 @@ CLEANUP = {
     "Medium": (1, 4, True, 30),  # MaskOptions' defaults
     "Strong": (2, 6, True, 120),
 }
-PAGES = {"clip": "pages/upload.py", "method": "pages/method.py", "results": "pages/results.py",
-         "export": "pages/export.py", "compare": "pages/compare.py", "live": "pages/live.py"}
+PAGES = {"clip": "app_pages/upload.py", "method": "app_pages/method.py", "results": "app_pages/results.py",
+         "export": "app_pages/export.py", "compare": "app_pages/compare.py", "live": "app_pages/live.py"}
 
 
 def switch_page(key: str) -> None:

@@ -100,18 +100,17 @@ def live_ui() -> None:
             rtc_configuration={"iceServers": servers} if servers else None,
             media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}})
-        if capture:
-            if context.state.playing:
-                proc.start_capture(countdown)
-            else:
-                st.warning("Start the camera first (its START button), then capture.", icon=":material/videocam:")
-        status_ui(context, proc)
+        if capture and context.state.playing:
+            proc.start_capture(countdown)
+        status_ui(context, proc, early=capture and not context.state.playing)
 
 
 @st.fragment(run_every=1.0)
-def status_ui(context, proc: live.LiveProcessor) -> None:
+def status_ui(context, proc: live.LiveProcessor, early: bool = False) -> None:
     """What the stream is doing, every second: connecting, failed, capturing, live. A new
-    reference reruns the page, so that the threshold slider shows its automatic value."""
+    reference reruns the page, so that the threshold slider shows its automatic value. ``early``:
+    Capture was clicked before the camera started: the box that says to start it turns into a
+    warning (a second box above it had said the same)."""
     now, playing, signalling = time.monotonic(), context.state.playing, context.state.signalling
     since = st.session_state.setdefault("live.connecting", None)
     if signalling and not playing and since is None:
@@ -128,8 +127,12 @@ def status_ui(context, proc: live.LiveProcessor) -> None:
     elif signalling and not playing:
         st.info("Connecting the camera to the server...", icon=":material/sync:")
     elif not playing:
-        st.info("Click **START** to share your camera (the browser asks first). Step out of the "
-                "picture, then **Capture the empty scene**.", icon=":material/videocam:")
+        start = ("Click **START** to share your camera (the browser asks first). Step out of the picture, "
+                 "then **Capture the empty scene**.")
+        if early:
+            st.warning(f"The camera is not on yet. {start}", icon=":material/videocam:")
+        else:
+            st.info(start, icon=":material/videocam:")
     elif proc.frames and now - proc.last_frame > STALL_SECONDS:
         st.error("No picture has reached the server for a while: the connection has stopped. Click "
                  "STOP, then START; on a hosted app, see *Live from the camera* in the README (TURN).",
