@@ -45,7 +45,8 @@ def spectrum_ui(fit: state.Fit) -> None:
     if spectrum is None:
         return
     st.markdown("##### The SVD, component by component")
-    st.caption(f"The first {rank} component(s) form the background and hold "
+    first = "The first component forms" if rank == 1 else f"The first {rank} components form"
+    st.caption(f"{first} the background and hold "
                f"{spectrum['energy_at_rank']:.2%} of the clip's energy (sum of squares).")
     values = pd.DataFrame({k: spectrum[k] for k in ("component", "singular_value", "energy")})
     left, right = st.columns(2)

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 import cv2
 import numpy as np
 
+from .files import zip_problem
 from .hints import PathLike
 from .masks import MaskOptions
 from .metrics import evaluate
@@ -127,7 +128,7 @@ def zip_truth(archive: PathLike, *, max_masks: int = 10_000, max_bytes: int = 2*
                 truth[number - first] = read_mask(data, name=entry.filename)
             return truth
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as error:
-        raise ValueError(f"not a zip of mask images ({error}).") from None
+        raise ValueError(f"not a zip of mask images ({zip_problem(error)}).") from None
     except VideoError as error:  # a header that is no image's
         raise ValueError(str(error)) from None
 

@@ -54,9 +54,18 @@ def unpack_images(archive: PathLike, folder: PathLike, *, limits: Limits = LIMIT
                 check_image(path, limits=limits, name=f"{entry.filename} (in the zip)")
     except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as error:
         # RuntimeError: encrypted; NotImplementedError: a compression zipfile does not read
-        raise VideoError(f"The file is not a readable zip ({error}). Zip the images again, or upload a "
+        raise VideoError(f"not a readable zip ({zip_problem(error)}). Zip the images again, or upload a "
                          "video file.") from None
     return folder
+
+
+def zip_problem(error: Exception) -> str:
+    """Why :mod:`zipfile` could not read a zip, in plain words (its own are a programmer's)."""
+    if isinstance(error, RuntimeError):
+        return "it is encrypted"
+    if isinstance(error, NotImplementedError):
+        return "it is compressed in a way this app does not read"
+    return "not a zip file, or one cut short"
 
 
 def _too_big(count: int, limits: Limits) -> str:

@@ -457,9 +457,12 @@ def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
     if first >= last:
         raise VideoError(f"The trim {start}-{end} s keeps no frames of a {info.duration:.2f} s clip.")
     if len(range(first, last, step)) < 2:
-        raise VideoError("Only 1 frame to work on (a still image?). Telling background from "
-                         "foreground needs at least 2 frames, better a few seconds of video: use a "
-                         "longer clip, a wider trim or a higher frame rate.")
+        still = info.frame_count < 2  # a still image or a broken video: no trim helps
+        why = ("the clip has only 1 frame that can be decoded (a still image, or a video cut short?)" if still
+               else "only 1 frame to work on")
+        what = "another clip" if still else "a wider trim or a higher frame rate"
+        raise VideoError(f"{why}. Telling background from foreground needs at least 2 frames, better a "
+                         f"few seconds of video: use {what}.")
     return range(first, last, step)
 
 

@@ -20,7 +20,7 @@ from conftest import shared
 from ui.widgets import method_label
 from media import CASES, make_case, make_testsrc, png_header
 from ui import sessions, state
-from ui.widgets import PAGES, PAGES_SECONDS
+from ui.widgets import PAGES, PAGES_SECONDS, plain
 
 TIMEOUT = 180
 
@@ -202,11 +202,12 @@ def test_a_zip_of_images_is_a_clip(tmp_path):
 @pytest.mark.parametrize("name, data, message", [
     ("notes.mp4", b"these are my notes, not a video", "not a video that can be decoded"),
     ("empty.mov", b"", "is empty"),
-    ("frames.zip", b"PK not really a zip", "not a readable zip"),
+    ("frames.zip", b"PK not really a zip", "not a readable zip (not a zip file, or one cut short)"),
 ])
 def test_a_file_that_is_not_a_video_gets_a_message_not_a_traceback(name, data, message):
     app = upload(open_app(), name, data)
-    assert len(app.error) == 1 and message in app.error[0].value
+    assert len(app.error) == 1 and plain(message) in app.error[0].value
+    assert app.error[0].value.startswith(plain(name))  # which file, as the person named it
     assert "upload\\." not in app.error[0].value  # the person's name for the file, not our copy's
     assert work(app).clip is None
 
@@ -399,6 +400,11 @@ def test_the_results_open_on_a_frame_where_something_was_found(tmp_path):
     fitted = current_fit(app)
     shown = fitted.video.frame(fitted.indices[number - 1])
     assert fitted.mask(shown, bgcore.MaskOptions()).mean() > 0.02
+    # Compare opens there too
+    app.switch_page(PAGES["compare"]).run()
+    app.multiselect[0].set_value(["mode", "median"]).run()
+    click(app, "Compare")
+    assert 45 < app.slider(key="widget.compare.frame").value <= 60
 
 
 def test_the_svd_results_show_its_spectrum_components_and_histogram():
@@ -411,6 +417,7 @@ def test_the_svd_results_show_its_spectrum_components_and_histogram():
     assert "##### Why pixels became foreground" in headings
     assert {"The background plate", "Original", "Background", "Mask", "Foreground", "U1", "U4"} <= set(captions(app))
     assert len(app.get("vega_lite_chart")) == 4  # histogram, singular values, energy, V rows
+    assert any(c.value.startswith("The first component forms the background") for c in app.caption)  # rank 1
 
 
 def exported(app: AppTest, file: str) -> Path:

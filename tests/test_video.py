@@ -147,6 +147,11 @@ def test_selection_trims_and_subsamples():
         selection(info, start=20)
     with pytest.raises(ValueError, match="start"):
         selection(info, start=3, end=2)
+    # One frame left: of a trim, the trim is to blame; of the whole file, the file
+    with pytest.raises(VideoError, match="only 1 frame to work on.*use a wider trim"):
+        selection(info, start=9.97)  # frame 299 alone
+    with pytest.raises(VideoError, match=r"the clip has only 1 frame that can be decoded \(a still image, or a video cut short\?\).*another clip"):
+        selection(VideoInfo(64, 48, 30.0, 1))
 
 
 def test_read_frames_with_selection_yields_the_chosen_frames(tmp_path):

@@ -140,19 +140,16 @@ def load_upload(name: str, data: bytes) -> Clip:
         return current
     with _clip_folder(digest) as folder:
         suffix = Path(name).suffix.lower().lstrip(".")
-        if suffix == "zip":
-            (folder / "upload.zip").write_bytes(data)
-            source = unpack_images(folder / "upload.zip", folder / "frames")
-            (folder / "upload.zip").unlink()
-        else:
-            # ffmpeg reads the content, not the name: the suffix only has to be one it knows.
-            source = folder / f"upload.{suffix if suffix in VIDEO_TYPES else 'bin'}"
-            source.write_bytes(data)
+        # ffmpeg reads the content, not the name: the suffix only has to be one it knows.
+        source = folder / ("upload.zip" if suffix == "zip" else f"upload.{suffix if suffix in VIDEO_TYPES else 'bin'}")
+        source.write_bytes(data)
         try:
+            if suffix == "zip":
+                source = unpack_images(source, folder / "frames")
+                (folder / "upload.zip").unlink()
             return _open(name, source, digest, folder)
-        except bgcore.VideoError as error:  # it names our copy of the file: named as the person named it
-            message, ours = str(error), f"{source.name}: "
-            raise bgcore.VideoError(f"{name}: {message.removeprefix(ours)}" if message.startswith(ours) else message) from None
+        except bgcore.VideoError as error:  # named as the person named the file, not as our copy
+            raise bgcore.VideoError(f"{name}: {str(error).removeprefix(f'{source.name}: ')}") from None
 
 
 MASK_DEFAULTS = {"mask.auto": True, "mask.threshold": 30.0, "mask.cleanup": "Medium"}
