@@ -45,9 +45,9 @@ def spectrum_ui(fit: state.Fit) -> None:
     if spectrum is None:
         return
     st.markdown("##### The SVD, component by component")
-    first = "The first component forms" if rank == 1 else f"The first {rank} components form"
-    st.caption(f"{first} the background and hold "
-               f"{spectrum['energy_at_rank']:.2%} of the clip's energy (sum of squares).")
+    first = ("The first component forms the background and holds" if rank == 1
+             else f"The first {rank} components form the background and hold")
+    st.caption(f"{first} {spectrum['energy_at_rank']:.2%} of the clip's energy (sum of squares).")
     values = pd.DataFrame({k: spectrum[k] for k in ("component", "singular_value", "energy")})
     left, right = st.columns(2)
     left.altair_chart(_points(values, "singular_value", "Singular value (log scale)", "log") + _rule(rank, "rank"),

@@ -417,7 +417,7 @@ def test_the_svd_results_show_its_spectrum_components_and_histogram():
     assert "##### Why pixels became foreground" in headings
     assert {"The background plate", "Original", "Background", "Mask", "Foreground", "U1", "U4"} <= set(captions(app))
     assert len(app.get("vega_lite_chart")) == 4  # histogram, singular values, energy, V rows
-    assert any(c.value.startswith("The first component forms the background") for c in app.caption)  # rank 1
+    assert any(c.value.startswith("The first component forms the background and holds") for c in app.caption)  # rank 1
 
 
 def exported(app: AppTest, file: str) -> Path:
