@@ -42,7 +42,8 @@ def source_ui() -> None:
         st.session_state.upload_error = str(error)
     if upload is not None and st.session_state.get("upload_error"):
         still = "" if state.clip() is None else f" The clip in use is still {state.clip().name}, below."
-        st.error(plain(st.session_state.upload_error + still), icon=":material/error:")  # it may name the file
+        # Under the uploader (on a phone, above the sample's button); plain: it may name the file
+        upload_column.error(plain(st.session_state.upload_error + still), icon=":material/error:")
     with sample_column:
         if sample_ui():
             with st.spinner("Preparing the sample…"):
