@@ -7,7 +7,7 @@ import streamlit as st
 import bgcore
 from bgcore import plots
 from ui import state
-from ui.widgets import defaults, job_error_ui, job_running, mask_options, method_label, plain, require_clip_ui, switch_page
+from ui.widgets import defaults, job_outcome_ui, job_running, mask_options, method_label, plain, require_clip_ui, switch_page
 
 MOST = 4
 
@@ -64,7 +64,7 @@ def fits_ui(clip: state.Clip, names: list[str]) -> list[state.Fit] | None:
             st.error(f"{error}", icon=":material/error:")
             return None
         st.rerun()  # the progress on top
-    job_error_ui("compare", keys)
+    job_outcome_ui("compare", keys)
     return None
 
 

@@ -12,7 +12,7 @@ from bgcore.composite import BLUR, FITS
 from bgcore.outputs import OPTIONS, OUTPUTS
 from bgcore.pipeline import output_size
 from ui import state
-from ui.widgets import job_error_ui, job_running, mask_options, media_width, method_label, require_fit_ui
+from ui.widgets import job_outcome_ui, job_running, mask_options, media_width, method_label, require_fit_ui
 
 # (Comments, not docstrings: Streamlit's magic would show a page's bare strings.)
 COMPOSITE = "composite"  # made on request: it needs a new background
@@ -152,7 +152,7 @@ def export_ui(fit: state.Fit, options, outputs: dict, width: int, over: bool) ->
     elif job_running(None):
         st.info("The export starts when the work in progress (at the top) is done.", icon=":material/hourglass_top:")
     elif job is not None and job.key == key and job.error:
-        job_error_ui("export", key)
+        job_outcome_ui("export", key)
     else:
         stopped = job is not None and job.key == key and job.stopped  # not again by itself, even after a reload
         if stopped:

@@ -5,7 +5,7 @@ import streamlit as st
 import bgcore
 from bgcore.estimate import estimate
 from ui import state
-from ui.widgets import (clip_caption, estimate_text, job_error_ui, job_running, mask_options_ui, method_label,
+from ui.widgets import (clip_caption, estimate_text, job_outcome_ui, job_running, mask_options_ui, method_label,
                         method_params_ui, require_clip_ui, switch_page)
 
 # Streamlit stacks columns into one below 640 px: on a phone the button came after the eight
@@ -44,7 +44,7 @@ def run_ui(clip: state.Clip, method: str, params: dict) -> None:
     busy = job_running(None)
     if not st.button("Remove background", type="primary", icon=":material/auto_fix_high:", width="stretch",
                      disabled=busy, help="Wait for the work in progress, or stop it (at the top)." if busy else None):
-        job_error_ui("method")
+        job_outcome_ui("method")
         return
     try:
         state.start_fits(clip, [(method, params, method_label(method))], title="Removing the background",

@@ -7,7 +7,7 @@ import streamlit as st
 
 from bgcore import plots
 from ui import state
-from ui.widgets import (images_ui, job_error_ui, mask_options_ui, media_width, method_label, require_fit_ui,
+from ui.widgets import (images_ui, job_outcome_ui, mask_options_ui, media_width, method_label, require_fit_ui,
                         switch_page)
 
 COMPONENTS = 4
@@ -97,7 +97,7 @@ def _rule(value: float, label: str):
         align="left", dx=4, dy=-6, color="#e4572e", baseline="top").encode(text="label", y=alt.value(0))
 
 
-job_error_ui("method")  # the fit this page was to show failed: why (job_ui tells the other pages)
+job_outcome_ui("method")  # the fit this page was to show failed (why) or was stopped; job_ui tells the other pages
 fit = require_fit_ui()
 fitted = fit.fitted
 if (job := state.job()) is not None and job.ok and job.then == "results":

@@ -38,6 +38,21 @@ def test_two_methods_side_by_side_on_the_sample_with_their_f_measure():
     assert [t.value for t in app.title] == ["Export"]
 
 
+def test_a_comparison_stopped_says_so_on_its_page_and_can_start_again():
+    app = open_app()
+    click(app, "Use the sample clip")
+    app.switch_page("app_pages/compare.py").run()
+    app.multiselect[0].set_value(["mode", "rpca"]).run()  # rpca: seconds, time enough to stop it
+    [button] = [b for b in app.button if b.label == "Compare"]
+    button.click().run()
+    job = work(app).job
+    job.stop()  # as the Stop button on top does
+    assert job.stopped
+    app.run()
+    assert [i.value for i in app.info] == ["Comparing methods: stopped."]  # not only a toast, gone in seconds
+    assert [b.label for b in app.button if b.label == "Compare"] == ["Compare"] and not app.get("image")
+
+
 def _zip(masks: dict) -> bytes:
     """A zip of masks (H, W) uint8 as PNGs, or of bytes as they are."""
     data = io.BytesIO()

@@ -83,12 +83,16 @@ def job_progress_ui() -> None:
         st.rerun()
 
 
-def job_error_ui(origin: str, key=None) -> None:
-    """The message of the session's job started on page ``origin`` (on inputs ``key``, when
-    given), if it failed."""
+def job_outcome_ui(origin: str, key=None) -> None:
+    """How the session's job started on page ``origin`` (on inputs ``key``, when given) ended, if
+    not well: its error, or that it was stopped (the toast that says so on top goes by)."""
     job = state.job()
-    if job is not None and job.error and job.origin == origin and (key is None or job.key == key):
+    if job is None or job.origin != origin or (key is not None and job.key != key):
+        return
+    if job.error:
         st.error(job.error, icon=":material/error:")
+    elif job.stopped:
+        st.info(f"{job.title}: stopped.", icon=":material/stop_circle:")
 
 
 def job_running(key) -> bool:
