@@ -80,11 +80,9 @@ PAIR = """<style>
 
 def side_by_side_ui(clip: state.Clip, fits: list[state.Fit], truth: state.Truth | None) -> None:
     options = mask_options()
-    first = fits[0].fitted
-    indices = first.indices
+    indices = fits[0].fitted.indices
     # Where the first method found the most, as the Results page opens (the middle frame may be empty)
-    busiest = state.busiest_frame(first, fits[0].key, first.threshold(options)) + 1
-    number = st.slider("Frame", 1, len(indices), **state.keep("compare.frame", busiest))
+    number = st.slider("Frame", 1, len(indices), **state.keep("compare.frame", state.busiest(fits[0], options) + 1))
     frame = state.frame(clip, indices[min(number, len(indices)) - 1])
     for place, (column, fit) in enumerate(zip(st.columns(len(fits)), fits)):
         views = plots.frame_views(fit.fitted, frame, options)

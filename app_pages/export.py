@@ -209,7 +209,7 @@ if len(paths) < len(chosen):
 # The videos start near the frame with the most foreground that the Results page shows first (at
 # the whole second before it: Streamlit's start time): from their first frame, a clip that starts
 # empty (road-640x360) looked as if nothing was found.
-shown_at = (state.busiest_frame(fit.fitted, fit.key, fit.fitted.threshold(options)) / fit.fitted.fps
+shown_at = (state.busiest(fit, options) / fit.fitted.fps
             if any(name in columns for name in paths) else 0.0)
 if any(name not in columns and name != COMPOSITE for name in paths):
     stills.markdown("##### Background and masks")  # on a phone, under the foreground: not a part of it

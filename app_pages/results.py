@@ -17,7 +17,7 @@ def frame_ui(fit: state.Fit, options) -> None:
     """A frame scrubber and that frame's original, background, mask and foreground side by side."""
     fitted = fit.fitted
     count = len(fitted.indices)
-    first = state.busiest_frame(fitted, fit.key, fitted.threshold(options)) + 1
+    first = state.busiest(fit, options) + 1
     number = st.slider("Frame", 1, count, **state.keep(f"frame.{fit.key}", first))
     frame = state.frame(state.clip(), fitted.indices[min(number, count) - 1])
     images_ui(plots.frame_views(fitted, frame, options), key="frame-views")

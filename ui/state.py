@@ -141,7 +141,7 @@ def load_upload(name: str, data: bytes) -> Clip:
     with _clip_folder(digest) as folder:
         suffix = Path(name).suffix.lower().lstrip(".")
         # ffmpeg reads the content, not the name: the suffix only has to be one it knows.
-        source = folder / ("upload.zip" if suffix == "zip" else f"upload.{suffix if suffix in VIDEO_TYPES else 'bin'}")
+        source = folder / f"upload.{suffix if suffix in (*VIDEO_TYPES, 'zip') else 'bin'}"
         source.write_bytes(data)
         try:
             if suffix == "zip":
@@ -438,7 +438,7 @@ def composite_preview(fit: Fit, *, mask_options: bgcore.MaskOptions, composite: 
     the latest, so that a rerun (any widget of the page) neither decodes nor blends it again.
     Raises ValueError for a background that cannot be read."""
     fitted = fit.fitted
-    position = busiest_frame(fitted, fit.key, fitted.threshold(mask_options))
+    position = busiest(fit, mask_options)
     key = (fit.key, mask_options, sorted(composite.items()))
     kept = st.session_state.get("composite_preview")
     if kept is None or kept[0] != key:
@@ -462,6 +462,11 @@ def differences(_fitted: bgcore.FittedClip, key: str):
     each found by a seek."""
     positions = looked_at(len(_fitted.indices))
     return plots.differences(_fitted, (_fitted.video.frame(_fitted.indices[i]) for i in positions))
+
+
+def busiest(fit: Fit, options: bgcore.MaskOptions) -> int:
+    """:func:`busiest_frame` of ``fit`` at the threshold ``options`` give: the frame a page shows first."""
+    return busiest_frame(fit.fitted, fit.key, fit.fitted.threshold(options))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
