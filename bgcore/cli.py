@@ -153,13 +153,19 @@ def main(argv: list[str] | None = None) -> int:
         options, params = _check(args)  # every parameter, before any work
         _remove_orphaned_scratch()
         with TemporaryDirectory(prefix=f"bgcore-{os.getpid()}-") as scratch:
-            source = unpack_images(args.input, scratch) if _zipped(args.input) else args.input
+            source = _unpacked(args.input, scratch) if _zipped(args.input) else args.input
             report = run(source, args.out, method=args.method, params=params, mask_options=options,
                          measure=args.measure, start=args.start, end=args.end, fps=args.fps,
                          scale=args.scale, outputs=_outputs(args), width=args.width, progress=_Progress())
     except (VideoError, ValueError, OSError) as error:
         if getattr(error, "errno", None) == errno.ENOSPC:
             error = f"{error.filename or args.out}: the disk is full. Free some space or choose another --out."
+        elif isinstance(error, OSError) and error.filename and error.strerror:  # not Python's [Errno 20] ...
+            out = Path(args.out).resolve()
+            if out in (Path(error.filename).resolve(), *Path(error.filename).resolve().parents):
+                error = f"--out {args.out}: cannot write there ({error.strerror}). Choose another folder."
+            else:
+                error = f"{error.filename}: {error.strerror}."
         print(f"\nerror: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -198,9 +204,19 @@ def _zipped(path: str) -> bool:
     return path.lower().endswith(".zip")
 
 
+def _unpacked(archive: str, folder: str) -> Path:
+    """:func:`unpack_images`, its messages naming the zip."""
+    try:
+        return unpack_images(archive, folder)
+    except VideoError as error:
+        raise VideoError(f"{Path(archive).name}: {error}") from None
+
+
 def _names(text: str) -> list:
     """An argparse type: output names, comma-separated, each of OUTPUTS."""
     names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: name at least one output, among {', '.join(OUTPUTS)}")
     for name in names:
         if name not in OUTPUTS:
             raise argparse.ArgumentTypeError(f"{name}: use names among {', '.join(OUTPUTS)}")
@@ -237,8 +253,14 @@ def _check(args) -> tuple[MaskOptions, dict]:
     check_out_dir(args.out, args.input, *CompositeVideo.inputs(outputs.get("composite", {})),
                   params.get("reference_image"))
     if args.replace is not None:  # raises now for a bad file ("blur" needs a plate: any will do)
-        with closing(backdrops(args.replace, (2, 2), role="--replace", plate=np.zeros((2, 2, 3), np.uint8))):
-            pass
+        try:
+            with closing(backdrops(args.replace, (2, 2), role="--replace", plate=np.zeros((2, 2, 3), np.uint8))):
+                pass
+        except VideoError as error:
+            if "Try an MP4" not in str(error):  # a video's advice: a picture will do as well
+                raise
+            raise VideoError(f"{error} A picture (JPEG, PNG) works too.") from None
+    Path(args.out).mkdir(parents=True, exist_ok=True)  # a folder that cannot be made says so before any work
     return options, params
 
 

@@ -21,13 +21,13 @@ def unpack_images(archive: PathLike, folder: PathLike, *, limits: Limits = LIMIT
     pixels from its header. Raises VideoError for anything that is not a zip of images.
     """
     if not Path(archive).is_file():  # a FIFO named x.zip would block the read for good
-        raise VideoError(f"{archive}: no such file (or not a regular file). Give a zip file.")
+        raise VideoError("no such file (or not a regular file). Give a zip file.")
     try:
         with zipfile.ZipFile(archive) as bundle:
             entries = [entry for entry in bundle.infolist() if _is_image(entry)]
             if not entries:
                 raise VideoError("The zip holds no images (jpg, png, bmp, tif). Put the frames of one clip "
-                                 "in a zip, or upload a video file.")
+                                 "in a zip, or use a video file.")
             if (len(entries) > limits.max_frames
                     or sum(entry.file_size for entry in entries) > limits.max_bytes):
                 raise VideoError(_too_big(len(entries), limits))
@@ -54,7 +54,7 @@ def unpack_images(archive: PathLike, folder: PathLike, *, limits: Limits = LIMIT
                 check_image(path, limits=limits, name=f"{entry.filename} (in the zip)")
     except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as error:
         # RuntimeError: encrypted; NotImplementedError: a compression zipfile does not read
-        raise VideoError(f"not a readable zip ({zip_problem(error)}). Zip the images again, or upload a "
+        raise VideoError(f"not a readable zip ({zip_problem(error)}). Zip the images again, or use a "
                          "video file.") from None
     return folder
 

@@ -455,7 +455,8 @@ def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
     last = info.frame_count if end is None else min(info.frame_count, round(end * info.fps))
     step = 1 if fps is None else max(1, round(info.fps / fps))
     if first >= last:
-        raise VideoError(f"The trim {start}-{end} s keeps no frames of a {info.duration:.2f} s clip.")
+        trim = f"{start:g} s to the end" if end is None else f"{start:g} to {end:g} s"
+        raise VideoError(f"The trim {trim} keeps no frames of a {info.duration:.2f} s clip: start before its end.")
     if len(range(first, last, step)) < 2:
         still = info.frame_count < 2  # a still image or a broken video: no trim helps
         why = ("the clip has only 1 frame that can be decoded (a still image, or a video cut short?)" if still

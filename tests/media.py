@@ -173,6 +173,9 @@ ARGUMENTS = {
     "--out the input's folder": (lambda folder, clip: ["--out", clip.parent], "--out"),
     "--out the input itself": (lambda folder, clip: ["--out", clip], "--out"),
     "--out pipe:1": (lambda folder, clip: ["--out", "pipe:1"], None),
+    "--out in a file": (lambda folder, clip: ["--out", _write(folder / "file", b"x") / "out"],
+                        "/file/out: cannot write there (Not a directory)"),
+    "--outputs empty": (lambda folder, clip: ["--outputs", ","], "name at least one output"),
 }
 
 

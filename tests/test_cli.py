@@ -81,6 +81,23 @@ def test_bad_input_exits_nonzero_with_one_line(tmp_path, content, message):
     assert last.startswith("error:") and message in last and "Traceback" not in result.stderr
 
 
+def test_errors_found_late_name_what_to_change(clip_path, tmp_path):
+    """What is known only once the clip is read or unpacked still comes as one plain line."""
+    def last_line(*args):
+        result = bgcore(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        return result.stderr.strip().splitlines()[-1]
+
+    assert last_line(clip_path, "--out", tmp_path / "a", "--start", "60") == (
+        "error: The trim 60 s to the end keeps no frames of a 10.00 s clip: start before its end.")
+    (tmp_path / "frames.zip").write_bytes(b"PK not really a zip")
+    assert last_line(tmp_path / "frames.zip", "--out", tmp_path / "b").startswith(
+        "error: frames.zip: not a readable zip")
+    (tmp_path / "notes.txt").write_text("hello")
+    assert last_line(clip_path, "--out", tmp_path / "c", "--replace", tmp_path / "notes.txt").endswith(
+        "A picture (JPEG, PNG) works too.")
+
+
 def test_help_documents_every_option():
     text = bgcore("--help", check=True).stdout
     for option in ("--out", "--method", "--rank", "--threshold", "--scale", "--fps", "--start",
