@@ -40,6 +40,12 @@ def truth_ui(clip: state.Clip) -> state.Truth | None:
         st.error(f"{plain(upload.name)}: masks of {wrong[1]}×{wrong[0]} for a clip of {size[1]}×{size[0]}: "
                  "give masks of the clip's own size.", icon=":material/error:")
         return None
+    if not any(0 <= index < clip.info.frame_count for index in truth.masks):
+        numbers = sorted(truth.masks)
+        st.error(f"{plain(upload.name)}: its {len(numbers)} masks are numbered from {numbers[0] + 1} to "
+                 f"{numbers[-1] + 1}, and the clip has frames 1 to {clip.info.frame_count}: number the masks "
+                 "like the frames (mask_0001.png is the first).", icon=":material/error:")
+        return None
     return truth
 
 

@@ -29,6 +29,11 @@ from .video import IMAGE_SUFFIXES, VideoError, image_size, image_files
 
 LABELS = (0, 50, 85, 170, 255)
 """CDnet's label values; any other grey level in a mask is taken as 0 or 255 at 128."""
+NOT_A_MASK = 0.1
+"""A user's "mask" with more than this share of its pixels over 20 grey levels from every label is
+a picture (a frame zipped by mistake), not a mask: a mask saved as JPEG strays only at its edges."""
+STRAY = np.abs(np.arange(256)[:, None] - np.array(LABELS)).min(axis=1) > 20
+"""Per grey level, whether it is that far from every label."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,9 @@ def read_mask(path: PathLike | bytes, *, name: str | None = None) -> np.ndarray:
         mask, name = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), str(path)
     if mask is None:
         raise ValueError(f"{name}: cannot be read as a mask image.")
+    if STRAY[mask].mean() > NOT_A_MASK:
+        raise ValueError(f"{name} is a picture, not a mask: a mask is white where the foreground is and "
+                         "black elsewhere.")
     other = ~np.isin(mask, LABELS)
     mask[other] = np.where(mask[other] >= 128, 255, 0)
     return mask

@@ -78,6 +78,11 @@ def test_a_zip_of_masks_is_matched_by_frame_number():
         zip_truth(io.BytesIO(_zip({"1.png": masks[1]})), max_pixels=1000)
     with pytest.raises(ValueError, match="1.png: cannot be read as an image"):
         zip_truth(io.BytesIO(_zip({"1.png": b"garbage"})))
+    # A frame zipped as its mask by mistake (a mask saved as JPEG passes: it strays at its edges only).
+    with pytest.raises(ValueError, match="1.png is a picture, not a mask"):
+        zip_truth(io.BytesIO(_zip({"1.png": make_clip(frames=2).frames[0]})))
+    jpeg = cv2.imencode(".jpg", masks[9])[1].tobytes()
+    assert (zip_truth(io.BytesIO(_zip({"10.jpg": jpeg})))[9] == masks[9]).mean() > 0.99
 
 
 def test_score_fitted_uses_the_annotated_frames_it_works_on(tmp_path):
@@ -107,3 +112,6 @@ def test_the_page_scores_an_uploaded_clip_against_a_zip_of_masks(tmp_path):
     small = _zip({"1.png": np.zeros((10, 10), np.uint8)})
     app.file_uploader(key="compare.truth").set_value(("small.zip", small, "application/zip")).run()
     assert any("masks of 10×10 for a clip of 320×240" in e.value for e in app.error) and not app.exception
+    other = _zip({f"{5000 + i}.png": clip.masks[i].astype(np.uint8) * 255 for i in range(3)})
+    app.file_uploader(key="compare.truth").set_value(("other.zip", other, "application/zip")).run()
+    assert any("numbered from 5000 to 5002, and the clip has frames 1 to 30" in e.value for e in app.error)
