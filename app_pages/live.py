@@ -13,7 +13,7 @@ from bgcore import live
 from bgcore.composite import backdrops, cover
 from bgcore.video import VideoError, read_image
 from ui import state
-from ui.widgets import plain, threshold_ui
+from ui.widgets import checked_upload_ui, plain, threshold_ui
 
 # (Comments, not docstrings: Streamlit would write a page's bare strings on the page.)
 CONNECT_SECONDS = 20  # a connection still not up after this long has failed: say so and why
@@ -40,8 +40,8 @@ def ice_servers() -> list | None:
 
 def backdrop_ui(views, key: str) -> tuple[str, tuple, str | None]:
     """What to put behind: the view, its colour and the path of an uploaded picture or video."""
-    view = st.radio("Behind you", views, format_func=VIEWS.get, horizontal=True, key=f"{key}.view")
-    colour = hex_to_rgb(st.color_picker("Colour", DEFAULT_COLOUR, key=f"{key}.colour")) \
+    view = st.radio("Behind you", views, format_func=VIEWS.get, horizontal=True, **state.keep(f"{key}.view", views[0]))
+    colour = hex_to_rgb(st.color_picker("Colour", **state.keep(f"{key}.colour", DEFAULT_COLOUR))) \
         if view == "colour" else hex_to_rgb(DEFAULT_COLOUR)
     path = None
     if view in ("picture", "video"):
@@ -50,19 +50,18 @@ def backdrop_ui(views, key: str) -> tuple[str, tuple, str | None]:
         if upload is None:
             st.caption(f"Upload a {view}; until then the plain colour shows.")
         else:
-            path = state.store_upload(upload)
-            try:
-                next(backdrops(path, (64, 48)))  # read now, so a broken file is reported here
-            except VideoError as error:
-                st.error(f"{error} Try another file.", icon=":material/error:")
-                path = None
+            # read now, so that a broken file is reported here
+            path = checked_upload_ui(upload, lambda stored: next(backdrops(stored, (64, 48))))
     return view, colour, path
 
 
 def processor() -> live.LiveProcessor:
-    if "live.processor" not in st.session_state:
-        st.session_state["live.processor"] = live.LiveProcessor()
-    return st.session_state["live.processor"]
+    """The session's: kept with its work, so that the empty scene captured outlives a reload."""
+    work = state.work()
+    with work.lock:
+        if work.live is None:
+            work.live = live.LiveProcessor()
+        return work.live
 
 
 def frame_callback(proc: live.LiveProcessor):
@@ -81,8 +80,8 @@ def live_ui() -> None:
     video, settings = st.columns([3, 2], gap="large")
     with settings:
         st.markdown("##### 1. The empty scene")
-        countdown = st.slider("Countdown (seconds)", 0, 10, 3, key="live.countdown",
-                              help="Time to step out of the picture after the click.")
+        countdown = st.slider("Countdown (seconds)", 0, 10, help="Time to step out of the picture after the click.",
+                              **state.keep("live.countdown", 3))
         label = "Capture again" if proc.reference else "Capture the empty scene"
         capture = st.button(label, type="primary", icon=":material/photo_camera:", key="live.capture")
         st.markdown("##### 2. Behind you")
@@ -117,7 +116,9 @@ def status_ui(context, proc: live.LiveProcessor, early: bool = False) -> None:
         st.session_state["live.connecting"] = since = now
     if playing or not signalling:
         st.session_state["live.connecting"] = None
-    if proc.captures != st.session_state.setdefault("live.captures", 0):
+    if not playing and proc.capturing:  # STOP in the countdown: the next START does not capture by itself
+        proc.stop_capture()
+    if proc.captures != st.session_state.setdefault("live.captures", proc.captures):
         st.session_state["live.captures"] = proc.captures
         st.rerun(scope="app")
     if signalling and not playing and since is not None and now - since > CONNECT_SECONDS:
@@ -129,6 +130,9 @@ def status_ui(context, proc: live.LiveProcessor, early: bool = False) -> None:
     elif not playing:
         start = ("Click **START** to share your camera (the browser asks first). Step out of the picture, "
                  "then **Capture the empty scene**.")
+        if proc.reference is not None:  # back on the page, or reloaded: the stream stopped, the scene stays
+            start = ("Click **START** to go on: the empty scene you captured is kept (the camera stops when "
+                     "you leave this page or reload it).")
         if early:
             st.warning(f"The camera is not on yet. {start}", icon=":material/videocam:")
         else:
@@ -214,7 +218,7 @@ def photo_ui() -> None:
 
 
 st.title("Live")
-mode = st.radio("Mode", ["Live camera", "Photo"], horizontal=True, key="live.mode",
+mode = st.radio("Mode", ["Live camera", "Photo"], horizontal=True, **state.keep("live.mode", "Live camera"),
                 help="Live streams your camera to the server and back; Photo needs two photos and no stream.")
 if mode == "Live camera":
     live_ui()

@@ -212,6 +212,12 @@ class LiveProcessor:
         with self.lock:
             self._burst, self._capture_at, self.error = [], time.monotonic() + countdown, ""
 
+    def stop_capture(self) -> None:
+        """Forget a capture under way (the stream stopped: the frames after it are not the
+        countdown's; the next START must not capture on its own)."""
+        with self.lock:
+            self._burst, self._capture_at = [], None
+
     @property
     def capturing(self) -> bool:
         return self._capture_at is not None

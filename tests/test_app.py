@@ -459,6 +459,10 @@ def test_composite_over_an_uploaded_background_after_a_preview(downloads, tmp_pa
     frame = next(bgcore.read_frames(saved))
     mask = next(bgcore.read_frames(exported(app, "mask.mp4")))[..., 0] < 128
     assert frame[mask][:, 2].mean() > 200 and frame[mask][:, 0].mean() < 60
+    # Another kind of background and back, or a reload (the uploader then empty): the picture is kept.
+    app.radio(key="widget.export.backdrop").set_value("colour").run()
+    app.radio(key="widget.export.backdrop").set_value("file").run()
+    assert download(app, "Composite video (MP4)") and any(c.value.startswith("In use: beach") for c in app.caption)
 
 
 def test_a_new_background_colour_re_renders_the_composite_alone(tmp_path):
@@ -632,11 +636,14 @@ def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
     app.radio[0].set_value("reference").run()
     huge = png_header(20000, 20000)
     app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", huge, "image/png")).run()
+    # At once, under it, named as the person named it; the reference frame stays in use.
+    assert len(app.error) == 1 and app.error[0].value.startswith("empty.png: an image of") and "megapixels" in app.error[0].value
+    assert not any(c.value.startswith("In use:") for c in app.caption)
+    good = cv2.imencode(".png", np.zeros((120, 160, 3), np.uint8))[1].tobytes()
+    app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", good, "image/png")).run()
     # Beside the reference frame's own settings, it says which of the two is used.
-    assert any(c.value == "In use: a photo of the empty scene, taken from the same spot; replaces the reference "
-               "frame." for c in app.caption)
-    click(app, "Remove background")
-    assert len(app.error) == 1 and "megapixels" in app.error[0].value
+    assert not app.error and any(c.value == "In use: a photo of the empty scene, taken from the same spot; "
+                                 "replaces the reference frame." for c in app.caption)
 
 
 def test_one_run_at_a_time_on_the_server_and_the_others_are_told():

@@ -116,3 +116,15 @@ def test_the_processor_counts_down_captures_and_replaces():
     assert (np.abs(shown[background].astype(int) - (0, 0, 255)).max(axis=1) < 10).mean() > 0.95
     processor.view = "mask"
     assert processor(clip.frames[41])[clip.masks[41]].mean() > 200
+
+
+def test_a_capture_stopped_in_its_countdown_does_not_happen_later():
+    """STOP during the countdown: the frames of the next START are not the empty scene's."""
+    clip = make_clip(frames=30, objects=3, empty=live.BURST + 2)
+    processor = live.LiveProcessor()
+    processor.start_capture(countdown=0)
+    processor(clip.frames[0])
+    processor.stop_capture()
+    for frame in clip.frames[:live.BURST + 2]:
+        processor(frame)
+    assert processor.reference is None and processor.captures == 0 and not processor.capturing

@@ -51,7 +51,7 @@ def test_photo_mode_makes_a_cutout_and_a_composite(downloads):
     automatic = app.slider(key="widget.photo.threshold").value
     assert 6 <= automatic <= 40  # the photos' JPEG noise, times 9
 
-    app.radio(key="photo.view").set_value("blur").run()
+    app.radio(key="widget.photo.view").set_value("blur").run()
     app.toggle(key="widget.photo.auto").set_value(False).run()
     app.slider(key="widget.photo.threshold").set_value(80).run()
     assert not app.exception, app.exception
@@ -150,5 +150,15 @@ def test_live_stream_replaces_the_background_in_a_real_browser(tmp_path):
             page.set_viewport_size({"width": 390, "height": 1600})  # a phone
             page.wait_for_timeout(1500)
             page.screenshot(path=str(ARTIFACTS / "5-live-390.png"))
+
+            # A reload keeps the empty scene: START again, and the colour is behind at once.
+            page.set_viewport_size({"width": 1400, "height": 1100})
+            page.reload(timeout=SLOW)
+            page.get_by_role("button", name="Capture again").wait_for(timeout=SLOW)
+            component.get_by_role("button", name="START").click(timeout=SLOW)
+            video = component.locator("video")
+            video.wait_for(timeout=SLOW)
+            page.get_by_text("Live. Noise level").wait_for(timeout=SLOW)
+            wait_for(page, video, lambda image: near(image, GREEN) > 0.5, seconds=30)
         finally:
             browser.close()

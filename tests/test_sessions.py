@@ -65,6 +65,19 @@ def test_a_threshold_saved_as_a_whole_number_comes_back():
     assert app.slider(key="widget.mask.threshold").value == 25.0 and not app.exception
 
 
+def test_the_live_page_keeps_its_choices_over_a_reload():
+    """(Its empty scene too: see test_live_page, in a browser.)"""
+    app = open_app()
+    # Photo mode as if chosen on the radio (AppTest cannot run the stream the page opens on).
+    app.session_state["live.mode"] = work(app).prefs["live.mode"] = "Photo"
+    visit(app, "app_pages/live.py")
+    app.radio(key="widget.photo.view").set_value("blur").run()
+    app = reload(app.session_state["session"])
+    visit(app, "app_pages/live.py")
+    assert app.radio(key="widget.live.mode").value == "Photo"
+    assert app.radio(key="widget.photo.view").value == "blur"
+
+
 @pytest.mark.parametrize("restart", [False, True], ids=["reload", "restart"])
 def test_a_reload_comes_back_to_the_clip_fit_export_and_settings_without_computing_again(restart, computed):
     first = sample_exported()

@@ -47,7 +47,9 @@ _ID = re.compile(r"[0-9a-f]{32}")
 class Work:
     """One session's work. ``fits`` maps a fit key to its :class:`bgcore.FittedClip` (all of the
     current clip), ``fit_key`` is the chosen one's, ``export`` the file of each output made
-    (by its key: ``ui.state.export_keys``), ``prefs`` the person's settings, ``job`` the latest :class:`ui.jobs.Job`."""
+    (by its key: ``ui.state.export_keys``), ``prefs`` the person's settings, ``job`` the latest :class:`ui.jobs.Job`,
+    ``live`` the Live page's :class:`bgcore.live.LiveProcessor` (in memory only: its empty scene
+    outlives a reload, not a restart)."""
 
     id: str
     folder: Path
@@ -57,6 +59,7 @@ class Work:
     export: dict = field(default_factory=dict)
     prefs: dict = field(default_factory=dict)
     job: object = None
+    live: object = None
     used: float = field(default_factory=time.time)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 

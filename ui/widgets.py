@@ -150,9 +150,10 @@ def _param_ui(param, default, key: str, clip: state.Clip):
         return _frame_ui(param, default, key, clip)
     if param.kind == "image":
         upload = st.file_uploader(param.label, type=list(state.IMAGE_TYPES), help=param.help, key=key)
-        if upload:  # said in plain view what it does to the settings beside it ("replaces the reference frame")
+        path = checked_upload_ui(upload, bgcore.video.read_image) if upload else None
+        if path:  # said in plain view what it does to the settings beside it ("replaces the reference frame")
             st.caption(f"In use: {param.help[0].lower()}{param.help[1:]}")
-        return state.store_upload(upload) if upload else None
+        return path
     if param.choices is not None:
         default = default if default in param.choices else param.choices[0]
         return st.selectbox(param.label, param.choices, help=param.help, format_func=lambda v: str(v).capitalize(),
@@ -234,6 +235,24 @@ def require_fit_ui() -> state.Fit:
         page_link("method", label="Choose a method", icon=":material/tune:")
         st.stop()
     return fit
+
+
+def named(name: str, error: Exception) -> str:
+    """``error``'s message about a stored upload (which bgcore names by its path or a role and
+    path: "replacement 18dc2a27.png: ...") with the upload named as the person named it."""
+    return f"{name}: {str(error).split(': ', 1)[-1]}"
+
+
+def checked_upload_ui(upload, check) -> str | None:
+    """The stored path of ``upload`` (a file_uploader's file) if ``check(path)`` reads it; else
+    None, and the error in its place, naming the file as the person did."""
+    path = state.store_upload(upload)
+    try:
+        check(path)
+    except bgcore.VideoError as error:
+        st.error(named(upload.name, error), icon=":material/error:")
+        return None
+    return path
 
 
 def plain(text: str) -> str:
