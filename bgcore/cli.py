@@ -23,7 +23,7 @@ from .masks import MAX_RADIUS, MaskOptions
 from .models import DEFAULT_METHOD, METHODS
 from .outputs import OPTIONS, OUTPUTS, CompositeVideo
 from .pipeline import DEFAULT_OUTPUTS, MIN_SCALE, MIN_WIDTH, WORKING_PIXELS, check_out_dir, run
-from .video import VideoError, check_image
+from .video import IMAGE_SUFFIXES, VideoError, check_image
 
 MAX_FPS = 1000.0
 
@@ -257,10 +257,10 @@ def _check(args) -> tuple[MaskOptions, dict]:
             with closing(backdrops(args.replace, (2, 2), role="--replace", plate=np.zeros((2, 2, 3), np.uint8))):
                 pass
         except VideoError as error:
-            if "Try an MP4" not in str(error):  # a video's advice: a picture will do as well
+            tried = Path(args.replace)
+            if not tried.is_file() or tried.suffix.lower() in IMAGE_SUFFIXES:
                 raise
-            raise VideoError(f"{error} A picture (JPEG, PNG) works too.") from None
-    Path(args.out).mkdir(parents=True, exist_ok=True)  # a folder that cannot be made says so before any work
+            raise VideoError(f"{error} A picture (JPEG, PNG) works too.") from None  # the advice was a video's
     return options, params
 
 

@@ -385,6 +385,9 @@ def check_out_dir(out_dir: PathLike, *inputs: PathLike | None) -> None:
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out_dir}: a file of that name is there; choose a folder for the outputs.")
+    made = next(folder for folder in out.parents if folder.exists())  # what the outputs' folder would be made in
+    if not made.is_dir():
+        raise ValueError(f"--out {out_dir}: {made} is a file, where a folder would be made; choose another folder.")
     for path in filter(None, inputs):
         path = Path(path).resolve()
         if out in (path, path.parent) or any(out / name in (path, *path.parents) for name in WRITTEN):

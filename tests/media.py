@@ -174,7 +174,7 @@ ARGUMENTS = {
     "--out the input itself": (lambda folder, clip: ["--out", clip], "--out"),
     "--out pipe:1": (lambda folder, clip: ["--out", "pipe:1"], None),
     "--out in a file": (lambda folder, clip: ["--out", _write(folder / "file", b"x") / "out"],
-                        "/file/out: cannot write there (Not a directory)"),
+                        "/files/file is a file, where a folder would be made"),
     "--outputs empty": (lambda folder, clip: ["--outputs", ","], "name at least one output"),
 }
 

@@ -626,7 +626,7 @@ def test_a_bad_new_background_gets_a_message_and_the_export_comes_back_without_i
     app.radio(key="widget.export.backdrop").set_value("file").run()
     settle(app.file_uploader(key="replacement").set_value(("huge.png", huge, "image/png")).run())
     assert not app.exception and len(app.error) == 1 and "megapixels" in app.error[0].value
-    assert app.error[0].value.startswith("huge.png: ") and "/" not in app.error[0].value  # the user's name
+    assert app.error[0].value.startswith(r"huge\.png: ") and "/" not in app.error[0].value  # the user's name
     settle(app.file_uploader(key="replacement").set_value(None).run())
     assert not app.exception and not app.error and download(app, "Foreground video (MP4)")
 
@@ -637,7 +637,7 @@ def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
     huge = png_header(20000, 20000)
     app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", huge, "image/png")).run()
     # At once, under it, named as the person named it; the reference frame stays in use.
-    assert len(app.error) == 1 and app.error[0].value.startswith("empty.png: an image of") and "megapixels" in app.error[0].value
+    assert len(app.error) == 1 and app.error[0].value.startswith(r"empty\.png: an image of") and "megapixels" in app.error[0].value
     assert not any(c.value.startswith("In use:") for c in app.caption)
     good = cv2.imencode(".png", np.zeros((120, 160, 3), np.uint8))[1].tobytes()
     app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", good, "image/png")).run()

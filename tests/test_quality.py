@@ -98,9 +98,10 @@ def test_image_folder_masks_match_frames_by_their_trailing_number():
 
 
 def test_read_mask_keeps_cdnet_labels_and_rounds_stray_greys(tmp_path):
-    labels = np.array([[0, 50, 85, 170, 255, 3, 140]], np.uint8)
+    labels = np.zeros((10, 7), np.uint8)
+    labels[0] = [0, 50, 85, 170, 255, 3, 140]
     cv2.imwrite(str(tmp_path / "gt.png"), labels)
-    assert read_mask(tmp_path / "gt.png").tolist() == [[0, 50, 85, 170, 255, 0, 255]]
+    assert read_mask(tmp_path / "gt.png")[0].tolist() == [0, 50, 85, 170, 255, 0, 255]
 
 
 def test_shared_clips_lists_every_clip_with_ground_truth():

@@ -239,8 +239,8 @@ def require_fit_ui() -> state.Fit:
 
 def named(name: str, error: Exception) -> str:
     """``error``'s message about a stored upload (which bgcore names by its path or a role and
-    path: "replacement 18dc2a27.png: ...") with the upload named as the person named it."""
-    return f"{name}: {str(error).split(': ', 1)[-1]}"
+    path: "replacement 18dc2a27.png: ...") with the upload named as the person named it (Markdown)."""
+    return f"{plain(name)}: {str(error).split(': ', 1)[-1]}"
 
 
 def checked_upload_ui(upload, check) -> str | None:
