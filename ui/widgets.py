@@ -245,12 +245,18 @@ def named(name: str, error: Exception) -> str:
 
 def checked_upload_ui(upload, check) -> str | None:
     """The stored path of ``upload`` (a file_uploader's file) if ``check(path)`` reads it; else
-    None, and the error in its place, naming the file as the person did."""
+    None, and the error in its place, naming the file as the person did. Checked once a file: a
+    page's every rerun would decode the picture again (a 4K photo, a tenth of a second)."""
     path = state.store_upload(upload)
-    try:
-        check(path)
-    except bgcore.VideoError as error:
-        st.error(named(upload.name, error), icon=":material/error:")
+    found = st.session_state.setdefault("checked_uploads", {})  # the uploader's file id -> its error or None
+    if upload.file_id not in found:
+        try:
+            check(path)
+            found[upload.file_id] = None
+        except bgcore.VideoError as error:
+            found[upload.file_id] = named(upload.name, error)
+    if found[upload.file_id]:
+        st.error(found[upload.file_id], icon=":material/error:")
         return None
     return path
 
