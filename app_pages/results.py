@@ -120,6 +120,9 @@ with adjust:
     if st.button("Export the videos", type="primary", icon=":material/download:"):
         switch_page("export")
 plate.image(fitted.background_image(), caption="The background plate", width=media_width(fitted.size))
+if fitted.method != "reference":  # no method learns what was hidden in most frames: a photo shows it
+    plate.caption(f"Someone in the plate? They were in view for most of the clip. On the Method page, "
+                  f"“{method_label('reference')}” takes a photo of the scene without them.")
 st.markdown("##### Frame by frame")
 frame_ui(fit, options)
 histogram_ui(fit, options)

@@ -418,6 +418,13 @@ def test_the_svd_results_show_its_spectrum_components_and_histogram():
     assert {"The background plate", "Original", "Background", "Mask", "Foreground", "U1", "U4"} <= set(captions(app))
     assert len(app.get("vega_lite_chart")) == 4  # histogram, singular values, energy, V rows
     assert any(c.value.startswith("The first component forms the background and holds") for c in app.caption)  # rank 1
+    # What to do when the plate shows the subject: with a photo, the plate is that photo.
+    hint = "Someone in the plate? They were in view for most of the clip."
+    assert any(c.value.startswith(hint) for c in app.caption)
+    visit(app, PAGES["method"])
+    app.radio[0].set_value("reference").run()
+    click(app, "Remove background")
+    assert "The background plate" in captions(app) and not any(c.value.startswith(hint) for c in app.caption)
 
 
 def exported(app: AppTest, file: str) -> Path:
