@@ -24,6 +24,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .masks import Exposure, luma
+
 CORNERS = 200
 """Corners followed from the reference frame (a frame costs about 2 to 5 ms at the working scale)."""
 AGREEING = 0.3
@@ -36,6 +38,18 @@ AGREEING_SHAKEN = 0.2
 moved by 3 px: a few frames with 0.2 to 0.5 of the corners agreeing came out at precision 0.04 to 0.3)."""
 LOOKS = 25
 """Frames of the sample that tell whether the clip shakes."""
+PHOTO_DETAILS = 12
+"""A photo of the empty scene is put on a clip's view (:func:`onto_view`) when at least this many
+of its details (SIFT keypoints) agree on where they lie in the view..."""
+PHOTO_HEIGHT = 360
+"""...looked for in the view brought to this many pixels high at least: sbi-Board's, 164 high, had
+35 details, of which 12 agreed with a photo of its board; at 360 high, 494 and 354."""
+PHOTO_COVER = 0.5
+"""The share of the view a photo must cover once warped: the rest is filled from the clip."""
+PHOTO_AGREE = 4.0
+"""Grey levels: a photo of the empty scene farther than this from the clip's view once on it
+(:func:`_exposed`) shows another place, or was put on it wrong. Right, 0.3 to 1.8 on simulated
+phone photos of 11 annotated clips (tests/test_quality.py makes two)."""
 SHAKE = 0.75
 """Working pixels that a corner of the frame moves, in half the sample's frames at least, for the
 clip to be steadied: the 34 annotated clips as filmed move 0.02 to 0.41 (the median over their
@@ -117,3 +131,79 @@ def restore(image: np.ndarray, matrix: np.ndarray | None) -> np.ndarray:
     back = cv2.warpAffine(image.view(np.uint8) if image.dtype == bool else image, matrix, image.shape[1::-1],
                           flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0).reshape(image.shape)
     return back.view(bool) if image.dtype == bool else back
+
+
+def onto_view(photo: np.ndarray, view: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A photo of the scene (uint8 RGB, any size) on a clip's ``view`` (h, w, C: a working frame or
+    the sample's median; C 1 or 3): float32 (h, w, C), and where it reaches (h, w) bool.
+
+    A phone's photo is not a frame of its video: another size and shape (4:3 against 16:9), a
+    wider view, a hand that turned a little, another exposure and white balance. It is warped by
+    the perspective most of its SIFT details agree on with the view's (RANSAC: a person in the
+    view does not count), and brought to the view's exposure (:meth:`bgcore.masks.Exposure.gains`).
+    A photo of the view's shape may also be only resized (a frame of the clip: no resampling to
+    blur it): of the two, the one nearer the view. Raises ValueError when it is not within
+    ``PHOTO_AGREE`` of the view, or covers less than ``PHOTO_COVER`` of it.
+    """
+    height, width = view.shape[:2]
+    channels = view.shape[-1]
+    photo = photo if channels == 3 else cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)[..., None]
+    # The view matched at PHOTO_HEIGHT pixels high at least (a small clip has few details to find),
+    # the photo at 1.5 times that at most (SIFT's time grows with the pixels).
+    zoom = max(1.0, PHOTO_HEIGHT / height)
+    first = min(1.0, 1.5 * zoom * height / photo.shape[0])
+    small = cv2.resize(photo, None, fx=first, fy=first, interpolation=cv2.INTER_AREA) if first < 1 else photo
+    matrix = _perspective(grey(small.reshape(*small.shape[:2], channels)),  # OpenCV drops a single channel
+                          cv2.resize(grey(view), None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC))
+    candidates = []
+    if matrix is not None:
+        # Resampled once, from the photo brought to about the view's scale: a warp that shrinks
+        # blurs less after INTER_AREA than by itself.
+        matrix = np.diag([1 / zoom, 1 / zoom, 1.0]) @ matrix  # from the small photo to the view itself
+        scale = min(1.0, np.sqrt(abs(np.linalg.det(matrix[:2, :2]))) * first)
+        sized = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        matrix = matrix @ np.diag([first / scale, first / scale, 1.0])
+        reached = cv2.warpPerspective(np.full(sized.shape[:2], 255, np.uint8), matrix, (width, height),
+                                      flags=cv2.INTER_NEAREST)
+        candidates.append((cv2.warpPerspective(sized, matrix, (width, height), flags=cv2.INTER_LINEAR),
+                           cv2.erode(reached, np.ones((3, 3), np.uint8)) > 0))  # not its edge, blended with black
+    if abs(photo.shape[1] / photo.shape[0] - width / height) < 0.01 * width / height:
+        candidates.append((cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA), np.ones((height, width), bool)))
+    best = min((_exposed(moved.reshape(height, width, channels), reached, view) for moved, reached in candidates),
+               default=None, key=lambda found: found[0])
+    if best is None or best[0] > PHOTO_AGREE:
+        raise ValueError("the photo of the empty scene does not match the clip's view: take it from where "
+                         "the camera stood, facing the same way, or choose a frame of the clip.")
+    _, moved, reached = best
+    if reached.mean() < PHOTO_COVER:
+        raise ValueError(f"the photo of the empty scene shows only {reached.mean():.0%} of the clip's view: "
+                         "take it from where the camera stood, without zooming in.")
+    return moved, reached
+
+
+def _exposed(moved: np.ndarray, reached: np.ndarray, view: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """A photo on the view (``moved``, reaching ``reached``) at the view's exposure, float32, with
+    its distance to the view: the first quartile of their grey differences where it reaches (the
+    view, a sample's median, may show a person over half of it: sbi-Board's)."""
+    moved = moved.astype(np.float32)
+    gains = Exposure.of(np.where(reached[..., None], moved, 0), unchanged=None).gains(view)
+    moved = moved if gains is None else moved * gains
+    return float(np.quantile(np.abs(luma(moved) - luma(view))[reached], 0.25)), moved, reached
+
+
+def _perspective(photo: np.ndarray, view: np.ndarray) -> np.ndarray | None:
+    """The 3 x 3 perspective from ``photo`` to ``view`` (uint8 grey) that ``PHOTO_DETAILS`` or more
+    SIFT matches agree on (Lowe's ratio test, then RANSAC within 3 pixels of the view); None if none."""
+    sift = cv2.SIFT_create(nfeatures=4000)
+    found = [sift.detectAndCompute(image, None) for image in (photo, view)]
+    if any(descriptors is None or len(descriptors) < 2 for _, descriptors in found):
+        return None
+    (photo_points, photo_descriptors), (view_points, view_descriptors) = found
+    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(photo_descriptors, view_descriptors, k=2)
+    good = [pair[0] for pair in pairs if len(pair) == 2 and pair[0].distance < 0.75 * pair[1].distance]
+    if len(good) < PHOTO_DETAILS:
+        return None
+    source = np.float32([photo_points[match.queryIdx].pt for match in good])
+    target = np.float32([view_points[match.trainIdx].pt for match in good])
+    matrix, inliers = cv2.findHomography(source, target, cv2.RANSAC, 3.0)
+    return matrix if matrix is not None and inliers.sum() >= PHOTO_DETAILS else None

@@ -649,8 +649,9 @@ def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
     good = cv2.imencode(".png", np.zeros((120, 160, 3), np.uint8))[1].tobytes()
     app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", good, "image/png")).run()
     # Beside the reference frame's own settings, it says which of the two is used.
-    assert not app.error and any(c.value == "In use: a photo of the empty scene, taken from the same spot; "
-                                 "replaces the reference frame." for c in app.caption)
+    assert not app.error and any(c.value == "In use: a photo of the empty scene, taken from where the camera "
+                                 "stood (any size: it is lined up with the clip); replaces the reference frame."
+                                 for c in app.caption)
 
 
 def test_one_run_at_a_time_on_the_server_and_the_others_are_told():

@@ -4,12 +4,14 @@ import cv2
 import numpy as np
 import pytest
 
-from bgcore.masks import threshold_mask, to_working
+from bgcore.masks import GREY_WEIGHTS, threshold_mask, to_working
+from bgcore.metrics import evaluate
 from bgcore.models import (KMeansBackground, ModeBackground, MOG2Background, ReferenceBackground, RPCABackground,
                            rpca)
 from bgcore.models.reference import SEED_THRESHOLDS
 from bgcore.pipeline import fit_clip
 from bgcore.video import read_image
+from conftest import phone_photo
 
 
 def test_rpca_recovers_a_planted_low_rank_plus_sparse_matrix():
@@ -172,12 +174,41 @@ def test_reference_image_is_resized_and_used(clip, small, tmp_path):
     model = ReferenceBackground(reference_image=picture).fit(small)
     assert model.background_.shape == (240, 320, 3)
     assert np.abs(model.background_ - clip.backgrounds[0]).mean() < 1.5
-    grey = ReferenceBackground(reference_image=picture).fit(small.mean(axis=3, keepdims=True))
+    grey = ReferenceBackground(reference_image=picture).fit((small @ GREY_WEIGHTS)[..., None])
     assert grey.background_.shape == (240, 320, 1)
     with pytest.raises(ValueError, match=r"reference_image=PosixPath.*: use a picture \(H, W, 3\)"):
         ReferenceBackground(reference_image=path).fit(small)  # models take arrays; fit_clip reads files
     with pytest.raises(ValueError, match="reference="):
         ReferenceBackground(reference=60).fit(small)
+
+
+def test_a_photo_of_the_empty_scene_is_lined_up_with_the_clip():
+    """A phone's photo shows more than the clip (a crop of it here), turned a little, in another
+    light: it is warped onto the clip's view, and its colours brought to the clip's."""
+    rng = np.random.default_rng(1)
+    scene = np.full((240, 320, 3), 128, np.uint8)
+    for _ in range(80):  # details to match: a room's edges and corners
+        corner = rng.integers(0, (320, 240))
+        cv2.rectangle(scene, tuple(map(int, corner)), tuple(map(int, corner + rng.integers(5, 60, 2))),
+                      tuple(map(int, rng.integers(0, 256, 3))), -1)
+    frames = np.repeat(scene[None].astype(np.float32), 30, axis=0)
+    for t, frame in enumerate(frames):  # someone crossing
+        cv2.circle(frame, (40 + 8 * t, 120), 25, (250.0, 40.0, 200.0), -1)
+    frames += rng.normal(0, 2, frames.shape).astype(np.float32)
+    view = (slice(20, 200), slice(12, 302))  # a 290x180 clip of the 320x240 scene
+    model = ReferenceBackground(reference_image=phone_photo(scene)).fit(frames[:, view[0], view[1]])
+    assert model.background_.shape == (180, 290, 3) and model.patched_ == 0  # the photo covers the view
+    assert np.median(np.abs(model.background_ - scene[view])) < 3
+    found = model.mask(frames[10, view[0], view[1]])
+    person = np.zeros((240, 320), np.uint8)
+    assert evaluate([(found, cv2.circle(person, (120, 120), 25, 255, -1)[view])])["f_measure"] > 0.85
+    # Only resized, as before, it was many grey levels off.
+    resized = cv2.resize(phone_photo(scene), (290, 180), interpolation=cv2.INTER_AREA)
+    assert np.median(np.abs(resized - scene[view])) > 10
+    # A photo of another place says so.
+    elsewhere = rng.integers(0, 256, (300, 500, 3), np.uint8)
+    with pytest.raises(ValueError, match="does not match the clip's view"):
+        ReferenceBackground(reference_image=elsewhere).fit(frames)
 
 
 def test_reference_with_the_seed_thresholds_is_the_seed_mask(small):
