@@ -201,7 +201,7 @@ def photo_ui() -> None:
     if threshold is not None:
         found, _ = live.photo_mask(empty, person, threshold=threshold)
     try:
-        picture = read_image(path, role="the picture") if path else None  # its size checked first
+        picture = read_image(path, role="the picture", photo=True) if path else None  # its size checked first
     except VideoError as error:
         st.error(plain(str(error)), icon=":material/error:")
         return

@@ -139,7 +139,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_number(0, LIMITS.max_seconds), default=None,
                    help="stop at this second (default: the end)")
     p.epilog = (f"Limits: clips up to {LIMITS.max_seconds / 60:g} minutes, {LIMITS.max_frames:,} frames, "
-                f"{LIMITS.max_pixels / 1e6:.1f} megapixels a frame (images too) and "
+                f"{LIMITS.max_pixels / 1e6:.1f} megapixels a frame (images too; a photo given by --replace or "
+                f"--reference-image: {LIMITS.max_photo_pixels / 1e6:g}) and "
                 f"{LIMITS.max_bytes / 2**30:g} GiB (a zip: unpacked).")
     return p
 
@@ -275,7 +276,7 @@ def _params_for(args) -> dict:
         if args.method not in methods:
             raise ValueError(f"{_flag(name)} applies to {', '.join(methods)}, not {args.method}.")
         if param.kind == "image":  # a path here; the pipeline reads the picture
-            check_image(value, name=f"{_flag(name)} {value}")
+            check_image(value, name=f"{_flag(name)} {value}", photo=True)
         else:
             param.check(value, name=_flag(name))
         params[name] = value

@@ -55,7 +55,7 @@ def backdrops(source: PathLike | tuple[int, int, int], size: Size, *, fit: str =
         raise VideoError(f"{role} {path}: no such file (or not a regular file). Give an image or "
                          "a video file, a colour such as #00B140, or blur.")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return _repeat(_fit_to(read_image(path, role=role), size, fit))
+        return _repeat(_fit_to(read_image(path, role=role, photo=True), size, fit))
     frames = _loop(path, size, fit)
     try:
         first = next(frames)  # raises VideoError now if the file is not a video

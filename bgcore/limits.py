@@ -19,6 +19,10 @@ class Limits:
     """Duration of the clip, before trimming."""
     max_pixels: int = 3840 * 2160
     """Width x height of a frame (4K UHD): a tiny file can claim 8K frames that would fill memory."""
+    max_photo_pixels: int = 50_000_000
+    """Width x height of one picture (a photo of the empty scene, a new background): a phone's 12 to
+    50 megapixels. Read at a half, a quarter or an eighth of its size, within ``max_pixels``
+    (a JPEG decodes so in a fraction of the memory)."""
     max_frames: int = 100_000
     """Decoded frames, before trimming."""
 

@@ -208,7 +208,7 @@ def _model_params(cls, params: dict, indices: range, picked: list):
     for param in cls.params:
         value = params.get(param.name)
         if param.kind == "image" and isinstance(value, (str, Path)):
-            model_params[param.name] = read_image(value, role=param.name)
+            model_params[param.name] = read_image(value, role=param.name, photo=True)
         elif param.kind == "frame" and isinstance(value, (int, np.integer)):
             if not 0 <= value < len(indices):
                 raise ValueError(f"{param.name}={value}: use a frame number from 0 to {len(indices) - 1}.")

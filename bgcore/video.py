@@ -532,29 +532,39 @@ def _natural_key(name: str):
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def read_image(path: PathLike, *, limits: Limits = LIMITS, role: str = "") -> np.ndarray:
+def read_image(path: PathLike, *, limits: Limits = LIMITS, role: str = "", photo: bool = False) -> np.ndarray:
     """An image file as uint8 RGB (H, W, 3). Its size is read from its header and checked against
     ``limits.max_pixels`` before it is decoded: a 2 KB PNG can claim 20000 x 20000 pixels (1.2 GB).
+    A ``photo`` (one picture, not a frame of a clip) may have up to ``limits.max_photo_pixels``, and
+    is read at the largest of a half, a quarter or an eighth of its size within ``max_pixels``.
     ``role`` names the file in messages (a parameter such as "--replace")."""
     name = f"{role} {Path(path).name}" if role else Path(path).name
-    check_image(path, limits=limits, name=name)
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    width, height = check_image(path, limits=limits, name=name, photo=photo)
+    shrink = next(factor for factor in (1, 2, 4, 8) if width * height <= limits.max_pixels * factor**2)
+    image = cv2.imread(str(path), _REDUCED[shrink])
     if image is None:
         raise VideoError(f"{name}: cannot be read as an image.")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def check_image(path: PathLike, *, limits: Limits = LIMITS, name: str | None = None) -> None:
-    """Check that ``path`` is a regular image file within ``limits.max_pixels``, from its header
-    alone; raises VideoError naming it ``name`` (by default, its file name)."""
+_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+
+def check_image(path: PathLike, *, limits: Limits = LIMITS, name: str | None = None,
+                photo: bool = False) -> tuple[int, int]:
+    """Check that ``path`` is a regular image file within ``limits.max_pixels`` (a ``photo``:
+    ``limits.max_photo_pixels``), from its header alone, and return its (width, height); raises
+    VideoError naming it ``name`` (by default, its file name)."""
     path = Path(path)
     name = name or path.name
     if not path.is_file():
         raise VideoError(f"{name}: no such file (or not a regular file). Give an image file.")
     width, height = image_size(path, name)
-    if width * height > limits.max_pixels:
-        raise VideoError(f"{name}: an image of {width}x{height} is over the limit of "
-                         f"{limits.max_pixels / 1e6:.1f} megapixels (4K). Downscale it first.")
+    most = limits.max_photo_pixels if photo else limits.max_pixels
+    if width * height > most:
+        limit = f"{most / 1e6:g} megapixels" if photo else f"{most / 1e6:.1f} megapixels (4K)"
+        raise VideoError(f"{name}: an image of {width}x{height} is over the limit of {limit}. Downscale it first.")
+    return width, height
 
 
 def image_size(path: PathLike | BinaryIO, name: str) -> tuple[int, int]:

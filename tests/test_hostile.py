@@ -15,6 +15,7 @@ import pytest
 from bgcore import VideoError, probe, read_frames, run
 from bgcore.files import unpack_images
 from bgcore.limits import Limits
+from bgcore.video import read_image
 from conftest import bgcore, shared
 from media import ARGUMENTS, CASES, CLI_CASES, ffmpeg, make_case, make_testsrc
 
@@ -54,6 +55,22 @@ def test_a_long_low_fps_clip_is_limited_by_its_duration(tmp_path):
     assert (probe(source).fps, probe(source).frame_count) == (1.0, 600)  # the run: CASES
     with pytest.raises(VideoError, match="runs over the limit of 5 minutes"):
         probe(source, limits=Limits(max_seconds=300))
+
+
+def test_a_phone_photo_is_read_smaller_and_a_frame_is_not(tmp_path):
+    """One picture may be a phone's 12 megapixels (over the 4K of a frame): read at half its size,
+    upright as its EXIF says; a frame of a folder of images keeps the 4K limit."""
+    from PIL import Image
+    photo = tmp_path / "phone.jpg"
+    picture = Image.fromarray(np.full((3024, 4032, 3), 90, np.uint8))
+    exif = picture.getexif()
+    exif[0x0112] = 6  # taken upright: stored on its side
+    picture.save(photo, exif=exif)
+    assert read_image(photo, photo=True).shape == (2016, 1512, 3)
+    with pytest.raises(VideoError, match=r"4032x3024 is over the limit of 8\.3 megapixels \(4K\)"):
+        read_image(photo)
+    with pytest.raises(VideoError, match=r"over the limit of 10 megapixels\. Downscale"):
+        read_image(photo, photo=True, limits=Limits(max_photo_pixels=10_000_000))
 
 
 def test_limits_are_checked_before_decoding(tmp_path):

@@ -150,7 +150,7 @@ def _param_ui(param, default, key: str, clip: state.Clip):
         return _frame_ui(param, default, key, clip)
     if param.kind == "image":
         upload = st.file_uploader(param.label, type=list(state.IMAGE_TYPES), help=param.help, key=key)
-        path = checked_upload_ui(upload, bgcore.video.read_image) if upload else None
+        path = checked_upload_ui(upload, lambda stored: bgcore.video.read_image(stored, photo=True)) if upload else None
         if path:  # said in plain view what it does to the settings beside it ("replaces the reference frame")
             st.caption(f"In use: {param.help[0].lower()}{param.help[1:]}")
         return path
