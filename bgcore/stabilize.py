@@ -172,11 +172,11 @@ def onto_view(photo: np.ndarray, view: np.ndarray) -> tuple[np.ndarray, np.ndarr
     best = min((_exposed(moved.reshape(height, width, channels), reached, view) for moved, reached in candidates),
                default=None, key=lambda found: found[0])
     if best is None or best[0] > PHOTO_AGREE:
-        raise ValueError("the photo of the empty scene does not match the clip's view: take it from where "
+        raise ValueError("The photo of the empty scene does not match the clip's view: take it from where "
                          "the camera stood, facing the same way, or choose a frame of the clip.")
     _, moved, reached = best
     if reached.mean() < PHOTO_COVER:
-        raise ValueError(f"the photo of the empty scene shows only {reached.mean():.0%} of the clip's view: "
+        raise ValueError(f"The photo of the empty scene shows only {reached.mean():.0%} of the clip's view: "
                          "take it from where the camera stood, without zooming in.")
     return moved, reached
 
