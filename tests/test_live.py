@@ -7,6 +7,7 @@ import pytest
 from bgcore import live
 from bgcore.composite import cover
 from bgcore.datasets import image_folder_clip
+from bgcore.masks import difference
 from bgcore.metrics import evaluate
 from bgcore.pipeline import upscale_mask
 from bgcore.synthetic import make_clip
@@ -99,6 +100,26 @@ def test_photo_mode_finds_the_person_between_two_photos():
     assert auto == pytest.approx(live.AUTO_FACTOR * 3.0, rel=0.4)  # 9 times the photos' noise
     truth = clip.masks[20].astype(np.uint8) * 255
     assert evaluate([(upscale_mask(found, (320, 240)), truth)])["f_measure"] > 0.95
+
+
+def test_photo_mode_lines_up_photos_taken_by_a_hand_that_moved():
+    rng = np.random.default_rng(2)
+    scene = np.full((240, 320, 3), 128, np.uint8)
+    for _ in range(80):  # details to match: a room's edges and corners
+        corner = rng.integers(0, (320, 240))
+        cv2.rectangle(scene, tuple(map(int, corner)), tuple(map(int, corner + rng.integers(5, 60, 2))),
+                      tuple(map(int, rng.integers(0, 256, 3))), -1)
+    person = scene.copy()
+    cv2.circle(person, (160, 120), 40, (250, 40, 200), -1)
+    truth = cv2.circle(np.zeros((240, 320), np.uint8), (160, 120), 40, 255, -1)
+    moved = (cv2.copyMakeBorder(scene, 3, 0, 0, 3, cv2.BORDER_REPLICATE)[:240, 3:] * 1.05).clip(0, 255).astype(np.uint8)
+    found, _ = live.photo_mask(moved, person)  # 3 pixels over, a little brighter
+    assert evaluate([(upscale_mask(found, (320, 240)), truth)])["f_measure"] > 0.95
+    # Compared as they were, every edge of the room was foreground.
+    assert (difference(moved.astype(np.float32), person.astype(np.float32)) > 30)[truth == 0].mean() > 0.1
+    # A photo of something else, of another size, says what to do.
+    with pytest.raises(ValueError, match="same spot"):
+        live.photo_mask(rng.integers(0, 256, (200, 300, 3), np.uint8), person)
 
 
 def test_the_processor_counts_down_captures_and_replaces():

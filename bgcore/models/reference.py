@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import masks
 from .base import BackgroundModel, Param
-from ..stabilize import onto_view
+from ..stabilize import PHOTO_COVER, onto_view
 from .median import temporal_median
 
 CHANNEL_FACTOR = 3.0
@@ -76,7 +76,14 @@ class ReferenceBackground(BackgroundModel):
         median = temporal_median(frames)
         self.patched_ = 0
         if self.reference_image is not None:
-            self.background_, reached = onto_view(masks.to_uint8(self.reference_image), median)
+            found = onto_view(masks.to_uint8(self.reference_image), median)
+            if found is None:
+                raise ValueError("The photo of the empty scene does not match the clip's view: take it from "
+                                 "where the camera stood, facing the same way, or choose a frame of the clip.")
+            self.background_, reached = found
+            if reached.mean() < PHOTO_COVER:
+                raise ValueError(f"The photo of the empty scene shows only {reached.mean():.0%} of the clip's "
+                                 "view: take it from where the camera stood, without zooming in.")
             self.background_[~reached] = median[~reached]  # beyond the photo's view
             self.patched_ = int(np.count_nonzero(~reached))
             self.reference_ = None
