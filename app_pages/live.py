@@ -78,20 +78,6 @@ def live_ui() -> None:
 
     proc = processor()
     video, settings = st.columns([3, 2], gap="large")
-    with settings:
-        st.markdown("##### 1. The empty scene")
-        countdown = st.slider("Countdown (seconds)", 0, 10, help="Time to step out of the picture after the click.",
-                              **state.keep("live.countdown", 3))
-        label = "Capture again" if proc.reference else "Capture the empty scene"
-        capture = st.button(label, type="primary", icon=":material/photo_camera:", key="live.capture")
-        st.markdown("##### 2. Behind you")
-        view, colour, path = backdrop_ui(list(VIEWS), "live")
-        reference = proc.reference
-        threshold = threshold_ui(reference.auto_threshold if reference else None, "live",
-                                 help="Set from the empty scene: how much your camera's picture varies.",
-                                 waiting="The automatic threshold is set from the empty scene once it is captured.")
-    with proc.lock:  # the stream's thread reads these between two frames
-        proc.view, proc.colour, proc.backdrop, proc.threshold = view, colour, path, threshold
     with video:
         servers = ice_servers()
         context = webrtc_streamer(
@@ -99,9 +85,38 @@ def live_ui() -> None:
             rtc_configuration={"iceServers": servers} if servers else None,
             media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}})
-        if capture and context.state.playing:
-            proc.start_capture(countdown)
-        status_ui(context, proc, early=capture and not context.state.playing)
+        status_ui(context, proc, early=st.session_state.pop("live.early", False))
+    with settings:
+        settings_ui(context, proc)
+
+
+# A fragment: a setting changed reruns it alone, not the page with the stream. streamlit-webrtc
+# 0.79 stops the stream when a run of the page seems to have left its component out (the page
+# was left), which it judges from Streamlit's count of finished runs; that count goes up on
+# another thread, when a run's end is sent to the browser. In fast reruns of the page (a slider
+# moved quickly, on a busy machine) a run drew the component before the run before it was
+# counted, the next run looked like one that had left it out, and the stream vanished.
+@st.fragment
+def settings_ui(context, proc: live.LiveProcessor) -> None:
+    """The settings beside the stream, handed to its processor; Capture starts the countdown."""
+    st.markdown("##### 1. The empty scene")
+    countdown = st.slider("Countdown (seconds)", 0, 10, help="Time to step out of the picture after the click.",
+                          **state.keep("live.countdown", 3))
+    label = "Capture again" if proc.reference else "Capture the empty scene"
+    capture = st.button(label, type="primary", icon=":material/photo_camera:", key="live.capture")
+    st.markdown("##### 2. Behind you")
+    view, colour, path = backdrop_ui(list(VIEWS), "live")
+    reference = proc.reference
+    threshold = threshold_ui(reference.auto_threshold if reference else None, "live",
+                             help="Set from the empty scene: how much your camera's picture varies.",
+                             waiting="The automatic threshold is set from the empty scene once it is captured.")
+    with proc.lock:  # the stream's thread reads these between two frames
+        proc.view, proc.colour, proc.backdrop, proc.threshold = view, colour, path, threshold
+    if capture and context.state.playing:
+        proc.start_capture(countdown)
+    elif capture:  # the camera is not on: the page again, its status box now a warning
+        st.session_state["live.early"] = True
+        st.rerun(scope="app")
 
 
 @st.fragment(run_every=1.0)
