@@ -23,6 +23,16 @@ def shared(relative: str) -> Path:
     return path
 
 
+def room(rng: np.random.Generator) -> np.ndarray:
+    """A 320x240 uint8 RGB scene with details to match (a room's edges and corners): 80 rectangles."""
+    scene = np.full((240, 320, 3), 128, np.uint8)
+    for _ in range(80):
+        corner = rng.integers(0, (320, 240))
+        cv2.rectangle(scene, tuple(map(int, corner)), tuple(map(int, corner + rng.integers(5, 60, 2))),
+                      tuple(map(int, rng.integers(0, 256, 3))), -1)
+    return scene
+
+
 def phone_photo(picture: np.ndarray, *, turn: float = 1.5, gains=(1.15, 1.05, 0.95)) -> np.ndarray:
     """``picture`` as a phone would take it: 2.5 times the pixels, turned ``turn`` degrees, another
     exposure and white balance, through JPEG."""

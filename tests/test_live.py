@@ -12,7 +12,7 @@ from bgcore.metrics import evaluate
 from bgcore.pipeline import upscale_mask
 from bgcore.synthetic import make_clip
 from bgcore.video import read_frames
-from conftest import shared
+from conftest import room, shared
 
 
 def scores(clip, reference, start, **options):
@@ -104,11 +104,7 @@ def test_photo_mode_finds_the_person_between_two_photos():
 
 def test_photo_mode_lines_up_photos_taken_by_a_hand_that_moved():
     rng = np.random.default_rng(2)
-    scene = np.full((240, 320, 3), 128, np.uint8)
-    for _ in range(80):  # details to match: a room's edges and corners
-        corner = rng.integers(0, (320, 240))
-        cv2.rectangle(scene, tuple(map(int, corner)), tuple(map(int, corner + rng.integers(5, 60, 2))),
-                      tuple(map(int, rng.integers(0, 256, 3))), -1)
+    scene = room(rng)
     person = scene.copy()
     cv2.circle(person, (160, 120), 40, (250, 40, 200), -1)
     truth = cv2.circle(np.zeros((240, 320), np.uint8), (160, 120), 40, 255, -1)

@@ -11,7 +11,7 @@ from bgcore.models import (KMeansBackground, ModeBackground, MOG2Background, Ref
 from bgcore.models.reference import SEED_THRESHOLDS
 from bgcore.pipeline import fit_clip
 from bgcore.video import read_image
-from conftest import phone_photo
+from conftest import phone_photo, room
 
 
 def test_rpca_recovers_a_planted_low_rank_plus_sparse_matrix():
@@ -186,11 +186,7 @@ def test_a_photo_of_the_empty_scene_is_lined_up_with_the_clip():
     """A phone's photo shows more than the clip (a crop of it here), turned a little, in another
     light: it is warped onto the clip's view, and its colours brought to the clip's."""
     rng = np.random.default_rng(1)
-    scene = np.full((240, 320, 3), 128, np.uint8)
-    for _ in range(80):  # details to match: a room's edges and corners
-        corner = rng.integers(0, (320, 240))
-        cv2.rectangle(scene, tuple(map(int, corner)), tuple(map(int, corner + rng.integers(5, 60, 2))),
-                      tuple(map(int, rng.integers(0, 256, 3))), -1)
+    scene = room(rng)
     frames = np.repeat(scene[None].astype(np.float32), 30, axis=0)
     for t, frame in enumerate(frames):  # someone crossing
         cv2.circle(frame, (40 + 8 * t, 120), 25, (250.0, 40.0, 200.0), -1)
