@@ -17,6 +17,10 @@ and smooths a moving camera's path rather than holding it on one view. The steps
 corners of a reference frame, followed into each frame (pyramidal Lucas-Kanade), and the shift,
 rotation and scale that most of them agree on (RANSAC), so that people and cars moving about
 do not count.
+
+A photo of the empty scene is put on a clip's view (or on another photo) the same way, by the
+details they share (:func:`onto_view`): SIFT's, which match across the change of size between a
+phone's photo and its video that followed corners do not survive.
 """
 
 from __future__ import annotations
@@ -154,7 +158,7 @@ def onto_view(photo: np.ndarray, view: np.ndarray) -> tuple[np.ndarray, np.ndarr
     first = min(1.0, 1.5 * zoom * height / photo.shape[0])
     small = cv2.resize(photo, None, fx=first, fy=first, interpolation=cv2.INTER_AREA) if first < 1 else photo
     matrix = _affine(grey(small.reshape(*small.shape[:2], channels)),  # OpenCV drops a single channel
-                          cv2.resize(grey(view), None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC))
+                     cv2.resize(grey(view), None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC))
     candidates = []
     if matrix is not None:
         # Resampled once, from the photo brought to about the view's scale: a warp that shrinks
