@@ -85,9 +85,14 @@ def live_ui() -> None:
             rtc_configuration={"iceServers": servers} if servers else None,
             media_stream_constraints={"video": {"width": 640, "height": 480}, "audio": False},
             video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}})
-        status_ui(context, proc, early=st.session_state.pop("live.early", False))
+        # A Capture asked for by the settings' fragment: started here, where the stream's state is
+        # this run's (the fragment's context was the page's last run's, maybe from before START).
+        countdown = st.session_state.pop("live.asked", None)
+        if countdown is not None and context.state.playing:
+            proc.start_capture(countdown)
+        status_ui(context, proc, early=countdown is not None and not context.state.playing)
     with settings:
-        settings_ui(context, proc)
+        settings_ui(proc)
 
 
 # A fragment: a setting changed reruns it alone, not the page with the stream. streamlit-webrtc
@@ -97,8 +102,9 @@ def live_ui() -> None:
 # moved quickly, on a busy machine) a run drew the component before the run before it was
 # counted, the next run looked like one that had left it out, and the stream vanished.
 @st.fragment
-def settings_ui(context, proc: live.LiveProcessor) -> None:
-    """The settings beside the stream, handed to its processor; Capture starts the countdown."""
+def settings_ui(proc: live.LiveProcessor) -> None:
+    """The settings beside the stream, handed to its processor; Capture runs the page, which starts
+    the countdown (or says to click START first)."""
     st.markdown("##### 1. The empty scene")
     countdown = st.slider("Countdown (seconds)", 0, 10, help="Time to step out of the picture after the click.",
                           **state.keep("live.countdown", 3))
@@ -112,10 +118,8 @@ def settings_ui(context, proc: live.LiveProcessor) -> None:
                              waiting="The automatic threshold is set from the empty scene once it is captured.")
     with proc.lock:  # the stream's thread reads these between two frames
         proc.view, proc.colour, proc.backdrop, proc.threshold = view, colour, path, threshold
-    if capture and context.state.playing:
-        proc.start_capture(countdown)
-    elif capture:  # the camera is not on: the page again, its status box now a warning
-        st.session_state["live.early"] = True
+    if capture:
+        st.session_state["live.asked"] = countdown
         st.rerun(scope="app")
 
 
