@@ -198,6 +198,12 @@ def photo_result(person, found, *, view="colour", colour=(0, 177, 64), picture=N
     return live.cutout(person, found), live.composite(person, found, backdrop)
 
 
+@st.cache_data(max_entries=2, show_spinner=False)
+def lined_up(empty, person):
+    """:func:`bgcore.live.line_up`, once for two photos: each move of the threshold runs the page again."""
+    return live.line_up(empty, person)
+
+
 def photo_ui() -> None:
     st.caption("Two photos from the same spot: the scene without you, then with you. No stream: this "
                "works on any host.")
@@ -211,6 +217,7 @@ def photo_ui() -> None:
         st.info("Take both photos to see the result.", icon=":material/photo_camera:")
         return
     try:
+        empty = lined_up(empty, person)
         found, auto = live.photo_mask(empty, person)
     except ValueError as error:
         st.error(str(error), icon=":material/error:")

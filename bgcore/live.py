@@ -27,7 +27,8 @@ import numpy as np
 from . import composite as _composite
 from .composite import backdrops, blurred
 from .hints import Size
-from .masks import CLOSING_SHARE, MaskOptions, clean_mask, difference, grow, shadows, threshold_mask, to_working
+from .masks import (CLOSING_SHARE, MaskOptions, clean_mask, difference, grow, shadows, threshold_mask, to_uint8,
+                    to_working)
 from .models.base import AUTO_FACTOR
 from .models.mode import ModeBackground
 from .stabilize import PHOTO_COVER, onto_view
@@ -154,26 +155,35 @@ def plain(colour: tuple[int, int, int], size: Size) -> np.ndarray:
     return np.full((size[1], size[0], 3), colour, np.uint8)
 
 
+def line_up(empty: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Photo mode: the photo of the empty scene on the view of the one with the person, at its light
+    (both (H, W, 3) uint8 RGB; :func:`bgcore.stabilize.onto_view`), uint8 as ``person``: a phone held
+    by hand moves between two photos, and a pixel's shift turned every edge into foreground (on 11
+    annotated scenes whose empty photo moved by 1 or 3 pixels, :func:`photo_mask`'s mean F 0.75 and
+    0.52 compared as they were, 0.83 and 0.81 lined up; 0.85 unmoved). Photos of one size that do
+    not match are kept as they are: someone filling most of the picture leaves too little to match.
+    """
+    found = onto_view(empty, person)
+    if found is not None and found[1].mean() >= PHOTO_COVER:
+        return to_uint8(np.where(found[1][..., None], found[0], person))  # beyond the first photo: nothing to compare
+    if empty.shape != person.shape:
+        raise ValueError("The two photos do not show the same place: take both from the same spot, "
+                         "facing the same way.")
+    return empty
+
+
 def photo_mask(empty: np.ndarray, person: np.ndarray, *, threshold: float | None = None,
                options: MaskOptions = MaskOptions()) -> tuple[np.ndarray, float]:
-    """Photo mode: where ``person`` differs from ``empty`` (both (H, W, 3) uint8 RGB), as (h, w)
-    bool at ``person``'s working scale, and the automatic threshold. ``empty`` is first lined up
-    with ``person`` and brought to its light (:func:`bgcore.stabilize.onto_view`): a phone held
-    by hand moves between two photos, and a pixel's shift turned every edge into foreground (on 11
-    annotated scenes whose empty photo moved by 1 or 3 pixels, mean F 0.75 and 0.52 compared as
-    they were, 0.83 and 0.81 lined up; 0.85 unmoved). Photos of one size that do not match are
-    compared as they are: someone filling most of the picture leaves too little to match.
+    """Photo mode: where ``person`` differs from ``empty`` (both (H, W, 3) uint8 RGB, the same
+    size: :func:`line_up` them first), as (h, w) bool at the working scale, and the automatic threshold.
 
     One photo of the empty scene has no spread of its own to measure: the noise level comes
     from the two photos' difference where it is smallest (``PAIR_QUANTILE``), the threshold is
     ``AUTO_FACTOR`` times it as for a clip, and cast shadows count as background.
     """
-    found = onto_view(empty, person)  # a hand that moved between the two, the light that changed
-    if found is not None and found[1].mean() >= PHOTO_COVER:
-        empty = np.where(found[1][..., None], found[0], person)  # beyond the first photo: nothing to compare
-    elif empty.shape != person.shape:  # photos of one size are compared as they are (someone filling most of one)
-        raise ValueError("The two photos do not show the same place: take both from the same spot, "
-                         "facing the same way.")
+    if empty.shape != person.shape:
+        raise ValueError(f"photos of {empty.shape[1]}x{empty.shape[0]} and {person.shape[1]}x"
+                         f"{person.shape[0]}: line them up first (line_up).")
     scale = working_scale(person.shape[1])
     background = to_working(empty, measure="rgb", scale=scale)
     frame = to_working(person, measure="rgb", scale=scale)

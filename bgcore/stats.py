@@ -51,7 +51,8 @@ look for a while (runs of 7 to 19 frames on CDnet's fall); a person who stays in
 look, which the mode takes. On the 36 clips with ground truth we score (the README's
 *Automatic settings*), sbi-Candela 0.67 -> 0.83 (the palm beside the sofa), cdnet-fall 0.14 ->
 0.20, WavingTrees 0.969 -> 0.982; sbi-Snellen, whose foreground covers half the picture nearly
-all the time, 0.674 -> 0.655; no other clip moves by more than 0.001. A lower share takes such a foreground for background (at 0.7: sbi-Foliage 0.71 -> 0.59)..."""
+all the time, 0.674 -> 0.655; no other clip moves by more than 0.001. A lower share takes such a
+foreground for background (at 0.7: sbi-Foliage 0.71 -> 0.59)..."""
 MOVING_FRAMES = 100
 """...and the short clips (UCSD's are 25 to 81 frames, a second or three) are left out: there an
 object that lingers covers most of the frames (ucsd-hockey 0.40 -> 0.37, bottle, jump, chopper)."""

@@ -67,7 +67,7 @@ def test_bad_input_says_what_to_do():
     with pytest.raises(ValueError, match="capture the empty scene again"):
         live.mask(clip.frames[0][:100], reference)
     with pytest.raises(ValueError, match="same spot"):
-        live.photo_mask(clip.frames[0], clip.frames[1][:100])
+        live.line_up(clip.frames[0], clip.frames[1][:100])
 
 
 def test_composite_and_cutout_follow_the_mask():
@@ -109,13 +109,13 @@ def test_photo_mode_lines_up_photos_taken_by_a_hand_that_moved():
     cv2.circle(person, (160, 120), 40, (250, 40, 200), -1)
     truth = cv2.circle(np.zeros((240, 320), np.uint8), (160, 120), 40, 255, -1)
     moved = (cv2.copyMakeBorder(scene, 3, 0, 0, 3, cv2.BORDER_REPLICATE)[:240, 3:] * 1.05).clip(0, 255).astype(np.uint8)
-    found, _ = live.photo_mask(moved, person)  # 3 pixels over, a little brighter
+    found, _ = live.photo_mask(live.line_up(moved, person), person)  # 3 pixels over, a little brighter
     assert evaluate([(upscale_mask(found, (320, 240)), truth)])["f_measure"] > 0.95
     # Compared as they were, every edge of the room was foreground.
     assert (difference(moved.astype(np.float32), person.astype(np.float32)) > 30)[truth == 0].mean() > 0.1
     # A photo of something else, of another size, says what to do.
     with pytest.raises(ValueError, match="same spot"):
-        live.photo_mask(rng.integers(0, 256, (200, 300, 3), np.uint8), person)
+        live.line_up(rng.integers(0, 256, (200, 300, 3), np.uint8), person)
 
 
 def test_the_processor_counts_down_captures_and_replaces():
