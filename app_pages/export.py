@@ -218,8 +218,7 @@ if len(paths) < len(chosen):
 # The videos start near the frame with the most foreground that the Results page shows first (at
 # the whole second before it: Streamlit's start time): from their first frame, a clip that starts
 # empty (road-640x360) looked as if nothing was found.
-shown_at = (state.busiest(fit, options) / fit.fitted.fps
-            if any(name in columns for name in paths) else 0.0)
+shown_at = fit.fitted.shown_at(state.busiest(fit, options)) if any(name in columns for name in paths) else 0.0
 if any(name not in columns and name != COMPOSITE for name in paths):
     stills.markdown("##### Background and masks")  # on a phone, under the foreground: not a part of it
 for name in OUTPUTS:  # in its order: the WebM over the MOV in their column, asked for or not

@@ -17,8 +17,9 @@ class Limits:
     """File size (2 GiB). The app's upload limit is ``server.maxUploadSize`` in .streamlit/config.toml."""
     max_seconds: float = 15 * 60
     """Duration of the clip, before trimming."""
-    max_pixels: int = 3840 * 2160
-    """Width x height of a frame (4K UHD): a tiny file can claim 8K frames that would fill memory."""
+    max_pixels: int = 4096 * 2160
+    """Width x height of a frame (4K: cinema cameras' 4096x2160, which holds UHD's 3840x2160): a tiny
+    file can claim 8K frames that would fill memory."""
     max_photo_pixels: int = 50_000_000
     """Width x height of one picture (a photo of the empty scene, a new background): a phone's 12 to
     50 megapixels. Read at a half, a quarter or an eighth of its size, within ``max_pixels``

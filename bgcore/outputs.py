@@ -56,6 +56,9 @@ class Output:
     name = file = title = label = mime = ""
     sound = False
     """Whether it carries the clip's sound (``source.sound``): an export looks for one only then."""
+    timed = False
+    """Whether it is a video at the clip's (average) frame rate, whose frames keep time with the
+    clip's own: a frame may be written more than once, or not at all, where that rate varies."""
     memory_per_pixel = 0
     """Bytes its encoder takes per pixel of a frame (:func:`bgcore.estimate.export_memory`)."""
 
@@ -93,6 +96,8 @@ class Output:
 class _Encoded(Output):
     """An output that a video writer (``_writer``) encodes; with ``sound``, the clip's audio track
     joins it once it is whole."""
+
+    timed = True
 
     def close(self):
         self._writer.close()

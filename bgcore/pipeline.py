@@ -50,6 +50,9 @@ MIN_SCALE = 0.01
 MIN_WIDTH = 16
 """The narrowest outputs :func:`export` makes, in pixels."""
 WORKERS = THREADS
+MAX_RATE = 4
+"""The output videos' frame rate is at most this many times the clip's average (see :func:`_timing`):
+a few frames of a clip close together in time must not make its videos long."""
 """Threads that make masks at once (:func:`export`)."""
 DEFAULT_OUTPUTS = ("foreground", "mask", "masks", "background")
 """What :func:`export` writes unless told (names of :data:`bgcore.outputs.OUTPUTS`)."""
@@ -114,6 +117,16 @@ class FittedClip:
     @property
     def size(self) -> tuple[int, int]:
         return self.info.size
+
+    def times(self) -> np.ndarray | None:
+        """The selected frames' times in seconds from the file's start (:meth:`Video.seconds`)."""
+        seconds = self.video.seconds()
+        return None if seconds is None else seconds[np.asarray(self.indices)]
+
+    def shown_at(self, position: int) -> float:
+        """Where the selected frame at ``position`` shows in the exported videos, in seconds."""
+        times = self.times()
+        return position / self.fps if times is None else float(times[position] - times[0])
 
     def threshold(self, options: MaskOptions) -> float:
         return options.resolve_threshold(self.model.auto_threshold_)
@@ -254,11 +267,13 @@ def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskO
     """:func:`export` of outputs checked (:func:`check_outputs`, :func:`check_out_dir`)."""
     progress = progress or (lambda stage, fraction: None)
     timer = _Timer()
+    start, rate, shown = _timing(fitted)
     sound = None
     if any(OUTPUTS[name].sound for name in chosen):  # else no ffmpeg to look for it
-        sound = sound_of(fitted.source, fitted.indices.start / fitted.info.fps, len(fitted.indices) / fitted.fps)
+        frames = len(fitted.indices) if shown is None else int(shown.sum())
+        sound = sound_of(fitted.source, start, frames / rate)
     size = output_size(fitted.size, width)
-    source = Source(size, fitted.fps, fitted.background_image(size), sound)
+    source = Source(size, rate, fitted.background_image(size), sound)
     with ExitStack() as stack:
         # Written into a fresh hidden folder in out_dir (a parent may not be writable), moved in
         # once complete: a run stopped halfway leaves no cut-short video among the outputs of an
@@ -282,14 +297,35 @@ def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskO
             frames = writers.enter_context(closing(fitted.video.frames(fitted.indices)))
             for (number, _), (frame, mask) in _in_threads(at_size, enumerate(frames, start=1), workers):
                 for output in made:
-                    output.write(frame, mask)
+                    for _ in range(1 if shown is None or not output.timed else shown[number - 1]):
+                        output.write(frame, mask)
                 progress("apply", number / len(fitted.indices))
         timer.lap("apply")
         # As written: options given as paths come back as text.
-        report = json.dumps(_report(fitted, mask_options, chosen, size, number, timer), indent=2, default=str)
+        report = json.dumps(_report(fitted, mask_options, chosen, source, number, timer), indent=2, default=str)
         (staging / "report.json").write_text(report)
         _move_in(staging, out_dir)
     return json.loads(report)
+
+
+def _timing(fitted: FittedClip) -> tuple[float, float, np.ndarray | None]:
+    """Where the selected frames start in the clip's sound (seconds), the output videos' frame
+    rate, and how many of their frames each selected frame stands for (None: one each).
+
+    A phone's frame rate varies (it slows in dim light), and a video plays at one rate: written one
+    frame a frame at the average rate, a 30 fps clip missing 0.7 s of frames had its picture up to
+    0.4 s off its sound. The videos take the rate the clip keeps most of the time and repeat a
+    frame where the clip slowed down (dropping one where it ran faster still), as video editors
+    do, so that every frame shows when it did. A file cut without re-encoding may begin with
+    frames that cannot be decoded: the sound starts where the first decoded frame shows."""
+    picked = fitted.times()
+    if picked is None or len(picked) < 2:
+        return fitted.indices.start / fitted.info.fps, fitted.fps, None
+    rate = min(1 / np.median(np.diff(picked)), MAX_RATE * fitted.fps)
+    marks = np.round((picked - picked[0]) * rate)
+    shown = np.diff(marks, append=marks[-1] + 1).astype(int)
+    start = max(0.0, float(picked[0]))
+    return (start, fitted.fps, None) if (shown == 1).all() else (start, float(rate), shown)
 
 
 def _in_threads(function, items, workers: int):
@@ -332,7 +368,7 @@ def _inputs(chosen: dict) -> list:
     return [path for name, options in chosen.items() for path in OUTPUTS[name].inputs(options)]
 
 
-def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, size, number, timer) -> dict:
+def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, source: Source, number, timer) -> dict:
     info = fitted.info
     return {
         "method": fitted.method,
@@ -348,8 +384,8 @@ def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, size, number,
         "outputs": {OUTPUTS[name].file: options for name, options in chosen.items()},
         "frame_count": number,
         "steadied": fitted.stabilizer is not None,
-        "output_fps": fitted.fps,
-        "output_size": list(size),
+        "output_fps": source.fps,  # the videos' (see _timing)
+        "output_size": list(source.size),
         "seconds": {**fitted.seconds, **timer.seconds},
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         # The ffmpeg decoders and encoders run as child processes: the largest of them.

@@ -130,7 +130,8 @@ class Video:
         self.source = Path(source)
         self._readers = weakref.WeakSet()
         self._seeker = None  # a _Seeker, opened on the first frame asked for; False: none
-        self.info, self._times = _probe(self.source, limits, None if preview is None else (Path(preview), preview_seconds))
+        self.info, self._times, self._start = _probe(self.source, limits,
+                                                     None if preview is None else (Path(preview), preview_seconds))
         if preview is not None and self.source.is_dir():  # no decode to share
             write_preview(self, preview, seconds=preview_seconds)
 
@@ -158,6 +159,17 @@ class Video:
 
     def __len__(self) -> int:
         return self.info.frame_count
+
+    _start = 0.0  # (a Video pickled before it was kept)
+
+    def seconds(self) -> np.ndarray | None:
+        """Each frame's time in seconds from the file's start, where a player shows it and the
+        sound runs (a phone's frame rate varies; a file cut without re-encoding may begin with
+        frames that cannot be decoded); None without timestamps to trust (an image folder)."""
+        if self._times is None or self._times[1] is None:
+            return None
+        times, base = self._times
+        return np.asarray(times, np.float64) * float(base) - self._start
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return self.frames()
@@ -316,20 +328,21 @@ class _Seeker:
             self._container.close()
 
 
-def _probe(source: Path, limits: Limits, preview=None) -> tuple[VideoInfo, tuple | None]:
-    """The facts of :func:`probe`, and each frame's timestamp (integers, time base) for a file;
-    ``preview`` (path, seconds) of a file is written by the same decode."""
+def _probe(source: Path, limits: Limits, preview=None) -> tuple[VideoInfo, tuple | None, float]:
+    """The facts of :func:`probe`, each frame's timestamp (integers, time base) for a file and
+    the file's start in seconds (its streams' earliest time); ``preview`` (path, seconds) of a
+    file is written by the same decode."""
     if source.is_dir():
         files = image_files(source)
         first = read_image(files[0])
         info = VideoInfo(first.shape[1], first.shape[0], FOLDER_FPS, len(files))
         _check(source.name, limits, size=info.size, seconds=info.duration)
-        return info, None
+        return info, None, 0.0
     _check_file(source)
     if source.stat().st_size > limits.max_bytes:
         raise VideoError(f"{source.name}: {source.stat().st_size / 2**20:.0f} MB is over the "
                          f"{limits.max_bytes / 2**20:.0f} MB limit. Trim or compress the clip first.")
-    width, height, fps, hdr = _header(source, limits)
+    width, height, fps, hdr, start = _header(source, limits)
     times = _frame_times(source, limits, preview and _preview_output(*preview, (width, height), fps, hdr))
     frames = len(times[0])
     if frames == 0:
@@ -340,12 +353,13 @@ def _probe(source: Path, limits: Limits, preview=None) -> tuple[VideoInfo, tuple
         _check(source.name, limits, seconds=seconds)
         if seconds > 0 and abs(frames / seconds - fps) > 0.05 * fps:
             fps = frames / seconds  # variable frame rate: the header's figure is not the average
-    return VideoInfo(width, height, fps, frames, hdr), times if _increasing(times[0]) else None
+    return VideoInfo(width, height, fps, frames, hdr), times if _increasing(times[0]) else None, start
 
 
-def _header(path: Path, limits: Limits) -> tuple[int, int, float, bool]:
+def _header(path: Path, limits: Limits) -> tuple[int, int, float, bool, float]:
     """Width and height of the first video stream's frames as decoded (a rotated phone video
-    upright), its frame rate as the header states it and whether it is HDR (:func:`_hdr`), from
+    upright), its frame rate as the header states it, whether it is HDR (:func:`_hdr`) and the
+    file's start in seconds, from
     one ffmpeg process that also counts its packets, stopping past ``limits`` (frames, duration)
     with a VideoError.
 
@@ -367,9 +381,10 @@ def _header(path: Path, limits: Limits) -> tuple[int, int, float, bool]:
     if result.returncode != 0 or not (stream and size and stats):
         raise VideoError(f"{path.name}: {_reason(text)}")
     width, height = int(size[1]), int(size[2])
-    rate = re.search(r" (\d+(?:\.\d+)?) fps", stream[1])
-    fps = float(rate[1]) if rate else 0.0
+    rate = re.search(r" (\d+(?:\.\d+)?)(k?) fps", stream[1])  # ffmpeg writes 1000 as "1k"
+    fps = float(rate[1]) * (1000 if rate[2] else 1) if rate else 0.0
     duration = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", header)
+    start = re.search(r"Duration: [^\n]*?, start: (-?\d+(?:\.\d+)?)", header)
     frames, time = int(stats[-1][0]), stats[-1][1]
     if re.fullmatch(r"\d+:\d+:[\d.]+", time):
         hours, minutes, seconds = map(float, time.split(":"))
@@ -379,7 +394,7 @@ def _header(path: Path, limits: Limits) -> tuple[int, int, float, bool]:
     if duration:
         seconds = max(seconds, 3600 * int(duration[1]) + 60 * int(duration[2]) + float(duration[3]))
     _check(path.name, limits, size=(width, height), seconds=seconds, frames=frames)
-    return width, height, fps, _hdr(stream[1])
+    return width, height, fps, _hdr(stream[1]), float(start[1]) if start else 0.0
 
 
 def _frame_times(path: Path, limits: Limits, outputs=()) -> tuple[list[int], Fraction | None]:

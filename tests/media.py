@@ -119,6 +119,8 @@ CASES = {
     "long low-fps clip": ("timelapse.mp4", lambda p: make_testsrc(p, size="64x48", rate=1, seconds=600), None),
     "8K frames in a tiny file": ("bomb.mp4", lambda p: make_testsrc(p, size="7680x4320", rate=1, seconds=1,
                                                                       source="color"), "megapixels"),
+    "cinema 4K frames": ("dci4k.mp4", lambda p: make_testsrc(p, size="4096x2160", rate=2, seconds=1,
+                                                            source="color"), None),
     "name with spaces": ("my holiday clip.mp4", make_testsrc, None),
     "non-ASCII name": ("Été à Zürich – 日本.mp4", make_testsrc, None),
     "name with path parts": ("../../x.mp4", make_testsrc, None),
@@ -194,6 +196,18 @@ def make_sound_clip(path, *, size="160x120", rate=15, seconds=3, silent=1.0):
     ffmpeg("-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}:duration={seconds}",
            "-f", "lavfi", "-i", f"aevalsrc=if(gte(t\\,{silent})\\,0.5*sin(2*PI*440*t)\\,0):s=44100:d={seconds}",
            *H264, "-c:a", "aac", "-shortest", path)
+    return path
+
+
+def make_flash_clip(path, *, rate=30, seconds=3, at=2.5):
+    """ffmpeg's test pattern, all white for three frames from ``at`` seconds, when a 1 kHz beep
+    starts: where the two fall in a video tells whether its sound keeps time with its picture.
+    A keyframe a second, so that a cut without re-encoding begins with frames that cannot be decoded."""
+    first = round(at * rate)
+    ffmpeg("-f", "lavfi", "-i", f"testsrc=size=160x120:rate={rate}:duration={seconds}",
+           "-f", "lavfi", "-i", f"aevalsrc=if(between(t\\,{at}\\,{at + 0.1})\\,0.8*sin(2*PI*1000*t)\\,0):s=44100:d={seconds}",
+           "-vf", f"drawbox=c=white:t=fill:enable='between(n,{first},{first + 2})'",
+           *H264, "-g", rate, "-sc_threshold", 0, "-c:a", "aac", "-shortest", path)
     return path
 
 

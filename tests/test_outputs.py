@@ -16,7 +16,7 @@ from bgcore.limits import Limits
 from bgcore.outputs import OUTPUTS, Output, Source, mask_image
 from bgcore.synthetic import make_clip
 from bgcore.video import TransparentWriter, VideoError, read_alpha, read_frames, write_preview
-from media import audio_track, make_sound_clip
+from media import audio_track, ffmpeg, make_flash_clip, make_sound_clip
 
 SIZE = (33, 25)  # odd: the H.264 outputs pad it, the others keep it
 
@@ -152,6 +152,23 @@ def test_the_foreground_composite_and_editors_video_carry_the_trimmed_clips_soun
         assert np.abs(samples[:4410]).max() > 0.3, name  # the tone at once: the trim's sound, not the start's
         assert bgcore.probe(tmp_path / name).frame_count == 23
     assert audio_track(tmp_path / "mask.mp4") is None
+
+
+@pytest.mark.parametrize("edit", [
+    # Cut without re-encoding between keyframes: its first 15 frames cannot be decoded.
+    ("-ss", "0.5", "-c", "copy", "-copyinkf"),
+    # A frame rate that varies (a phone's in dim light): frames 30 to 50 missing, the others at their times.
+    ("-vf", "select='not(between(n,30,50))'", "-fps_mode", "passthrough", "-c:v", "libx264", "-c:a", "copy"),
+])
+def test_the_sound_keeps_time_with_the_picture(tmp_path, edit):
+    ffmpeg("-i", make_flash_clip(tmp_path / "flash.mp4"), *edit, tmp_path / "edited.mp4")
+    bgcore.export(bgcore.fit_clip(tmp_path / "edited.mp4", method="median"), tmp_path / "out", outputs=["foreground"])
+    video = tmp_path / "out" / "foreground.mp4"
+    brightness = [frame.mean() for frame in bgcore.read_frames(video)]
+    flash = next(i for i, level in enumerate(brightness) if level > 230) / bgcore.probe(video).fps
+    _, _, samples = audio_track(video)
+    beep = np.argmax(np.abs(samples) > 0.3) / 44100
+    assert abs(flash - beep) < 1.5 / 30, (flash, beep)
 
 
 def test_a_failed_export_of_videos_with_sound_says_what_failed(sound_clip, tmp_path):

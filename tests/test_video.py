@@ -301,6 +301,15 @@ def test_an_hdr_clip_of_odd_sizes_is_read_too(tmp_path):
     assert probe(tmp_path / "preview.mp4").frame_count == 20
 
 
+@pytest.mark.parametrize("rate", [1000, 2000])
+def test_a_clip_of_a_thousand_frames_a_second_gets_a_whole_preview(tmp_path, rate):
+    """ffmpeg states such a rate as "1k fps": read as 0, the preview held one frame."""
+    clip = make_testsrc(tmp_path / "fast.mp4", rate=rate, seconds=0.05)
+    with open_video(clip, preview=tmp_path / "preview.mp4") as video:
+        assert video.info.fps == rate and video.info.frame_count == rate // 20
+    assert probe(tmp_path / "preview.mp4").frame_count == rate // 20
+
+
 def test_a_frame_of_a_rotated_video_is_upright_as_in_a_decode_from_the_start(tmp_path):
     _, path, _ = make_case("rotated phone video", tmp_path)
     with open_video(path) as video:
