@@ -12,7 +12,8 @@ from bgcore.composite import BLUR, FITS
 from bgcore.outputs import OPTIONS, OUTPUTS
 from bgcore.pipeline import output_size
 from ui import state
-from ui.widgets import job_outcome_ui, job_running, mask_options, media_width, method_label, named, plain, require_fit_ui
+from ui.widgets import (backdrop_check, job_outcome_ui, job_running, kept_upload_ui, mask_options, media_width, method_label,
+                        named, require_fit_ui)
 
 # (Comments, not docstrings: Streamlit's magic would show a page's bare strings.)
 COMPOSITE = "composite"  # made on request: it needs a new background
@@ -57,13 +58,10 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
     elif kind == "blur":
         chosen["backdrop"] = BLUR
     else:
-        st.file_uploader("An image or a video to put behind the foreground", type=list(state.KNOWN_TYPES),
-                         key="replacement", on_change=_replacement_changed)
-        kept = st.session_state.get("export.file")  # (name, stored path): kept over a switch of kind, a reload
-        if not kept or not Path(kept[1]).is_file():
+        kept = kept_upload_ui("An image or a video to put behind the foreground", state.KNOWN_TYPES, "replacement",
+                              backdrop_check)
+        if kept is None:
             return None
-        if st.session_state.get("replacement") is None:  # not shown by the uploader (a reload, another kind before)
-            st.caption(f"In use: {plain(kept[0])}. Upload another file to replace it.")
         shown, chosen["backdrop"] = kept
         chosen["fit"] = st.radio(OPTION_LABELS["fit"], FITS, format_func=CHOICES.get,
                                  horizontal=True, **state.keep("export.fit", "fill"))
@@ -80,12 +78,6 @@ def backdrop_ui(fit: state.Fit, options) -> dict | None:
     st.button("Make the video on this background", type="primary", icon=":material/movie:",
               on_click=state.choose, args=("export.composite", chosen))
     return None
-
-
-def _replacement_changed() -> None:
-    """The uploader's file kept by name and stored path, or forgotten when the person removes it."""
-    upload = st.session_state.get("replacement")
-    state.choose("export.file", None if upload is None else (upload.name, state.store_upload(upload)))
 
 
 def output_ui(name: str, path: Path, shown_at: float, width) -> None:

@@ -10,10 +10,10 @@ import numpy as np
 import streamlit as st
 
 from bgcore import live
-from bgcore.composite import backdrops, cover
+from bgcore.composite import cover
 from bgcore.video import VideoError, read_image
 from ui import state
-from ui.widgets import checked_upload_ui, plain, threshold_ui
+from ui.widgets import backdrop_check, kept_upload_ui, plain, threshold_ui
 
 # (Comments, not docstrings: Streamlit would write a page's bare strings on the page.)
 CONNECT_SECONDS = 20  # a connection still not up after this long has failed: say so and why
@@ -22,6 +22,7 @@ VIEWS = {"colour": "Plain colour", "blur": "Blurred room", "picture": "Picture",
          "mask": "Mask"}
 PHOTO_VIEWS = ("colour", "blur", "picture")
 DEFAULT_COLOUR = "#00B140"  # chroma green: unmistakable where the background was replaced
+NOTHING = 0.002  # photo mode: a share of the picture under which nobody is in the second photo
 
 
 def hex_to_rgb(colour: str) -> tuple[int, int, int]:
@@ -43,16 +44,13 @@ def backdrop_ui(views, key: str) -> tuple[str, tuple, str | None]:
     view = st.radio("Behind you", views, format_func=VIEWS.get, horizontal=True, **state.keep(f"{key}.view", views[0]))
     colour = hex_to_rgb(st.color_picker("Colour", **state.keep(f"{key}.colour", DEFAULT_COLOUR))) \
         if view == "colour" else hex_to_rgb(DEFAULT_COLOUR)
-    path = None
+    kept = None
     if view in ("picture", "video"):
         types = state.IMAGE_TYPES if view == "picture" else state.VIDEO_TYPES
-        upload = st.file_uploader(f"Your {view}", type=list(types), key=f"{key}.{view}")
-        if upload is None:
+        kept = kept_upload_ui(f"Your {view}", types, f"{key}.{view}", backdrop_check)
+        if kept is None:
             st.caption(f"Upload a {view}; until then the plain colour shows.")
-        else:
-            # read now, so that a broken file is reported here
-            path = checked_upload_ui(upload, lambda stored: next(backdrops(stored, (64, 48))))
-    return view, colour, path
+    return view, colour, kept and kept[1]
 
 
 def processor() -> live.LiveProcessor:
@@ -217,7 +215,7 @@ def photo_ui() -> None:
         st.info("Take both photos to see the result.", icon=":material/photo_camera:")
         return
     try:
-        empty = lined_up(empty, person)
+        empty, moved = lined_up(empty, person)
         found, auto = live.photo_mask(empty, person)
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
@@ -226,6 +224,12 @@ def photo_ui() -> None:
                              "varies.", waiting="")
     if threshold is not None:
         found, _ = live.photo_mask(empty, person, threshold=threshold)
+    if found.mean() < NOTHING:  # (a few pixels of the photos' noise)
+        st.warning("The two photos look the same: take the second one with you in it.", icon=":material/warning:")
+        return
+    if not moved:
+        st.caption("The two photos could not be lined up (too few details, or you fill most of the picture): "
+                   "if edges of the room show in the cut-out, rest the phone on something for both.")
     try:
         picture = read_image(path, role="the picture", photo=True) if path else None  # its size checked first
     except VideoError as error:

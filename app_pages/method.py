@@ -44,7 +44,7 @@ def run_ui(clip: state.Clip, method: str, params: dict) -> None:
     busy = job_running(None)
     if not st.button("Remove background", type="primary", icon=":material/auto_fix_high:", width="stretch",
                      disabled=busy, help="Wait for the work in progress, or stop it (at the top)." if busy else None):
-        job_outcome_ui("method")
+        job_outcome_ui("method", (state.fit_key(clip, method, params),))  # of these settings (this photo)
         return
     try:
         state.start_fits(clip, [(method, params, method_label(method))], title="Removing the background",

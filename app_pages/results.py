@@ -7,8 +7,8 @@ import streamlit as st
 
 from bgcore import plots
 from ui import state
-from ui.widgets import (images_ui, job_outcome_ui, mask_options_ui, media_width, method_label, require_fit_ui,
-                        switch_page)
+from ui.widgets import (images_ui, job_outcome_ui, mask_options_ui, media_width, method_label, page_link,
+                        require_fit_ui, switch_page)
 
 COMPONENTS = 4
 
@@ -68,7 +68,9 @@ def spectrum_ui(fit: state.Fit) -> None:
 def details_ui(fit: state.Fit) -> None:
     """Whatever else the model learned: numbers, bars and images, found without knowing the method."""
     details = plots.model_details(fit.fitted.model)
-    settings = ", ".join(f"{name} {value}" for name, value in fit.fitted.params.items() if value is not None)
+    pictures = {param.name for param in type(fit.fitted.model).params if param.kind == "image"}
+    settings = ", ".join(f"{name} {'(your photo)' if name in pictures else value}"  # not its path on the server
+                         for name, value in fit.fitted.params.items() if value is not None)
     with st.expander("Advanced: the method's settings and what it learned"):
         st.caption(f"{fit.fitted.model.technical or fit.fitted.method}"
                    + (f"; settings: {settings}." if settings else "."))
@@ -97,7 +99,11 @@ def _rule(value: float, label: str):
         align="left", dx=4, dy=-6, color="#e4572e", baseline="top").encode(text="label", y=alt.value(0))
 
 
-job_outcome_ui("method")  # the fit this page was to show failed (why) or was stopped; job_ui tells the other pages
+if job_outcome_ui("method"):  # the fit this page was to show failed (why) or was stopped; job_ui tells the other pages
+    if state.current_fit() is None:
+        page_link("method", label="Back to the method", icon=":material/tune:")
+        st.stop()
+    st.caption("Below: the results of the last run that worked.")
 fit = require_fit_ui()
 fitted = fit.fitted
 if (job := state.job()) is not None and job.ok and job.then == "results":
@@ -122,7 +128,7 @@ with adjust:
 plate.image(fitted.background_image(), caption="The background plate", width=media_width(fitted.size))
 if fitted.method != "reference":  # no method learns what was hidden in most frames: a photo shows it
     plate.caption(f"Someone in the plate? They were in view for most of the clip. On the Method page, "
-                  f"“{method_label('reference')}” takes a photo of the scene without them.")
+                  f"“{method_label('reference')}” uses a photo of the scene without them.")
 st.markdown("##### Frame by frame")
 frame_ui(fit, options)
 histogram_ui(fit, options)

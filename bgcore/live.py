@@ -155,21 +155,23 @@ def plain(colour: tuple[int, int, int], size: Size) -> np.ndarray:
     return np.full((size[1], size[0], 3), colour, np.uint8)
 
 
-def line_up(empty: np.ndarray, person: np.ndarray) -> np.ndarray:
+def line_up(empty: np.ndarray, person: np.ndarray) -> tuple[np.ndarray, bool]:
     """Photo mode: the photo of the empty scene on the view of the one with the person, at its light
-    (both (H, W, 3) uint8 RGB; :func:`bgcore.stabilize.onto_view`), uint8 as ``person``: a phone held
-    by hand moves between two photos, and a pixel's shift turned every edge into foreground (on 11
-    annotated scenes whose empty photo moved by 1 or 3 pixels, :func:`photo_mask`'s mean F 0.75 and
-    0.52 compared as they were, 0.83 and 0.81 lined up; 0.85 unmoved). Photos of one size that do
-    not match are kept as they are: someone filling most of the picture leaves too little to match.
+    (both (H, W, 3) uint8 RGB; :func:`bgcore.stabilize.onto_view`), uint8 as ``person``, and
+    whether it was lined up: a phone held by hand moves between two photos, and a pixel's shift
+    turned every edge into foreground (on 11 annotated scenes whose empty photo moved by 1 or 3
+    pixels, :func:`photo_mask`'s mean F 0.75 and 0.52 compared as they were, 0.83 and 0.81 lined
+    up; 0.85 unmoved). Photos of one size that do not match are kept as they are: someone filling
+    most of the picture leaves too little to match (and so does a plain wall).
     """
     found = onto_view(empty, person)
     if found is not None and found[1].mean() >= PHOTO_COVER:
-        return to_uint8(np.where(found[1][..., None], found[0], person))  # beyond the first photo: nothing to compare
+        # Beyond the first photo: nothing to compare.
+        return to_uint8(np.where(found[1][..., None], found[0], person)), True
     if empty.shape != person.shape:
         raise ValueError("The two photos do not show the same place: take both from the same spot, "
                          "facing the same way.")
-    return empty
+    return empty, False
 
 
 def photo_mask(empty: np.ndarray, person: np.ndarray, *, threshold: float | None = None,

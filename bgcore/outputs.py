@@ -126,8 +126,8 @@ class _Video(_Encoded):
 
 
 class ForegroundVideo(_Video):
-    """The subject over black, white or green, with the clip's sound. ``behind`` names the
-    colour (:data:`BEHIND`)."""
+    """The subject over black, white or green, with the clip's sound if it has any. ``behind``
+    names the colour (:data:`BEHIND`)."""
 
     name, file, title, label = "foreground", "foreground.mp4", "Foreground", "Foreground video"
     sound = True
@@ -153,9 +153,9 @@ class MaskVideo(_Video):
 
 
 class CompositeVideo(_Video):
-    """The subject over a new background, with the clip's sound. ``backdrop``: an image or video
-    file, a colour or "blur", placed as ``fit`` says (:func:`bgcore.composite.backdrops`); the
-    mask's edge feathered by ``feather`` pixels."""
+    """The subject over a new background, with the clip's sound if it has any. ``backdrop``: an
+    image or video file, a colour or "blur", placed as ``fit`` says
+    (:func:`bgcore.composite.backdrops`); the mask's edge feathered by ``feather`` pixels."""
 
     name, file, title, label = "composite", "composite.mp4", "On the new background", "Composite video"
     sound = True
@@ -202,7 +202,7 @@ class TransparentVideo(_Encoded):
 
 class EditorVideo(TransparentVideo):
     """The subject on transparency for video editors (ProRes 4444 with an alpha channel, in a MOV),
-    which Premiere Pro, Final Cut Pro and DaVinci Resolve import, with the clip's sound."""
+    which Premiere Pro, Final Cut Pro and DaVinci Resolve import, with the clip's sound if it has any."""
 
     name, file, title, label, mime = "editor", "foreground.mov", "For video editors", "Transparent video for editors", "video/quicktime"
     memory_per_pixel = 140  # ffmpeg's peak 61 MB at 640x360, 317 MB at 1920x1080

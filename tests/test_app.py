@@ -370,8 +370,8 @@ def test_a_new_method_gets_widgets_from_its_params_and_its_details_shown(monkeyp
     app.toggle(key="widget.param.fakeclusters.frame.own").set_value(True).run()
     app.slider(key="widget.param.fakeclusters.frame").set_value(20).run()
     assert "Frame 20" in captions(app)
-    app.file_uploader(key="param.fakeclusters.image").set_value(("empty.png", _png(np.zeros((8, 8, 3))),
-                                                                  "image/png")).run()
+    app.file_uploader(key=photo_key(app, "fakeclusters", "image")).set_value(
+        ("empty.png", _png(np.zeros((8, 8, 3))), "image/png")).run()
     click(app, "Remove background")
     params = current_fit(app).params
     assert params["k"] == 3 and params["frame"] == 19 and params["image"].endswith(".png")
@@ -638,20 +638,59 @@ def test_a_bad_new_background_gets_a_message_and_the_export_comes_back_without_i
     assert not app.exception and not app.error and download(app, "Foreground video (MP4)")
 
 
+def photo_key(app: AppTest, method: str, param: str) -> str:
+    """The key of a method's picture uploader: the clip's own (a photo of its scene)."""
+    return f"param.{method}.{param}.{work(app).clip.digest}"
+
+
 def test_a_huge_background_photo_for_the_reference_method_gets_a_message():
     app = click(open_app(), "Use the sample clip")
     app.radio[0].set_value("reference").run()
     huge = png_header(20000, 20000)
-    app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", huge, "image/png")).run()
+    uploader = photo_key(app, "reference", "reference_image")
+    app.file_uploader(key=uploader).set_value(("empty.png", huge, "image/png")).run()
     # At once, under it, named as the person named it; the reference frame stays in use.
     assert len(app.error) == 1 and app.error[0].value.startswith(r"empty\.png: an image of") and "megapixels" in app.error[0].value
     assert not any(c.value.startswith("In use:") for c in app.caption)
     good = cv2.imencode(".png", np.zeros((120, 160, 3), np.uint8))[1].tobytes()
-    app.file_uploader(key="param.reference.reference_image").set_value(("empty.png", good, "image/png")).run()
+    app.file_uploader(key=uploader).set_value(("empty.png", good, "image/png")).run()
     # Beside the reference frame's own settings, it says which of the two is used.
     assert not app.error and any(c.value == "In use: a photo of the empty scene, taken from where the camera "
                                  "stood (any size: it is lined up with the clip); replaces the reference frame."
                                  for c in app.caption)
+
+
+def test_the_photo_of_the_empty_scene_stays_when_the_person_comes_back_to_the_method():
+    """Streamlit forgets an uploader's file when a run does not draw it: the next fit took a frame
+    of the clip instead of the photo, without a word."""
+    app = click(open_app(), "Use the sample clip")
+    app.radio[0].set_value("reference").run()
+    uploader = photo_key(app, "reference", "reference_image")
+    wrong = _png(np.random.default_rng(0).integers(0, 256, (300, 500, 3)))  # another place
+    app.file_uploader(key=uploader).set_value(("beach.png", wrong, "image/png")).run()
+    click(app, "Remove background")  # on to the Results page, which says why it failed
+    assert any("does not match the clip's view" in e.value for e in app.error)
+    assert "Back to the method" in [link.label for link in app.get("page_link")]
+    visit(app, "app_pages/method.py")
+    assert any("does not match" in e.value for e in app.error)  # the run of this photo failed...
+    empty = next(bgcore.read_frames(work(app).clip.source))[..., ::-1]
+    app.file_uploader(key=uploader).set_value(("empty.png", _png(empty), "image/png")).run()
+    assert not app.error  # ...not that of this one
+    visit(app, "app_pages/export.py")
+    visit(app, "app_pages/method.py")
+    app.radio[0].set_value("median").run()
+    app.radio[0].set_value("reference").run()
+    assert app.file_uploader(key=uploader).value is None  # Streamlit's uploader is empty again, but:
+    assert any(c.value.startswith(r"In use: empty\.png, a photo of the empty scene") for c in app.caption)
+    click(app, "Remove background")
+    assert not app.error and current_fit(app).params["reference_image"].endswith(".png")
+    # The wrong photo again: the results shown under its error are said to be the last ones that worked.
+    visit(app, "app_pages/method.py")
+    app.file_uploader(key=uploader).set_value(("beach.png", wrong, "image/png")).run()
+    click(app, "Remove background")
+    visit(app, "app_pages/results.py")  # (where the button leads: AppTest stays on a page it was sent to)
+    assert any("does not match" in e.value for e in app.error) and titles(app) == ["Results"]
+    assert "Below: the results of the last run that worked." in [c.value for c in app.caption]
 
 
 def test_one_run_at_a_time_on_the_server_and_the_others_are_told():

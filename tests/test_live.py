@@ -109,7 +109,9 @@ def test_photo_mode_lines_up_photos_taken_by_a_hand_that_moved():
     cv2.circle(person, (160, 120), 40, (250, 40, 200), -1)
     truth = cv2.circle(np.zeros((240, 320), np.uint8), (160, 120), 40, 255, -1)
     moved = (cv2.copyMakeBorder(scene, 3, 0, 0, 3, cv2.BORDER_REPLICATE)[:240, 3:] * 1.05).clip(0, 255).astype(np.uint8)
-    found, _ = live.photo_mask(live.line_up(moved, person), person)  # 3 pixels over, a little brighter
+    empty, lined = live.line_up(moved, person)  # 3 pixels over, a little brighter
+    assert lined
+    found, _ = live.photo_mask(empty, person)
     assert evaluate([(upscale_mask(found, (320, 240)), truth)])["f_measure"] > 0.95
     # Compared as they were, every edge of the room was foreground.
     assert (difference(moved.astype(np.float32), person.astype(np.float32)) > 30)[truth == 0].mean() > 0.1

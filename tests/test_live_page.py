@@ -56,6 +56,11 @@ def test_photo_mode_makes_a_cutout_and_a_composite(downloads):
     app.slider(key="widget.photo.threshold").set_value(80).run()
     assert not app.exception, app.exception
     assert [image.captions for image in app.get("image")][-1] == ["Over the blurred room"]
+    # Two photos of the empty scene: not an empty cut-out to download, but what to do.
+    app.toggle(key="widget.photo.auto").set_value(True).run()
+    app.camera_input(key="photo.person").set_value(("again.jpg", jpeg(clip.frames[0]), "image/jpeg")).run()
+    assert [w.value for w in app.warning] == ["The two photos look the same: take the second one with you in it."]
+    assert not app.get("download_button")
 
 
 def write_y4m(path, frames) -> None:

@@ -205,6 +205,10 @@ def test_a_photo_of_the_empty_scene_is_lined_up_with_the_clip():
     elsewhere = rng.integers(0, 256, (300, 500, 3), np.uint8)
     with pytest.raises(ValueError, match="does not match the clip's view"):
         ReferenceBackground(reference_image=elsewhere).fit(frames)
+    # One taken upright, of a wide clip, covers a part of its view: the advice is to turn the phone.
+    upright = phone_photo(scene)[:, 200:560]
+    with pytest.raises(ValueError, match=r"shows only \d+% of the clip's view: hold the phone on its side"):
+        ReferenceBackground(reference_image=upright).fit(frames)
 
 
 def test_reference_with_the_seed_thresholds_is_the_seed_mask(small):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import string
+from contextlib import closing
+from pathlib import Path
 
 import streamlit as st
 
 import bgcore
+from bgcore.composite import backdrops
 from ui import state
 
 STAGES = {"queue": "Waiting: another run on this server goes first", "probe": "Reading the clip",
@@ -83,16 +86,18 @@ def job_progress_ui() -> None:
         st.rerun()
 
 
-def job_outcome_ui(origin: str, key=None) -> None:
+def job_outcome_ui(origin: str, key=None) -> bool:
     """How the session's job started on page ``origin`` (on inputs ``key``, when given) ended, if
-    not well: its error, or that it was stopped (the toast that says so on top goes by)."""
+    not well: its error, or that it was stopped (the toast that says so on top goes by). Returns
+    whether it said so."""
     job = state.job()
     if job is None or job.origin != origin or (key is not None and job.key != key):
-        return
+        return False
     if job.error:
         st.error(job.error, icon=":material/error:")
     elif job.stopped:
         st.info(f"{job.title}: stopped.", icon=":material/stop_circle:")
+    return bool(job.error or job.stopped)
 
 
 def job_running(key) -> bool:
@@ -148,12 +153,11 @@ def method_params_ui(name: str, clip: state.Clip) -> dict:
 def _param_ui(param, default, key: str, clip: state.Clip):
     if param.kind == "frame":
         return _frame_ui(param, default, key, clip)
-    if param.kind == "image":
-        upload = st.file_uploader(param.label, type=list(state.IMAGE_TYPES), help=param.help, key=key)
-        path = checked_upload_ui(upload, lambda stored: bgcore.video.read_image(stored, photo=True)) if upload else None
-        if path:  # said in plain view what it does to the settings beside it ("replaces the reference frame")
-            st.caption(f"In use: {param.help[0].lower()}{param.help[1:]}")
-        return path
+    if param.kind == "image":  # a picture of this clip's scene: kept with the clip
+        kept = kept_upload_ui(param.label, state.IMAGE_TYPES, f"{key}.{clip.digest}",
+                              lambda stored: bgcore.video.read_image(stored, photo=True),
+                              use=param.help[0].lower() + param.help[1:].rstrip("."), help=param.help)
+        return kept and kept[1]
     if param.choices is not None:
         default = default if default in param.choices else param.choices[0]
         return st.selectbox(param.label, param.choices, help=param.help, format_func=lambda v: str(v).capitalize(),
@@ -243,22 +247,48 @@ def named(name: str, error: Exception) -> str:
     return f"{plain(name)}: {str(error).split(': ', 1)[-1]}"
 
 
-def checked_upload_ui(upload, check) -> str | None:
-    """The stored path of ``upload`` (a file_uploader's file) if ``check(path)`` reads it; else
-    None, and the error in its place, naming the file as the person did. Checked once a file: a
-    page's every rerun would decode the picture again (a 4K photo, a tenth of a second)."""
-    path = state.store_upload(upload)
-    found = st.session_state.setdefault("checked_uploads", {})  # the uploader's file id -> its error or None
-    if upload.file_id not in found:
+def kept_upload_ui(label: str, types, key: str, check, *, use: str | None = None,
+                   **options) -> tuple[str, str] | None:
+    """A file uploader whose file is kept with the session's work once ``check(path)`` reads it:
+    Streamlit forgets an uploader's file when a run does not draw it (another page, another choice
+    beside it) and at a reload, and the next run went on without it (a photo of the empty scene:
+    the fit took a frame of the clip instead). It stays until another file replaces it or the
+    person removes it. Returns its name (as the person named it) and stored path, or None: nothing
+    kept, or the error of the file just uploaded in its place, naming it so. Checked once a file: a page's every
+    rerun would decode the picture again (a 4K photo, a tenth of a second). ``use`` says, once a
+    file is in use, what it does; ``options`` go to ``st.file_uploader``."""
+    st.file_uploader(label, type=list(types), key=key, on_change=_upload_changed, args=(key, check), **options)
+    if error := st.session_state.get(f"{key}.error"):
+        if st.session_state.get(key) is not None:  # (not over an empty uploader, on a return to the page)
+            st.error(error, icon=":material/error:")
+        return None
+    kept = st.session_state.get(f"{key}.kept")  # (name, stored path)
+    if not kept or not Path(kept[1]).is_file():
+        return None
+    if st.session_state.get(key) is None:  # the uploader shows no file: after a reload, or another page
+        st.caption(f"In use: {plain(kept[0])}{', ' + use if use else ''}. Upload another file to replace it.")
+    elif use:  # said in plain view what it does to the settings beside it ("replaces the reference frame")
+        st.caption(f"In use: {use}.")
+    return kept
+
+
+def _upload_changed(key: str, check) -> None:
+    upload, kept, error = st.session_state.get(key), None, None
+    if upload is not None:
+        path = state.store_upload(upload)
         try:
             check(path)
-            found[upload.file_id] = None
-        except bgcore.VideoError as error:
-            found[upload.file_id] = named(upload.name, error)
-    if found[upload.file_id]:
-        st.error(found[upload.file_id], icon=":material/error:")
-        return None
-    return path
+            kept = (upload.name, path)
+        except bgcore.VideoError as failure:
+            error = named(upload.name, failure)
+    state.choose(f"{key}.kept", kept)
+    st.session_state[f"{key}.error"] = error
+
+
+def backdrop_check(path) -> None:
+    """Read the first frame of a new background (a picture or a video), for :func:`kept_upload_ui`."""
+    with closing(backdrops(path, (64, 48))) as frames:
+        next(frames)
 
 
 def plain(text: str) -> str:

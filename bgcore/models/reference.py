@@ -82,8 +82,11 @@ class ReferenceBackground(BackgroundModel):
                                  "where the camera stood, facing the same way, or choose a frame of the clip.")
             self.background_, reached = found
             if reached.mean() < PHOTO_COVER:
+                upright = [image.shape[0] > image.shape[1] for image in (self.reference_image, median)]
+                advice = (f"hold the phone {'on its side' if upright[0] else 'upright'}, as the clip was filmed"
+                          if upright[0] != upright[1] else "take it from where the camera stood, without zooming in")
                 raise ValueError(f"The photo of the empty scene shows only {reached.mean():.0%} of the clip's "
-                                 "view: take it from where the camera stood, without zooming in.")
+                                 f"view: {advice}.")
             self.background_[~reached] = median[~reached]  # beyond the photo's view
             self.patched_ = int(np.count_nonzero(~reached))
             self.reference_ = None
