@@ -220,13 +220,13 @@ def photo_ui() -> None:
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return
+    if found.mean() < NOTHING:  # at the automatic threshold: a few pixels of the photos' noise
+        st.warning("The two photos look the same: take the second one with you in it.", icon=":material/warning:")
+        return
     threshold = threshold_ui(auto, "photo", help="Set from the two photos: how much your camera's picture "
                              "varies.", waiting="")
     if threshold is not None:
         found, _ = live.photo_mask(empty, person, threshold=threshold)
-    if found.mean() < NOTHING:  # (a few pixels of the photos' noise)
-        st.warning("The two photos look the same: take the second one with you in it.", icon=":material/warning:")
-        return
     if not moved:
         st.caption("The two photos could not be lined up (too few details, or you fill most of the picture): "
                    "if edges of the room show in the cut-out, rest the phone on something for both.")

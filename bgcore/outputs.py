@@ -57,8 +57,8 @@ class Output:
     sound = False
     """Whether it carries the clip's sound (``source.sound``): an export looks for one only then."""
     timed = False
-    """Whether it is a video at the clip's (average) frame rate, whose frames keep time with the
-    clip's own: a frame may be written more than once, or not at all, where that rate varies."""
+    """Whether it is a video, whose frames keep time with the clip's: where the clip's frame rate
+    varies, a frame is written as many times as it stands for (``bgcore.pipeline._timing``)."""
     memory_per_pixel = 0
     """Bytes its encoder takes per pixel of a frame (:func:`bgcore.estimate.export_memory`)."""
 

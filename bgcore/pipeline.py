@@ -50,10 +50,13 @@ MIN_SCALE = 0.01
 MIN_WIDTH = 16
 """The narrowest outputs :func:`export` makes, in pixels."""
 WORKERS = THREADS
+"""Threads that make masks at once (:func:`export`)."""
+RATE_QUANTILE = 0.1
+"""The output videos' rate (:func:`_timing`) is that of the gaps between frames within a tenth of
+this quantile of them: the clip's fastest steady rate, whatever share of it runs slower."""
 MAX_RATE = 4
 """The output videos' frame rate is at most this many times the clip's average (see :func:`_timing`):
 a few frames of a clip close together in time must not make its videos long."""
-"""Threads that make masks at once (:func:`export`)."""
 DEFAULT_OUTPUTS = ("foreground", "mask", "masks", "background")
 """What :func:`export` writes unless told (names of :data:`bgcore.outputs.OUTPUTS`)."""
 WRITTEN = (*(output.file for output in OUTPUTS.values()), "report.json")
@@ -268,10 +271,10 @@ def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskO
     progress = progress or (lambda stage, fraction: None)
     timer = _Timer()
     start, rate, shown = _timing(fitted)
+    written = len(fitted.indices) if shown is None else int(shown.sum())  # frames of each video
     sound = None
     if any(OUTPUTS[name].sound for name in chosen):  # else no ffmpeg to look for it
-        frames = len(fitted.indices) if shown is None else int(shown.sum())
-        sound = sound_of(fitted.source, start, frames / rate)
+        sound = sound_of(fitted.source, start, written / rate)
     size = output_size(fitted.size, width)
     source = Source(size, rate, fitted.background_image(size), sound)
     with ExitStack() as stack:
@@ -302,7 +305,7 @@ def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskO
                 progress("apply", number / len(fitted.indices))
         timer.lap("apply")
         # As written: options given as paths come back as text.
-        report = json.dumps(_report(fitted, mask_options, chosen, source, number, timer), indent=2, default=str)
+        report = json.dumps(_report(fitted, mask_options, chosen, source, number, written, timer), indent=2, default=str)
         (staging / "report.json").write_text(report)
         _move_in(staging, out_dir)
     return json.loads(report)
@@ -314,14 +317,19 @@ def _timing(fitted: FittedClip) -> tuple[float, float, np.ndarray | None]:
 
     A phone's frame rate varies (it slows in dim light), and a video plays at one rate: written one
     frame a frame at the average rate, a 30 fps clip missing 0.7 s of frames had its picture up to
-    0.4 s off its sound. The videos take the rate the clip keeps most of the time and repeat a
-    frame where the clip slowed down (dropping one where it ran faster still), as video editors
-    do, so that every frame shows when it did. A file cut without re-encoding may begin with
-    frames that cannot be decoded: the sound starts where the first decoded frame shows."""
+    0.4 s off its sound. The videos take the clip's fastest steady rate, from its shortest usual
+    gap between frames (``RATE_QUANTILE``: MKV and WebM keep times in whole milliseconds, so a
+    30 fps clip's gaps are 33 and 34 ms), and repeat a frame where the clip slowed down, as video
+    editors do, so that every frame shows when it did. A file cut without re-encoding may begin
+    with frames that cannot be decoded: the sound starts where the first decoded frame shows."""
     picked = fitted.times()
-    if picked is None or len(picked) < 2:
+    if picked is None:
         return fitted.indices.start / fitted.info.fps, fitted.fps, None
-    rate = min(1 / np.median(np.diff(picked)), MAX_RATE * fitted.fps)
+    if len(picked) < 2:
+        return max(0.0, float(picked[0])), fitted.fps, None
+    gaps = np.diff(picked)
+    short = np.quantile(gaps, RATE_QUANTILE)
+    rate = min(1 / gaps[np.abs(gaps - short) <= 0.1 * short].mean(), MAX_RATE * fitted.fps)
     marks = np.round((picked - picked[0]) * rate)
     shown = np.diff(marks, append=marks[-1] + 1).astype(int)
     start = max(0.0, float(picked[0]))
@@ -368,7 +376,7 @@ def _inputs(chosen: dict) -> list:
     return [path for name, options in chosen.items() for path in OUTPUTS[name].inputs(options)]
 
 
-def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, source: Source, number, timer) -> dict:
+def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, source: Source, number, written, timer) -> dict:
     info = fitted.info
     return {
         "method": fitted.method,
@@ -384,7 +392,8 @@ def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, source: Sourc
         "outputs": {OUTPUTS[name].file: options for name, options in chosen.items()},
         "frame_count": number,
         "steadied": fitted.stabilizer is not None,
-        "output_fps": source.fps,  # the videos' (see _timing)
+        "output_fps": source.fps,  # the videos' rate and frames (see _timing)
+        "output_frames": written,
         "output_size": list(source.size),
         "seconds": {**fitted.seconds, **timer.seconds},
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

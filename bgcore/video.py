@@ -160,7 +160,7 @@ class Video:
     def __len__(self) -> int:
         return self.info.frame_count
 
-    _start = 0.0  # (a Video pickled before it was kept)
+    _start = None  # a Video pickled before the file's start was kept: its first frame's time
 
     def seconds(self) -> np.ndarray | None:
         """Each frame's time in seconds from the file's start, where a player shows it and the
@@ -169,7 +169,8 @@ class Video:
         if self._times is None or self._times[1] is None:
             return None
         times, base = self._times
-        return np.asarray(times, np.float64) * float(base) - self._start
+        seconds = np.asarray(times, np.float64) * float(base)
+        return seconds - (seconds[0] if self._start is None else self._start)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return self.frames()

@@ -470,6 +470,9 @@ def test_composite_over_an_uploaded_background_after_a_preview(downloads, tmp_pa
     app.radio(key="widget.export.backdrop").set_value("colour").run()
     app.radio(key="widget.export.backdrop").set_value("file").run()
     assert download(app, "Composite video (MP4)") and any(c.value.startswith("In use: beach") for c in app.caption)
+    stored.unlink()  # the server's files cleared meanwhile: said, not a composite of nothing
+    app.run()
+    assert [w.value for w in app.warning] == [r"beach\.png is no longer on the server: upload it again."]
 
 
 def test_a_new_background_colour_re_renders_the_composite_alone(tmp_path):
@@ -691,6 +694,10 @@ def test_the_photo_of_the_empty_scene_stays_when_the_person_comes_back_to_the_me
     visit(app, "app_pages/results.py")  # (where the button leads: AppTest stays on a page it was sent to)
     assert any("does not match" in e.value for e in app.error) and titles(app) == ["Results"]
     assert "Below: the results of the last run that worked." in [c.value for c in app.caption]
+    # Back on the Method page the uploader is empty, with no ✕ to remove the photo: a button does.
+    visit(app, "app_pages/method.py")
+    click(app, "Stop using it")
+    assert not any(c.value.startswith("In use:") for c in app.caption) and not app.error
 
 
 def test_one_run_at_a_time_on_the_server_and_the_others_are_told():

@@ -16,7 +16,7 @@ from bgcore.limits import Limits
 from bgcore.outputs import OUTPUTS, Output, Source, mask_image
 from bgcore.synthetic import make_clip
 from bgcore.video import TransparentWriter, VideoError, read_alpha, read_frames, write_preview
-from media import audio_track, ffmpeg, make_flash_clip, make_sound_clip
+from media import H264, audio_track, ffmpeg, make_flash_clip, make_sound_clip, make_testsrc
 
 SIZE = (33, 25)  # odd: the H.264 outputs pad it, the others keep it
 
@@ -169,6 +169,17 @@ def test_the_sound_keeps_time_with_the_picture(tmp_path, edit):
     _, _, samples = audio_track(video)
     beep = np.argmax(np.abs(samples) > 0.3) / 44100
     assert abs(flash - beep) < 1.5 / 30, (flash, beep)
+
+
+@pytest.mark.parametrize("name, rate", [("steady.mkv", 60), ("steady.webm", 30)])
+def test_a_steady_clip_timed_in_milliseconds_gives_one_frame_a_frame(tmp_path, name, rate):
+    """MKV and WebM keep times in whole milliseconds (gaps of 16 and 17 ms at 60 fps): no frame
+    repeated or dropped, at the clip's own rate."""
+    codec = ("-c:v", "libvpx", "-b:v", "1M") if name.endswith(".webm") else H264
+    clip = make_testsrc(tmp_path / name, rate=rate, seconds=2, extra=codec)
+    report = bgcore.export(bgcore.fit_clip(clip, method="median"), tmp_path / "out", outputs=["mask"])
+    assert report["output_fps"] == rate and report["output_frames"] == 2 * rate
+    assert bgcore.probe(tmp_path / "out" / "mask.mp4").frame_count == 2 * rate
 
 
 def test_a_failed_export_of_videos_with_sound_says_what_failed(sound_clip, tmp_path):

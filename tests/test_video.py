@@ -301,6 +301,18 @@ def test_an_hdr_clip_of_odd_sizes_is_read_too(tmp_path):
     assert probe(tmp_path / "preview.mp4").frame_count == 20
 
 
+def test_frame_times_count_from_the_files_start(tmp_path):
+    """Where a player shows each frame, and the sound runs: a file cut without re-encoding begins
+    with frames that cannot be decoded, which the count leaves out."""
+    clip = make_testsrc(tmp_path / "whole.mp4", rate=30, seconds=3, extra=(*H264, "-g", "30"))
+    ffmpeg("-i", clip, "-ss", "0.5", "-c", "copy", "-copyinkf", tmp_path / "cut.mp4")
+    with open_video(clip) as whole, open_video(tmp_path / "cut.mp4") as cut:
+        assert np.allclose(whole.seconds(), np.arange(90) / 30)
+        assert len(cut) == 60 and cut.seconds()[0] > 0.4  # its first keyframe: the whole's at 1 s
+        del cut.__dict__["_start"]  # as pickled before the file's start was kept: from its first frame
+        assert cut.seconds()[0] == 0
+
+
 @pytest.mark.parametrize("rate", [1000, 2000])
 def test_a_clip_of_a_thousand_frames_a_second_gets_a_whole_preview(tmp_path, rate):
     """ffmpeg states such a rate as "1k fps": read as 0, the preview held one frame."""

@@ -252,21 +252,27 @@ def kept_upload_ui(label: str, types, key: str, check, *, use: str | None = None
     """A file uploader whose file is kept with the session's work once ``check(path)`` reads it:
     Streamlit forgets an uploader's file when a run does not draw it (another page, another choice
     beside it) and at a reload, and the next run went on without it (a photo of the empty scene:
-    the fit took a frame of the clip instead). It stays until another file replaces it or the
-    person removes it. Returns its name (as the person named it) and stored path, or None: nothing
-    kept, or the error of the file just uploaded in its place, naming it so. Checked once a file: a page's every
-    rerun would decode the picture again (a 4K photo, a tenth of a second). ``use`` says, once a
-    file is in use, what it does; ``options`` go to ``st.file_uploader``."""
+    the fit took a frame of the clip instead). It stays until another file replaces it (one that
+    fails the check too) or the person removes it. Returns its name (as the person named it) and stored path, or None: nothing
+    kept, or the error of the file just uploaded in its place, naming it so. Checked once a file:
+    a page's every rerun would decode the picture again (a 4K photo, a tenth of a second). ``use``
+    says, once a file is in use, what it does; ``options`` go to ``st.file_uploader``."""
     st.file_uploader(label, type=list(types), key=key, on_change=_upload_changed, args=(key, check), **options)
     if error := st.session_state.get(f"{key}.error"):
         if st.session_state.get(key) is not None:  # (not over an empty uploader, on a return to the page)
             st.error(error, icon=":material/error:")
         return None
     kept = st.session_state.get(f"{key}.kept")  # (name, stored path)
-    if not kept or not Path(kept[1]).is_file():
+    if not kept:
         return None
-    if st.session_state.get(key) is None:  # the uploader shows no file: after a reload, or another page
+    if not Path(kept[1]).is_file():  # (the server's files were cleared)
+        st.warning(f"{plain(kept[0])} is no longer on the server: upload it again.", icon=":material/warning:")
+        state.choose(f"{key}.kept", None)
+        return None
+    if st.session_state.get(key) is None:  # the uploader shows no file (after a reload, another page): no ✕ there
         st.caption(f"In use: {plain(kept[0])}{', ' + use if use else ''}. Upload another file to replace it.")
+        st.button("Stop using it", key=f"{key}.remove", icon=":material/close:", on_click=state.choose,
+                  args=(f"{key}.kept", None))
     elif use:  # said in plain view what it does to the settings beside it ("replaces the reference frame")
         st.caption(f"In use: {use}.")
     return kept
