@@ -21,6 +21,7 @@ from .files import unpack_images
 from .limits import LIMITS
 from .masks import MAX_RADIUS, MaskOptions
 from .models import DEFAULT_METHOD, METHODS
+from .models.reference import PhotoError
 from .outputs import OPTIONS, OUTPUTS, CompositeVideo
 from .pipeline import DEFAULT_OUTPUTS, MIN_SCALE, MIN_WIDTH, WORKING_PIXELS, check_out_dir, run
 from .video import IMAGE_SUFFIXES, VideoError, check_image
@@ -159,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
                          measure=args.measure, start=args.start, end=args.end, fps=args.fps,
                          scale=args.scale, outputs=_outputs(args), width=args.width, progress=_Progress())
     except (VideoError, ValueError, OSError) as error:
-        if getattr(error, "errno", None) == errno.ENOSPC:
+        if isinstance(error, PhotoError):
+            error = f"--reference-image {args.reference_image}: {error}"
+        elif getattr(error, "errno", None) == errno.ENOSPC:
             error = f"{error.filename or args.out}: the disk is full. Free some space or choose another --out."
         elif isinstance(error, OSError) and error.filename and error.strerror:  # not Python's [Errno 20] ...
             out = Path(args.out).resolve()

@@ -129,6 +129,16 @@ def test_bad_method_values_exit_2_with_one_line(clip_path, tmp_path, args, messa
     assert last.startswith("error:") and message in last and "Traceback" not in result.stderr
 
 
+def test_a_photo_of_another_place_is_named_in_the_error(clip_path, tmp_path):
+    photo = tmp_path / "beach.png"
+    cv2.imwrite(str(photo), np.random.default_rng(0).integers(0, 256, (300, 500, 3), np.uint8))
+    result = bgcore(clip_path, "--out", tmp_path / "out", "--method", "reference", "--reference-image", photo)
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 2 and last.startswith(f"error: --reference-image {photo}: The photo of the empty "
+                                                      "scene does not match the clip's view")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("method, target", [("mode", 0.89), ("svd", 0.87), ("median", 0.87), ("rpca", 0.88),
                                             ("kmeans", 0.87), ("reference", 0.87)])
 def test_bmc_video003_default_settings_reach_their_target(method, target, tmp_path):

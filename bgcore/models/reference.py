@@ -24,6 +24,10 @@ SEED_THRESHOLDS = {"channel_threshold": 13, "threshold": 10}
 """The seed's pair: 13 per channel (this model) and 10 on grey (the mask threshold)."""
 
 
+class PhotoError(ValueError):
+    """The photo of the empty scene does not fit the clip's view; the message says what to do."""
+
+
 class ReferenceBackground(BackgroundModel):
     """The difference to one reference picture of the background.
 
@@ -78,14 +82,14 @@ class ReferenceBackground(BackgroundModel):
         if self.reference_image is not None:
             found = onto_view(masks.to_uint8(self.reference_image), median)
             if found is None:
-                raise ValueError("The photo of the empty scene does not match the clip's view: take it from "
+                raise PhotoError("The photo of the empty scene does not match the clip's view: take it from "
                                  "where the camera stood, facing the same way, or choose a frame of the clip.")
             self.background_, reached = found
             if reached.mean() < PHOTO_COVER:
                 upright = [image.shape[0] > image.shape[1] for image in (self.reference_image, median)]
                 advice = (f"hold the phone {'on its side' if upright[0] else 'upright'}, as the clip was filmed"
                           if upright[0] != upright[1] else "take it from where the camera stood, without zooming in")
-                raise ValueError(f"The photo of the empty scene shows only {reached.mean():.0%} of the clip's "
+                raise PhotoError(f"The photo of the empty scene shows only {reached.mean():.0%} of the clip's "
                                  f"view: {advice}.")
             self.background_[~reached] = median[~reached]  # beyond the photo's view
             self.patched_ = int(np.count_nonzero(~reached))
