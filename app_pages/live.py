@@ -4,6 +4,7 @@ server and back with streamlit-webrtc; and a photo mode, two photos and no strea
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -169,14 +170,25 @@ def status_ui(context, proc: live.LiveProcessor, early: bool = False) -> None:
         st.error(proc.error, icon=":material/error:")
 
 
-def decode(upload) -> np.ndarray | None:
-    if upload is None:
+def camera_photo_ui(label: str, key: str) -> np.ndarray | None:
+    """A photo from the camera (RGB), kept with the session's work: after a reload the camera
+    shows again, empty, and the two photos and their result were lost."""
+    st.camera_input(label, key=key, on_change=_taken, args=(key,))
+    kept = st.session_state.get(f"{key}.kept")  # the stored photo's path
+    if not kept or not Path(kept).is_file():
         return None
-    image = cv2.imdecode(np.frombuffer(upload.getvalue(), np.uint8), cv2.IMREAD_COLOR)
+    if st.session_state.get(key) is None:  # the camera again (a reload): the photo kept shows under it
+        st.image(kept, caption="Taken before: take another to replace it.", width=280)
+    image = cv2.imread(kept, cv2.IMREAD_COLOR)
     if image is None:
-        st.error(f"{upload.name} cannot be read as a picture: take it again.", icon=":material/error:")
+        st.error("This photo cannot be read as a picture: take it again.", icon=":material/error:")
         return None
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _taken(key: str) -> None:
+    photo = st.session_state.get(key)
+    state.choose(f"{key}.kept", None if photo is None else state.store_upload(photo))
 
 
 def png(image: np.ndarray) -> bytes:
@@ -207,9 +219,9 @@ def photo_ui() -> None:
                "works on any host.")
     first, second = st.columns(2, gap="medium")
     with first:
-        empty = decode(st.camera_input("1. The empty scene (step aside)", key="photo.empty"))
+        empty = camera_photo_ui("1. The empty scene (step aside)", "photo.empty")
     with second:
-        person = decode(st.camera_input("2. With you in it", key="photo.person"))
+        person = camera_photo_ui("2. With you in it", "photo.person")
     view, colour, path = backdrop_ui(list(PHOTO_VIEWS), "photo")
     if empty is None or person is None:
         st.info("Take both photos to see the result.", icon=":material/photo_camera:")

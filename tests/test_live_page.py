@@ -56,6 +56,15 @@ def test_photo_mode_makes_a_cutout_and_a_composite(downloads):
     app.slider(key="widget.photo.threshold").set_value(80).run()
     assert not app.exception, app.exception
     assert [image.captions for image in app.get("image")][-1] == ["Over the blurred room"]
+    # A reload: the camera shows again, empty, and the two photos are still in use.
+    again = AppTest.from_file("../app.py", default_timeout=120)
+    again.query_params["session"] = app.session_state["session"]
+    again.session_state["live.mode"] = "Photo"
+    again.run()
+    again.switch_page("app_pages/live.py").run()
+    assert not again.exception and again.camera_input(key="photo.person").value is None
+    assert [image.captions for image in again.get("image")][:2] == [["Taken before: take another to replace it."]] * 2
+    assert [button.label for button in again.get("download_button")] == ["Cut-out (PNG)", "Composite (PNG)"]
     # Two photos of the empty scene: not an empty cut-out to download, but what to do.
     app.toggle(key="widget.photo.auto").set_value(True).run()
     app.camera_input(key="photo.person").set_value(("again.jpg", jpeg(clip.frames[0]), "image/jpeg")).run()
