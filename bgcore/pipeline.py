@@ -180,7 +180,7 @@ def fit_clip(source: PathLike | Video, *, method: str = DEFAULT_METHOD, params: 
     progress("probe", 0.0)
     video = as_video(source)
     info = video.info
-    indices = selection(info, start=start, end=end, fps=fps)
+    indices = selection(info, start=start, end=end, fps=fps, times=video.seconds())
     channels = 1 if measure == "grey" else 3
     scale, picked = plan_sample(info, indices, channels=channels, scale=scale)
     picked, model_params = _model_params(METHODS[method], params or {}, indices, picked)

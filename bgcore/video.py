@@ -457,18 +457,29 @@ def disk_state(path: PathLike) -> str:
 
 
 def selection(info: VideoInfo, *, start: float = 0.0, end: float | None = None,
-              fps: float | None = None) -> range:
-    """Indices of the decoded frames kept by a trim (seconds) and a frame-rate cap.
+              fps: float | None = None, times: np.ndarray | None = None) -> range:
+    """Indices of the decoded frames kept by a trim (seconds from the first frame) and a
+    frame-rate cap.
 
-    Subsampling keeps every n-th frame, n = round(source fps / fps), so the kept
-    frames are evenly spaced and their number is known before decoding.
+    ``times``: each frame's time in seconds (:meth:`Video.seconds`), where a frame rate varies
+    (a phone's, in dim light): the trim then finds its frames by them, not at the average rate,
+    which put a trim 0.4 s off by the gap of a clip missing 0.7 s of frames. Subsampling keeps
+    every n-th frame, n = round(source fps / fps), so the kept frames are evenly spaced and their
+    number is known before decoding.
     """
     if not (0 <= start < math.inf) or (end is not None and not (start < end < math.inf)):
         raise ValueError(f"start={start}, end={end}: need 0 <= start < end, in seconds.")
     if fps is not None and not (0 < fps < math.inf):
         raise ValueError(f"fps={fps}: must be a positive number.")
-    first = round(start * info.fps)
-    last = info.frame_count if end is None else min(info.frame_count, round(end * info.fps))
+    if times is not None and len(times) == info.frame_count > 1:
+        # Each frame counts until halfway to the next (as round() at a steady rate; a frame just
+        # halfway, within the times' rounding, is in).
+        shown = times - times[0] + np.diff(times, append=2 * times[-1] - times[-2]) / 2
+        first = int(np.searchsorted(shown, start - 1e-6))
+        last = info.frame_count if end is None else int(np.searchsorted(shown, end + 1e-6))
+    else:
+        first = round(start * info.fps)
+        last = info.frame_count if end is None else min(info.frame_count, round(end * info.fps))
     step = 1 if fps is None else max(1, round(info.fps / fps))
     if first >= last:
         trim = f"{start:g} s to the end" if end is None else f"{start:g} to {end:g} s"

@@ -313,6 +313,13 @@ def test_frame_times_count_from_the_files_start(tmp_path):
         assert cut.seconds()[0] == 0
 
 
+def test_a_trim_of_a_clip_whose_frame_rate_varies_finds_its_frames_by_their_times(tmp_path):
+    _, clip, _ = make_case("variable frame rate", tmp_path)  # 30 fps for 2 s, then 5 fps
+    with open_video(clip) as video:
+        assert selection(video.info, start=1.0, end=4.0, times=video.seconds()) == range(30, 70)
+        assert selection(video.info, start=1.0, end=4.0) != range(30, 70)  # at the average rate
+
+
 @pytest.mark.parametrize("rate", [1000, 2000])
 def test_a_clip_of_a_thousand_frames_a_second_gets_a_whole_preview(tmp_path, rate):
     """ffmpeg states such a rate as "1k fps": read as 0, the preview held one frame."""

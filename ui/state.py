@@ -273,7 +273,8 @@ def set_prep(clip: Clip, **prep) -> None:
 def selected(clip: Clip) -> range:
     """Indices of the frames the preparation keeps."""
     chosen = prep(clip)
-    indices = bgcore.selection(clip.info, start=chosen["start"], end=chosen["end"], fps=chosen["fps"])
+    indices = bgcore.selection(clip.info, start=chosen["start"], end=chosen["end"], fps=chosen["fps"],
+                               times=clip.video.seconds())
     if len(indices) > MAX_FRAMES:
         raise bgcore.VideoError(f"{len(indices):,} frames is more than the {MAX_FRAMES:,} the app processes at "
                                 "once: trim the clip or lower its frame rate.")
