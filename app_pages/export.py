@@ -12,8 +12,8 @@ from bgcore.composite import BLUR, FITS
 from bgcore.outputs import OPTIONS, OUTPUTS
 from bgcore.pipeline import output_size
 from ui import state
-from ui.widgets import (backdrop_check, job_outcome_ui, job_running, kept_upload_ui, mask_options, media_width, method_label,
-                        named, require_fit_ui)
+from ui.widgets import (backdrop_check, job_outcome_ui, job_running, kept_upload_ui, mask_options, media_width,
+                        method_label, named, require_fit_ui)
 
 # (Comments, not docstrings: Streamlit's magic would show a page's bare strings.)
 COMPOSITE = "composite"  # made on request: it needs a new background

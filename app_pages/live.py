@@ -227,7 +227,7 @@ def photo_ui() -> None:
         st.info("Take both photos to see the result.", icon=":material/photo_camera:")
         return
     try:
-        empty, moved = lined_up(empty, person)
+        empty, lined = lined_up(empty, person)
         found, auto = live.photo_mask(empty, person)
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
@@ -239,7 +239,7 @@ def photo_ui() -> None:
                              "varies.", waiting="")
     if threshold is not None:
         found, _ = live.photo_mask(empty, person, threshold=threshold)
-    if not moved:
+    if not lined:
         st.caption("The two photos could not be lined up (too few details, or you fill most of the picture): "
                    "if edges of the room show in the cut-out, rest the phone on something for both.")
     try:

@@ -253,10 +253,11 @@ def kept_upload_ui(label: str, types, key: str, check, *, use: str | None = None
     Streamlit forgets an uploader's file when a run does not draw it (another page, another choice
     beside it) and at a reload, and the next run went on without it (a photo of the empty scene:
     the fit took a frame of the clip instead). It stays until another file replaces it (one that
-    fails the check too) or the person removes it. Returns its name (as the person named it) and stored path, or None: nothing
-    kept, or the error of the file just uploaded in its place, naming it so. Checked once a file:
-    a page's every rerun would decode the picture again (a 4K photo, a tenth of a second). ``use``
-    says, once a file is in use, what it does; ``options`` go to ``st.file_uploader``."""
+    fails the check too) or the person removes it. Returns its name (as the person named it) and
+    stored path, or None: nothing kept, or the error of the file just uploaded in its place,
+    naming it so. Checked once a file: a page's every rerun would decode the picture again (a 4K
+    photo, a tenth of a second). ``use`` says, once a file is in use, what it does; ``options``
+    go to ``st.file_uploader``."""
     st.file_uploader(label, type=list(types), key=key, on_change=_upload_changed, args=(key, check), **options)
     if error := st.session_state.get(f"{key}.error"):
         if st.session_state.get(key) is not None:  # (not over an empty uploader, on a return to the page)
