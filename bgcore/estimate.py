@@ -57,8 +57,15 @@ class Cost:
     """Working scale of the fitting sample."""
     memory: int
     """Bytes of the fitting sample."""
-    seconds: float
-    """Rough time to fit and export."""
+    fit_seconds: float
+    """Rough time to fit..."""
+    export_seconds: float
+    """...and to export."""
+
+    @property
+    def seconds(self) -> float:
+        """Rough time to fit and export."""
+        return self.fit_seconds + self.export_seconds
 
 
 def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.0, end: float | None = None,
@@ -70,12 +77,16 @@ def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.
     scale, picked = plan_sample(info, indices, channels=channels, scale=scale)
     width, height = working_size(info.size, scale)
     memory = len(picked) * height * width * channels * (1 if as_decoded(model, channels=channels) else 4)
-    pixels = info.width * info.height
+    fit = START_SECONDS + (picked[-1] + 1) * info.width * info.height / DECODE_PIXELS_PER_S + model.fit_seconds \
+        + len(picked) * height * width * (1 / SAMPLE_PIXELS_PER_S + 1 / model.fit_pixels_per_s)
+    return Cost(len(indices), len(picked), scale, memory, fit, export_seconds(info, len(indices), method, scale))
+
+
+def export_seconds(info: VideoInfo, frames: int, method: str, scale: float) -> float:
+    """Rough time to export ``frames`` frames of a clip fitted with ``method`` at working ``scale``."""
+    model = METHODS[method]
     apply = 1 / OUTPUT_PIXELS_PER_S + max(0.0, 1 / model.apply_pixels_per_s - 1 / OUTPUT_PIXELS_PER_S) * scale**2
-    seconds = START_SECONDS + (picked[-1] + 1) * pixels / DECODE_PIXELS_PER_S + model.fit_seconds \
-        + len(picked) * height * width * (1 / SAMPLE_PIXELS_PER_S + 1 / model.fit_pixels_per_s) \
-        + len(indices) * (FRAME_SECONDS + pixels * apply)
-    return Cost(len(indices), len(picked), scale, memory, seconds)
+    return frames * (FRAME_SECONDS + info.width * info.height * apply)
 
 
 def export_memory(clip_size: Size, size: Size, outputs) -> int:

@@ -1,7 +1,9 @@
 """The app's pages through streamlit's AppTest: the sample path, uploads, methods, downloads, errors."""
 
+import re
 import subprocess
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -19,8 +21,8 @@ from bgcore.models import BackgroundModel, Param
 from conftest import shared
 from ui.widgets import method_label
 from media import CASES, make_case, make_testsrc, png_header
-from ui import sessions, state
-from ui.widgets import PAGES, PAGES_SECONDS, plain
+from ui import jobs, sessions, state
+from ui.widgets import PAGES, PAGES_SECONDS, plain, queue_text
 
 TIMEOUT = 180
 
@@ -700,26 +702,55 @@ def test_the_photo_of_the_empty_scene_stays_when_the_person_comes_back_to_the_me
     assert not any(c.value.startswith("In use:") for c in app.caption) and not app.error
 
 
-def test_one_run_at_a_time_on_the_server_and_the_others_are_told():
-    """A fit holds its sample (up to 256 MB), an export its encoders: a second session waits for its
-    turn, saying so."""
-    first_in, first_may_end, second_in, said = (threading.Event(), threading.Event(), threading.Event(), [])
+def test_one_run_at_a_time_on_the_server_in_the_order_asked_and_the_others_are_told_how_long():
+    """A fit holds its sample (up to 256 MB), an export its encoders: other sessions wait for their
+    turn, first come first served, and are told how many runs go first and for about how long."""
+    first_may_end = threading.Event()
+    order, runs = [], [jobs.Job(f"run {n}", lambda job: None) for n in range(3)]
+    inside = [threading.Event() for _ in runs]
 
-    def first():
-        with state._turn(lambda *stage: None):
-            first_in.set()
-            first_may_end.wait(10)
+    def session(number, seconds):
+        with state._turn(runs[number], seconds):
+            order.append(number)
+            inside[number].set()
+            if number == 0:
+                first_may_end.wait(10)
 
-    def second():
-        with state._turn(lambda *stage: said.append(stage)):
-            second_in.set()
-
-    sessions = [threading.Thread(target=first), threading.Thread(target=second)]
-    sessions[0].start()
-    assert first_in.wait(10)
-    sessions[1].start()
-    assert not second_in.wait(1.5) and said and set(said) == {("queue", 0.0)}  # waiting, and the page says why
+    threads = [threading.Thread(target=session, args=(number, seconds)) for number, seconds in enumerate((60, 20, 5))]
+    threads[0].start()
+    assert inside[0].wait(10) and state.wait_ahead(runs[0]) is None  # its turn: not waiting
+    for thread in threads[1:]:
+        thread.start()
+        time.sleep(0.3)  # the third asks after the second
+    assert not inside[1].wait(1.0) and not inside[2].is_set() and runs[2].stage == "queue"  # waiting, and the page says why
+    runs_ahead, seconds = state.wait_ahead(runs[2])
+    assert runs_ahead == 2 and 75 < seconds <= 80  # the first's 60 s, 2 of them gone, and the second's 20
+    said = queue_text(state.wait_ahead(runs[1]))  # the first's 58 s to go, and what the pages add
+    assert re.fullmatch(r"Waiting: another run on this server goes first, about 6\d s", said), said
+    assert queue_text((2, 0.0)) == "Waiting: 2 runs on this server go first, it should end soon"
     first_may_end.set()
-    assert second_in.wait(10)  # its turn came when the first ended
-    for session in sessions:
-        session.join()
+    for thread in threads:
+        thread.join(10)
+    assert order == [0, 1, 2]  # the turns went in the order asked
+
+
+def test_a_run_stopped_while_it_waits_leaves_the_line():
+    running, may_end = threading.Event(), threading.Event()
+    first, second = jobs.Job("first", lambda job: None), jobs.Job("second", lambda job: None)
+
+    def hold():
+        with state._turn(first, 10):
+            running.set()
+            may_end.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert running.wait(10)
+    second._stop.set()  # Stop pressed while it waits
+    with pytest.raises(jobs.Stopped):
+        with state._turn(second, 10):
+            pass
+    assert state.wait_ahead(second) is None and [place.job for place in state._LINE] == [first]
+    may_end.set()
+    holder.join(10)
+    assert not state._LINE

@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,7 +307,7 @@ def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | N
             if key in current.fits:
                 continue
             job.detail = label
-            with _turn(job.report):
+            with _turn(job, estimate.estimate(clip.info, method=method, **chosen).fit_seconds):
                 fitted = bgcore.fit_clip(clip.video, method=method, params=params, **chosen,
                                          progress=lambda stage, fraction: job.report(
                                              stage, (number + fraction) / len(runs)))
@@ -345,20 +346,61 @@ Three sessions fitting at once took the server to 764-778 MB, one at a time to 5
 at once gain little time: the three sessions took 88-98 s at once, 78-130 s in turn (a loaded machine)."""
 
 
-_TURNS = threading.Semaphore(RUNS_AT_ONCE)
+@dataclass(eq=False)
+class _Place:
+    """A run in the server's line (:func:`_turn`)."""
+
+    job: jobs.Job
+    seconds: float
+    """Its estimated time (:func:`bgcore.estimate.estimate`)."""
+    began: float | None = None
+    """When its turn came."""
+
+
+_LINE: list[_Place] = []
+"""The runs that run (the first ``RUNS_AT_ONCE``) and those that wait, in the order they asked."""
+_LINE_CHANGED = threading.Condition()
 
 
 @contextmanager
-def _turn(progress):
-    """Wait for a turn to run, saying so through ``progress`` (a job's report, which raises when
-    the person stops it meanwhile), then hand back to the system the memory the run freed."""
-    while not _TURNS.acquire(timeout=0.5):
-        progress("queue", 0.0)
+def _turn(job: jobs.Job, seconds: float):
+    """Wait for a turn to run, after the runs that asked before (a semaphore let in any waiting run,
+    a late one before an early one), saying so through the job's report, which raises when the
+    person stops it meanwhile; then hand back to the system the memory the run freed.
+    ``seconds``: the run's estimated time, which the runs behind it are told (:func:`wait_ahead`)."""
+    place = _Place(job, seconds)
+    with _LINE_CHANGED:
+        _LINE.append(place)
+        try:
+            while _LINE.index(place) >= RUNS_AT_ONCE:
+                job.report("queue", 0.0)
+                _LINE_CHANGED.wait(0.5)
+        except BaseException:
+            _LINE.remove(place)
+            _LINE_CHANGED.notify_all()
+            raise
+        place.began = time.time()
     try:
         yield
     finally:
-        _TURNS.release()
+        with _LINE_CHANGED:
+            _LINE.remove(place)
+            _LINE_CHANGED.notify_all()
         _release_memory()
+
+
+def wait_ahead(job: jobs.Job) -> tuple[int, float] | None:
+    """The runs ahead of ``job``'s in the server's line, and about how many seconds they take yet
+    (a run past its estimate counts as ending now); None when the job is not waiting."""
+    with _LINE_CHANGED:
+        line = list(_LINE)
+    mine = next((number for number, place in enumerate(line) if place.job is job), None)
+    if mine is None or mine < RUNS_AT_ONCE:
+        return None
+    now = time.time()
+    left = sum(place.seconds if place.began is None else max(0.0, place.seconds - (now - place.began))
+               for place in line[:mine])
+    return mine, left / RUNS_AT_ONCE
 
 
 @functools.cache
@@ -521,7 +563,8 @@ def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, w
         out = Path(tempfile.mkdtemp(dir=current.folder / "exports"))
         masks = done.get(keys.get("masks"))  # a kept masks.zip: its PNGs beside it spare the masking
         try:
-            with _turn(job.report):
+            with _turn(job, estimate.export_seconds(fit.fitted.info, len(fit.fitted.indices), fit.fitted.method,
+                                                    fit.fitted.scale)):
                 bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, width=width,
                               progress=job.report, masks=None if masks is None else masks.parent / "masks")
             if "masks" in missing:

@@ -13,7 +13,7 @@ import bgcore
 from bgcore.composite import backdrops
 from ui import state
 
-STAGES = {"queue": "Waiting: another run on this server goes first", "probe": "Reading the clip",
+STAGES = {"queue": "Waiting for a turn", "probe": "Reading the clip",
           "sample": "Decoding frames", "fit": "Fitting the background", "apply": "Encoding the videos"}
 CLEANUP = {
     # strength: (opening radius, closing radius, fill holes and trim outlines, smallest blob in
@@ -78,12 +78,23 @@ def job_progress_ui() -> None:
         st.rerun()  # the whole page, now with the job's result
     detail = f" ({job.detail})" if job.detail else ""
     stage = STAGES.get(job.stage, job.stage.capitalize()) or "Starting"
+    if job.stage == "queue":
+        stage = queue_text(state.wait_ahead(job)) or stage
     bar, stop = st.columns([5, 1], vertical_alignment="bottom")
     bar.progress(job.fraction, text=f"{job.title}{detail} · {stage}… {job.fraction:.0%}")
     if stop.button("Stop", key="job.stop", icon=":material/stop_circle:", width="stretch"):
         with st.spinner("Stopping…"):
             job.stop()
         st.rerun()
+
+
+def queue_text(ahead: tuple[int, float] | None) -> str | None:
+    """:func:`ui.state.wait_ahead` in words: "Waiting: 2 runs on this server go first, about 40 s"."""
+    if ahead is None:
+        return None
+    runs, seconds = ahead
+    first = "another run on this server goes first" if runs == 1 else f"{runs} runs on this server go first"
+    return f"Waiting: {first}, " + (f"about {estimate_text(seconds)}" if seconds >= 1 else "it should end soon")
 
 
 def job_outcome_ui(origin: str, key=None) -> bool:
