@@ -174,12 +174,15 @@ def request_ui(name: str, asked: str) -> None:
 
 
 def caption(fitted, width: int) -> str:
-    """The method and the frames exported: the trimmed part's, when the clip is trimmed."""
+    """The method and the videos' frames, rate and length; the trimmed part's place in the clip, when
+    the clip is trimmed (in its frames' own times: a phone's frame rate varies)."""
     indices, info = fitted.indices, fitted.info
-    seconds = len(indices) / fitted.fps
-    part = (f" (from {indices.start / info.fps:.1f} s to {indices.stop / info.fps:.1f} s of the clip)"
+    start, rate, shown = fitted.timing()
+    frames = len(indices) if shown is None else int(shown.sum())
+    seconds = frames / rate
+    part = (f" (from {start:.1f} s to {start + seconds:.1f} s of the clip)"
             if indices.start > 0 or indices.stop < info.frame_count else "")
-    return (f"{method_label(fitted.method)} · {len(indices):,} frames at {fitted.fps:g} fps, "
+    return (f"{method_label(fitted.method)} · {frames:,} frames at {round(rate, 2):g} fps, "
             "{}×{}, {:.1f} s{}.".format(*output_size(fitted.size, width), seconds, part))
 
 

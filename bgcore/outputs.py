@@ -58,7 +58,7 @@ class Output:
     """Whether it carries the clip's sound (``source.sound``): an export looks for one only then."""
     timed = False
     """Whether it is a video, whose frames keep time with the clip's: where the clip's frame rate
-    varies, a frame is written as many times as it stands for (``bgcore.pipeline._timing``)."""
+    varies, a frame is written as many times as it stands for (``bgcore.FittedClip.timing``)."""
     memory_per_pixel = 0
     """Bytes its encoder takes per pixel of a frame (:func:`bgcore.estimate.export_memory`)."""
 

@@ -52,11 +52,11 @@ MIN_WIDTH = 16
 WORKERS = THREADS
 """Threads that make masks at once (:func:`export`)."""
 RATE_QUANTILE = 0.1
-"""The output videos' rate (:func:`_timing`) is that of the gaps between frames within a tenth of
-this quantile of them: the clip's fastest steady rate, whatever share of it runs slower."""
+"""The output videos' rate (:meth:`FittedClip.timing`) is that of the gaps between frames within a
+tenth of this quantile of them: the clip's fastest steady rate, whatever share of it runs slower."""
 MAX_RATE = 4
-"""The output videos' frame rate is at most this many times the clip's average (see :func:`_timing`):
-a few frames of a clip close together in time must not make its videos long."""
+"""The output videos' frame rate is at most this many times the clip's average (see
+:meth:`FittedClip.timing`): a few frames of a clip close together in time must not make its videos long."""
 DEFAULT_OUTPUTS = ("foreground", "mask", "masks", "background")
 """What :func:`export` writes unless told (names of :data:`bgcore.outputs.OUTPUTS`)."""
 WRITTEN = (*(output.file for output in OUTPUTS.values()), "report.json")
@@ -125,6 +125,30 @@ class FittedClip:
         """The selected frames' times in seconds from the file's start (:meth:`Video.seconds`)."""
         seconds = self.video.seconds()
         return None if seconds is None else seconds[np.asarray(self.indices)]
+
+    def timing(self) -> tuple[float, float, np.ndarray | None]:
+        """Where the selected frames start in the clip's sound (seconds), the output videos' frame
+        rate, and how many of their frames each selected frame stands for (None: one each).
+
+        A phone's frame rate varies (it slows in dim light), and a video plays at one rate: written one
+        frame a frame at the average rate, a 30 fps clip missing 0.7 s of frames had its picture up to
+        0.4 s off its sound. The videos take the clip's fastest steady rate, from its shortest usual
+        gap between frames (``RATE_QUANTILE``: MKV and WebM keep times in whole milliseconds, so a
+        30 fps clip's gaps are 33 and 34 ms), and repeat a frame where the clip slowed down, as video
+        editors do, so that every frame shows when it did. A file cut without re-encoding may begin
+        with frames that cannot be decoded: the sound starts where the first decoded frame shows."""
+        picked = self.times()
+        if picked is None:
+            return self.indices.start / self.info.fps, self.fps, None
+        if len(picked) < 2:
+            return max(0.0, float(picked[0])), self.fps, None
+        gaps = np.diff(picked)
+        short = np.quantile(gaps, RATE_QUANTILE)
+        rate = min(1 / gaps[np.abs(gaps - short) <= 0.1 * short].mean(), MAX_RATE * self.fps)
+        marks = np.round((picked - picked[0]) * rate)
+        shown = np.diff(marks, append=marks[-1] + 1).astype(int)
+        start = max(0.0, float(picked[0]))
+        return (start, self.fps, None) if (shown == 1).all() else (start, float(rate), shown)
 
     def shown_at(self, position: int) -> float:
         """Where the selected frame at ``position`` shows in the exported videos, in seconds."""
@@ -270,7 +294,7 @@ def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskO
     """:func:`export` of outputs checked (:func:`check_outputs`, :func:`check_out_dir`)."""
     progress = progress or (lambda stage, fraction: None)
     timer = _Timer()
-    start, rate, shown = _timing(fitted)
+    start, rate, shown = fitted.timing()
     written = len(fitted.indices) if shown is None else int(shown.sum())  # frames of each video
     sound = None
     if any(OUTPUTS[name].sound for name in chosen):  # else no ffmpeg to look for it
@@ -309,31 +333,6 @@ def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskO
         (staging / "report.json").write_text(report)
         _move_in(staging, out_dir)
     return json.loads(report)
-
-
-def _timing(fitted: FittedClip) -> tuple[float, float, np.ndarray | None]:
-    """Where the selected frames start in the clip's sound (seconds), the output videos' frame
-    rate, and how many of their frames each selected frame stands for (None: one each).
-
-    A phone's frame rate varies (it slows in dim light), and a video plays at one rate: written one
-    frame a frame at the average rate, a 30 fps clip missing 0.7 s of frames had its picture up to
-    0.4 s off its sound. The videos take the clip's fastest steady rate, from its shortest usual
-    gap between frames (``RATE_QUANTILE``: MKV and WebM keep times in whole milliseconds, so a
-    30 fps clip's gaps are 33 and 34 ms), and repeat a frame where the clip slowed down, as video
-    editors do, so that every frame shows when it did. A file cut without re-encoding may begin
-    with frames that cannot be decoded: the sound starts where the first decoded frame shows."""
-    picked = fitted.times()
-    if picked is None:
-        return fitted.indices.start / fitted.info.fps, fitted.fps, None
-    if len(picked) < 2:
-        return max(0.0, float(picked[0])), fitted.fps, None
-    gaps = np.diff(picked)
-    short = np.quantile(gaps, RATE_QUANTILE)
-    rate = min(1 / gaps[np.abs(gaps - short) <= 0.1 * short].mean(), MAX_RATE * fitted.fps)
-    marks = np.round((picked - picked[0]) * rate)
-    shown = np.diff(marks, append=marks[-1] + 1).astype(int)
-    start = max(0.0, float(picked[0]))
-    return (start, fitted.fps, None) if (shown == 1).all() else (start, float(rate), shown)
 
 
 def _in_threads(function, items, workers: int):
@@ -392,7 +391,7 @@ def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, source: Sourc
         "outputs": {OUTPUTS[name].file: options for name, options in chosen.items()},
         "frame_count": number,
         "steadied": fitted.stabilizer is not None,
-        "output_fps": source.fps,  # the videos' rate and frames (see _timing)
+        "output_fps": source.fps,  # the videos' rate and frames (see FittedClip.timing)
         "output_frames": written,
         "output_size": list(source.size),
         "seconds": {**fitted.seconds, **timer.seconds},
