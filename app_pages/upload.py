@@ -123,7 +123,7 @@ def clip_ui(clip: state.Clip) -> None:
                  end_time=None if end is None or end >= state.PREVIEW_SECONDS else max(end, start + 0.1))
     try:
         state.selected(clip)
-        cost = estimate(info, **state.prep(clip))
+        cost = estimate(info, **state.prep(clip), times=clip.video.seconds())
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return

@@ -58,9 +58,9 @@ class Cost:
     memory: int
     """Bytes of the fitting sample."""
     fit_seconds: float
-    """Rough time to fit..."""
+    """Rough time to fit (decode the sample and fit the model)."""
     export_seconds: float
-    """...and to export."""
+    """Rough time to export every frame (:func:`export_seconds`)."""
 
     @property
     def seconds(self) -> float:
@@ -69,11 +69,12 @@ class Cost:
 
 
 def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.0, end: float | None = None,
-             fps: float | None = None, scale: Scale = "auto", channels: int = 3) -> Cost:
+             fps: float | None = None, scale: Scale = "auto", channels: int = 3, times=None) -> Cost:
     """The cost of removing the background of the frames that a trim and a frame-rate cap keep
-    with ``method`` (fitting, then exporting what the app exports)."""
+    with ``method`` (fitting, then exporting what the app exports); ``times``: the frames' own,
+    where the clip has them (:meth:`bgcore.Video.seconds`), which a trim follows as the fit does."""
     model = METHODS[method]
-    indices = selection(info, start=start, end=end, fps=fps)
+    indices = selection(info, start=start, end=end, fps=fps, times=times)
     scale, picked = plan_sample(info, indices, channels=channels, scale=scale)
     width, height = working_size(info.size, scale)
     memory = len(picked) * height * width * channels * (1 if as_decoded(model, channels=channels) else 4)

@@ -54,6 +54,9 @@ WORKERS = THREADS
 RATE_QUANTILE = 0.1
 """The output videos' rate (:meth:`FittedClip.timing`) is that of the gaps between frames within a
 tenth of this quantile of them: the clip's fastest steady rate, whatever share of it runs slower."""
+STEADY = 0.01
+"""Frames kept that run at a steady rate within this share of the clip's stated one are written
+at the stated one (timestamps in milliseconds put a 30 fps clip's at 29.97 to 30.03)."""
 MAX_RATE = 4
 """The output videos' frame rate is at most this many times the clip's average (see
 :meth:`FittedClip.timing`): a few frames of a clip close together in time must not make its videos long."""
@@ -148,7 +151,11 @@ class FittedClip:
         marks = np.round((picked - picked[0]) * rate)
         shown = np.diff(marks, append=marks[-1] + 1).astype(int)
         start = max(0.0, float(picked[0]))
-        return (start, self.fps, None) if (shown == 1).all() else (start, float(rate), shown)
+        if not (shown == 1).all():
+            return start, float(rate), shown
+        # Steady: at the clip's stated rate, unless the frames kept run at another (a phone
+        # clip's dim, slower part, trimmed out of it, against the whole clip's average).
+        return start, self.fps if abs(rate - self.fps) <= STEADY * self.fps else float(rate), None
 
     def shown_at(self, position: int) -> float:
         """Where the selected frame at ``position`` shows in the exported videos, in seconds."""

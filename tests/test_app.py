@@ -717,40 +717,53 @@ def test_one_run_at_a_time_on_the_server_in_the_order_asked_and_the_others_are_t
                 first_may_end.wait(10)
 
     threads = [threading.Thread(target=session, args=(number, seconds)) for number, seconds in enumerate((60, 20, 5))]
-    threads[0].start()
-    assert inside[0].wait(10) and state.wait_ahead(runs[0]) is None  # its turn: not waiting
-    for thread in threads[1:]:
-        thread.start()
-        time.sleep(0.3)  # the third asks after the second
-    assert not inside[1].wait(1.0) and not inside[2].is_set() and runs[2].stage == "queue"  # waiting, and the page says why
-    runs_ahead, seconds = state.wait_ahead(runs[2])
-    assert runs_ahead == 2 and 75 < seconds <= 80  # the first's 60 s, 2 of them gone, and the second's 20
-    said = queue_text(state.wait_ahead(runs[1]))  # the first's 58 s to go, and what the pages add
-    assert re.fullmatch(r"Waiting: another run on this server goes first, about 6\d s", said), said
-    assert queue_text((2, 0.0)) == "Waiting: 2 runs on this server go first, it should end soon"
-    first_may_end.set()
-    for thread in threads:
-        thread.join(10)
+    try:
+        threads[0].start()
+        assert inside[0].wait(10) and state.wait_ahead(runs[0]) is None  # its turn: not waiting
+        for thread in threads[1:]:
+            thread.start()
+            time.sleep(0.3)  # the third asks after the second
+        assert not inside[1].wait(1.0) and not inside[2].is_set() and runs[2].stage == "queue"  # the page says why
+        runs_ahead, seconds = state.wait_ahead(runs[2])
+        assert runs_ahead == 2 and 75 < seconds <= 80  # the first's 60 s, 2 of them gone, and the second's 20
+        said = queue_text(state.wait_ahead(runs[1]))
+        assert re.fullmatch(r"Waiting: another run on this server goes first, about 5\d s", said), said
+        assert queue_text((2, 0.4)) == "Waiting: 2 runs on this server go first, any moment now"
+    finally:
+        first_may_end.set()
+        for thread in threads:
+            thread.join(10)
     assert order == [0, 1, 2]  # the turns went in the order asked
+    assert not state._LINE
 
 
 def test_a_run_stopped_while_it_waits_leaves_the_line():
     running, may_end = threading.Event(), threading.Event()
-    first, second = jobs.Job("first", lambda job: None), jobs.Job("second", lambda job: None)
+    first, second, stopped = jobs.Job("first", lambda job: None), jobs.Job("second", lambda job: None), []
 
     def hold():
         with state._turn(first, 10):
             running.set()
             may_end.wait(10)
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert running.wait(10)
-    second._stop.set()  # Stop pressed while it waits
-    with pytest.raises(jobs.Stopped):
-        with state._turn(second, 10):
-            pass
-    assert state.wait_ahead(second) is None and [place.job for place in state._LINE] == [first]
-    may_end.set()
-    holder.join(10)
+    def wait():
+        try:
+            with state._turn(second, 10):
+                pass
+        except jobs.Stopped:
+            stopped.append(True)
+
+    holder, waiter = threading.Thread(target=hold), threading.Thread(target=wait)
+    try:
+        holder.start()
+        assert running.wait(10)
+        waiter.start()
+        while second.stage != "queue":
+            time.sleep(0.05)
+        second._stop.set()  # Stop pressed while it waits
+        waiter.join(5)
+        assert stopped and state.wait_ahead(second) is None and [place.job for place in state._LINE] == [first]
+    finally:
+        may_end.set()
+        holder.join(10)
     assert not state._LINE

@@ -182,6 +182,18 @@ def test_a_steady_clip_timed_in_milliseconds_gives_one_frame_a_frame(tmp_path, n
     assert bgcore.probe(tmp_path / "out" / "mask.mp4").frame_count == 2 * rate
 
 
+def test_the_slow_part_of_a_clip_whose_rate_varies_plays_at_its_own_rate(tmp_path):
+    """60 frames at 30 fps, then 60 at 5 fps (a phone in dim light): the slow part trimmed out of it
+    runs at 5 fps, not at the whole clip's average of 8.7 (a video 1.7 times too fast for its sound)."""
+    clip = make_testsrc(tmp_path / "vfr.mp4", rate=30, seconds=4, extra=(
+        "-vf", "setpts='if(lt(N,60),N/30/TB,(2+(N-60)/5)/TB)'", "-fps_mode", "vfr", *H264))
+    fitted = bgcore.fit_clip(clip, method="median", start=2.0)
+    assert len(fitted.indices) == 60 and fitted.fps > 8
+    report = bgcore.export(fitted, tmp_path / "out", outputs=["mask"])
+    assert report["output_fps"] == 5 and report["output_frames"] == 60
+    assert bgcore.probe(tmp_path / "out" / "mask.mp4").duration == pytest.approx(12.0)
+
+
 def test_a_failed_export_of_videos_with_sound_says_what_failed(sound_clip, tmp_path):
     fitted = bgcore.fit_clip(sound_clip, method="median", end=1.0)
     bgcore.export(fitted, tmp_path / "first", outputs=["masks"])

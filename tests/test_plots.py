@@ -101,6 +101,17 @@ def test_estimate_follows_the_choices():
     assert max(seconds, key=seconds.get) == "rpca" and min(seconds, key=seconds.get) == "median"
 
 
+def test_estimate_trims_by_the_frames_own_times():
+    """A trim of a clip whose rate varies keeps the frames the fit keeps (their own times), where
+    the average rate found 1 frame and the estimate refused a fit that works."""
+    info = bgcore.VideoInfo(160, 120, 8.7, 120)  # 60 frames at 30 fps, then 60 at 5 fps
+    times = np.concatenate([np.arange(60) / 30, 2 + np.arange(60) / 5])
+    assert estimate(info, start=1.0, end=1.1, times=times).frames == 3
+    with pytest.raises(bgcore.VideoError, match="only 1 frame"):
+        estimate(info, start=1.0, end=1.1)
+    assert estimate(info, times=times).seconds == estimate(info).seconds  # untrimmed: the same frames
+
+
 def test_the_new_modules_do_not_import_streamlit():
     code = "import sys, bgcore.plots, bgcore.files, bgcore.estimate; assert 'streamlit' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -307,7 +307,8 @@ def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | N
             if key in current.fits:
                 continue
             job.detail = label
-            with _turn(job, estimate.estimate(clip.info, method=method, **chosen).fit_seconds):
+            seconds = estimate.estimate(clip.info, method=method, **chosen, times=clip.video.seconds()).fit_seconds
+            with _turn(job, seconds):
                 fitted = bgcore.fit_clip(clip.video, method=method, params=params, **chosen,
                                          progress=lambda stage, fraction: job.report(
                                              stage, (number + fraction) / len(runs)))
@@ -352,9 +353,9 @@ class _Place:
 
     job: jobs.Job
     seconds: float
-    """Its estimated time (:func:`bgcore.estimate.estimate`)."""
+    """Its own estimated time: a fit's ``fit_seconds``, an export's ``export_seconds`` (:mod:`bgcore.estimate`)."""
     began: float | None = None
-    """When its turn came."""
+    """When its turn came (``time.monotonic``)."""
 
 
 _LINE: list[_Place] = []
@@ -373,14 +374,15 @@ def _turn(job: jobs.Job, seconds: float):
         _LINE.append(place)
         try:
             while _LINE.index(place) >= RUNS_AT_ONCE:
-                job.report("queue", 0.0)
+                job.report("queue", job.fraction)  # a run of several methods keeps its progress
                 _LINE_CHANGED.wait(0.5)
         except BaseException:
             _LINE.remove(place)
             _LINE_CHANGED.notify_all()
             raise
-        place.began = time.time()
+        place.began = time.monotonic()
     try:
+        job.report("", job.fraction)  # no longer waiting; a stop pressed meanwhile ends it here
         yield
     finally:
         with _LINE_CHANGED:
@@ -390,17 +392,17 @@ def _turn(job: jobs.Job, seconds: float):
 
 
 def wait_ahead(job: jobs.Job) -> tuple[int, float] | None:
-    """The runs ahead of ``job``'s in the server's line, and about how many seconds they take yet
-    (a run past its estimate counts as ending now); None when the job is not waiting."""
+    """The runs ahead of ``job``'s in the server's line, and about how many seconds they take yet,
+    one after the other as ``RUNS_AT_ONCE`` = 1 has them (with more at once, the most it could be);
+    a run past its estimate counts as ending now. None when the job is not waiting."""
     with _LINE_CHANGED:
         line = list(_LINE)
     mine = next((number for number, place in enumerate(line) if place.job is job), None)
     if mine is None or mine < RUNS_AT_ONCE:
         return None
-    now = time.time()
-    left = sum(place.seconds if place.began is None else max(0.0, place.seconds - (now - place.began))
-               for place in line[:mine])
-    return mine, left / RUNS_AT_ONCE
+    now = time.monotonic()
+    return mine, sum(place.seconds if place.began is None else max(0.0, place.seconds - (now - place.began))
+                     for place in line[:mine])
 
 
 @functools.cache

@@ -94,7 +94,7 @@ def queue_text(ahead: tuple[int, float] | None) -> str | None:
         return None
     runs, seconds = ahead
     first = "another run on this server goes first" if runs == 1 else f"{runs} runs on this server go first"
-    return f"Waiting: {first}, " + (f"about {estimate_text(seconds)}" if seconds >= 1 else "it should end soon")
+    return f"Waiting: {first}, " + (f"about {duration_text(seconds)}" if seconds >= 1 else "any moment now")
 
 
 def job_outcome_ui(origin: str, key=None) -> bool:
@@ -128,7 +128,11 @@ road-640x360 7.0 to 10.3 s against 4.7 s."""
 def estimate_text(seconds: float) -> str:
     """:func:`bgcore.estimate.estimate`'s seconds in words, with what the pages add (``PAGES_SECONDS``):
     "12 s", "3 min"."""
-    seconds += PAGES_SECONDS
+    return duration_text(seconds + PAGES_SECONDS)
+
+
+def duration_text(seconds: float) -> str:
+    """Seconds in words: "12 s", "3 min"."""
     return f"{max(1, round(seconds))} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
