@@ -10,7 +10,6 @@ from bgcore.pipeline import WORKING_PIXELS
 from ui import state
 from ui.widgets import estimate_text, images_ui, media_width, plain, switch_page
 
-FRAME_RATES = (30, 25, 20, 15, 10, 5)
 SCALES = ("auto", 1.0, 0.75, 0.5, 0.25)
 HOW_IT_WORKS = """
 A camera that stands still sees the same background in every frame; what moves in front of it is
@@ -86,14 +85,19 @@ def prepare_ui(clip: state.Clip) -> dict:
     trim, rate, size = st.columns([2, 1, 1])
     start, end = trim.slider("Trim (seconds)", 0.0, duration, step=step, format=shown,
                              help="Keep only this part of the clip.", **state.keep(f"{key}.trim", (0.0, duration)))
-    fps = rate.selectbox("Frame rate", ["original", *(f for f in FRAME_RATES if f < info.fps)],
+    first = state.first_fps(clip)
+    fps = rate.selectbox("Frame rate", ["original", *(f for f in state.FRAME_RATES if f < info.fps)],
                          format_func=lambda f: f"Original ({info.fps:g} fps)" if f == "original" else f"{f} fps",
                          help="Fewer frames a second: quicker, and a smaller file.",
-                         **state.keep(f"{key}.fps", "original"))
+                         **state.keep(f"{key}.fps", "original" if first is None else int(first)))
     scale = size.selectbox("Working scale", SCALES, format_func=lambda s: "Automatic" if s == "auto" else f"{s:.0%}",
                            help="The size at which the background is learned and the masks are made; the "
                                 f"videos keep the clip's size. Automatic: about {WORKING_PIXELS:,} pixels a "
                                 "frame (a third of 1280x720), within 256 MB of memory.", **state.keep(f"{key}.scale", "auto"))
+    if first is not None and fps == first:
+        st.caption(f"At its own {info.fps:g} fps the clip has {info.frame_count:,} frames, more than the "
+                   f"{state.MAX_FRAMES:,} the app processes at once: it is processed at {fps} fps. To keep "
+                   f"every frame, trim it to {math.floor(state.MAX_FRAMES / info.fps):,} s or less and choose “Original”.")
     return {"start": start, "end": None if end >= duration else end,
             "fps": None if fps == "original" else float(fps), "scale": scale}
 

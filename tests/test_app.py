@@ -241,13 +241,25 @@ def test_a_clip_that_crashes_opencv_goes_through():
     assert titles(app) == ["Results"]
 
 
-def test_too_many_frames_ask_for_a_trim(clip_path, monkeypatch):
-    monkeypatch.setattr(state, "MAX_FRAMES", 100)
+def test_a_clip_over_the_frames_the_app_processes_starts_at_a_rate_that_fits(clip_path, monkeypatch):
+    """A phone's minute at 60 fps is 3,600 frames, over the app's 3,000: it starts at the highest
+    rate offered that fits, and says so; at its own rate it asks for a trim."""
+    monkeypatch.setattr(state, "MAX_FRAMES", 100)  # the clip: 150 frames at 15 fps
     app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
+    assert not app.error and app.selectbox[0].value == 10 and "Next: choose a method" in [b.label for b in app.button]
+    assert "At its own 15 fps the clip has 150 frames, more than the 100 the app processes at once: it is " \
+           "processed at 10 fps. To keep every frame, trim it to 6 s or less and choose “Original”." in [c.value for c in app.caption]
+    app.selectbox[0].set_value("original").run()
     assert "trim the clip or lower its frame rate" in app.error[0].value
     assert "Next: choose a method" not in [b.label for b in app.button]
-    app.slider[0].set_value((0.0, 5.0)).run()
+    app.slider[0].set_value((0.0, 3.0)).run()
     assert not app.error and "Next: choose a method" in [b.label for b in app.button]
+
+
+def test_a_clip_no_rate_brings_within_the_frames_asks_for_a_trim(clip_path, monkeypatch):
+    monkeypatch.setattr(state, "MAX_FRAMES", 20)  # 50 frames at 5 fps, the least offered
+    app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
+    assert app.selectbox[0].value == "original" and "trim the clip or lower its frame rate" in app.error[0].value
 
 
 def sample_fitted_with_median() -> AppTest:

@@ -39,7 +39,10 @@ VIDEO_TYPES = ("mp4", "mov", "avi", "mkv", "webm")
 IMAGE_TYPES = ("png", "jpg", "jpeg")
 KNOWN_TYPES = VIDEO_TYPES + IMAGE_TYPES
 MAX_FRAMES = 3000
-"""Frames the app processes in one go (two minutes at 25 fps): longer selections need a trim."""
+"""Frames the app processes in one go (two minutes at 25 fps): longer selections need a trim or
+a lower frame rate (``FRAME_RATES``; a clip over it starts at the highest that fits: :func:`first_fps`)."""
+FRAME_RATES = (30, 25, 20, 15, 10, 5)
+"""The frame rates the Clip page offers below the clip's own."""
 PREVIEW_SECONDS = 120
 HISTOGRAM_FRAMES = 8
 
@@ -263,8 +266,19 @@ def _sample_folder() -> Path:
 def prep(clip: Clip) -> dict:
     """The preparation chosen for ``clip`` (start, end, fps, scale: keyword arguments of
     bgcore.fit_clip); the defaults until the user changes them on the clip page."""
-    return {"start": 0.0, "end": None, "fps": None, "scale": "auto",
+    return {"start": 0.0, "end": None, "fps": first_fps(clip), "scale": "auto",
             **work().prefs.get(f"prep.{clip.digest}", {})}
+
+
+def first_fps(clip: Clip) -> float | None:
+    """The frame rate a clip starts at: its own (None) when its frames are within ``MAX_FRAMES``,
+    else the highest of ``FRAME_RATES`` that brings them within (a phone's minute at 60 fps is
+    3,600 frames: at 30 fps, 1,800), else its own, which asks for a trim."""
+    if clip.info.frame_count <= MAX_FRAMES:
+        return None
+    times = clip.video.seconds()
+    return next((float(rate) for rate in FRAME_RATES if rate < clip.info.fps and
+                 len(bgcore.selection(clip.info, fps=rate, times=times)) <= MAX_FRAMES), None)
 
 
 def set_prep(clip: Clip, **prep) -> None:
