@@ -85,19 +85,22 @@ def prepare_ui(clip: state.Clip) -> dict:
     trim, rate, size = st.columns([2, 1, 1])
     start, end = trim.slider("Trim (seconds)", 0.0, duration, step=step, format=shown,
                              help="Keep only this part of the clip.", **state.keep(f"{key}.trim", (0.0, duration)))
-    first = state.first_fps(clip)
-    fps = rate.selectbox("Frame rate", ["original", *(f for f in state.FRAME_RATES if f < info.fps)],
-                         format_func=lambda f: f"Original ({info.fps:g} fps)" if f == "original" else f"{f} fps",
-                         help="Fewer frames a second: quicker, and a smaller file.",
-                         **state.keep(f"{key}.fps", "original" if first is None else int(first)))
+    rates, first = state.frame_rates(info), state.first_fps(info)
+    kept = state.keep(f"{key}.fps", "original" if first is None else int(first))
+    chosen = st.session_state[f"{key}.fps"]  # one no longer offered, kept from before: still offered
+    fps = rate.selectbox("Frame rate", ["original", *rates, *([chosen] if chosen not in ("original", *rates) else [])],
+                         format_func=lambda f: f"Original ({round(info.fps, 2):g} fps)" if f == "original"
+                         else f"{round(rates.get(f, f), 1):g} fps",
+                         help="Fewer frames a second: quicker, and a smaller file.", **kept)
     scale = size.selectbox("Working scale", SCALES, format_func=lambda s: "Automatic" if s == "auto" else f"{s:.0%}",
                            help="The size at which the background is learned and the masks are made; the "
                                 f"videos keep the clip's size. Automatic: about {WORKING_PIXELS:,} pixels a "
                                 "frame (a third of 1280x720), within 256 MB of memory.", **state.keep(f"{key}.scale", "auto"))
     if first is not None and fps == first:
-        st.caption(f"At its own {info.fps:g} fps the clip has {info.frame_count:,} frames, more than the "
-                   f"{state.MAX_FRAMES:,} the app processes at once: it is processed at {fps} fps. To keep "
-                   f"every frame, trim it to {math.floor(state.MAX_FRAMES / info.fps):,} s or less and choose “Original”.")
+        st.caption(f"At its own {round(info.fps, 2):g} fps the clip has {info.frame_count:,} frames, more than "
+                   f"the {state.MAX_FRAMES:,} the app processes at once: it is processed at {round(rates[fps], 1):g} "
+                   f"fps. To keep every frame, trim it to {math.floor(round(state.longest_trim(clip), 3)):,} s or less "
+                   "and choose “Original”.")
     return {"start": start, "end": None if end >= duration else end,
             "fps": None if fps == "original" else float(fps), "scale": scale}
 

@@ -6,6 +6,7 @@ import threading
 import time
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -247,8 +248,10 @@ def test_a_clip_over_the_frames_the_app_processes_starts_at_a_rate_that_fits(cli
     monkeypatch.setattr(state, "MAX_FRAMES", 100)  # the clip: 150 frames at 15 fps
     app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
     assert not app.error and app.selectbox[0].value == 10 and "Next: choose a method" in [b.label for b in app.button]
+    # "10 fps" keeps every 2nd frame: 7.5 fps; 25 and 20 fps, which kept every frame, are not offered.
+    assert app.selectbox[0].options == ["Original (15 fps)", "7.5 fps", "5 fps"]
     assert "At its own 15 fps the clip has 150 frames, more than the 100 the app processes at once: it is " \
-           "processed at 10 fps. To keep every frame, trim it to 6 s or less and choose “Original”." in [c.value for c in app.caption]
+           "processed at 7.5 fps. To keep every frame, trim it to 6 s or less and choose “Original”." in [c.value for c in app.caption]
     app.selectbox[0].set_value("original").run()
     assert "trim the clip or lower its frame rate" in app.error[0].value
     assert "Next: choose a method" not in [b.label for b in app.button]
@@ -256,8 +259,25 @@ def test_a_clip_over_the_frames_the_app_processes_starts_at_a_rate_that_fits(cli
     assert not app.error and "Next: choose a method" in [b.label for b in app.button]
 
 
+def test_the_frame_rates_offered_are_those_the_preparation_gives():
+    """Every n-th frame, n = round(clip's rate / rate): each offered rate changes n, and is named
+    by what it gives; the trim that keeps every frame follows the frames' own times."""
+    def offered(fps):
+        return {rate: round(given, 2) for rate, given in state.frame_rates(bgcore.VideoInfo(64, 48, fps, 100)).items()}
+
+    assert offered(60) == {30: 30, 20: 20, 15: 15, 10: 10, 5: 5}
+    assert offered(50) == {30: 25, 15: 16.67, 10: 10, 5: 5}
+    assert offered(29.97) == {15: 14.98, 10: 9.99, 5: 5}
+    assert state.first_fps(bgcore.VideoInfo(64, 48, 60, 3600)) == 30 and state.first_fps(bgcore.VideoInfo(64, 48, 60, 3000)) is None
+    # 40 s at 60 fps, then 40 s at 30 fps (its average, 45 fps, would allow 66 s: 3,180 frames from the start).
+    times = np.concatenate([np.arange(2400) / 60, 40 + np.arange(1200) / 30])
+    clip = SimpleNamespace(info=bgcore.VideoInfo(64, 48, 45, 3600), video=SimpleNamespace(seconds=lambda: times))
+    assert state.longest_trim(clip) == pytest.approx(60.0)
+    assert len(bgcore.selection(clip.info, end=60.0, times=times)) <= state.MAX_FRAMES
+
+
 def test_a_clip_no_rate_brings_within_the_frames_asks_for_a_trim(clip_path, monkeypatch):
-    monkeypatch.setattr(state, "MAX_FRAMES", 20)  # 50 frames at 5 fps, the least offered
+    monkeypatch.setattr(state, "MAX_FRAMES", 20)  # at 5 fps, the least offered, every 3rd frame: 50
     app = upload(open_app(), "clip.mp4", clip_path.read_bytes())
     assert app.selectbox[0].value == "original" and "trim the clip or lower its frame rate" in app.error[0].value
 

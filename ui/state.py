@@ -266,19 +266,41 @@ def _sample_folder() -> Path:
 def prep(clip: Clip) -> dict:
     """The preparation chosen for ``clip`` (start, end, fps, scale: keyword arguments of
     bgcore.fit_clip); the defaults until the user changes them on the clip page."""
-    return {"start": 0.0, "end": None, "fps": first_fps(clip), "scale": "auto",
-            **work().prefs.get(f"prep.{clip.digest}", {})}
+    chosen = work().prefs.get(f"prep.{clip.digest}", {})
+    return {"start": 0.0, "end": None, "fps": None if "fps" in chosen else first_fps(clip.info), "scale": "auto",
+            **chosen}
 
 
-def first_fps(clip: Clip) -> float | None:
+def frame_rates(info: bgcore.VideoInfo) -> dict:
+    """The frame rates offered below the clip's own, each a number of ``FRAME_RATES`` (what the
+    preparation keeps) for the rate it gives: every n-th frame, n = round(clip's rate / rate), as
+    :func:`bgcore.selection` takes them (25 fps of a 50 fps clip, 16.7 for 15 fps; 25 fps of a
+    30 fps clip would keep every frame, and is left out)."""
+    rates = {}
+    for rate in FRAME_RATES:
+        step = round(info.fps / rate)
+        if step > 1 and all(round(info.fps / other) != step for other in rates):
+            rates[rate] = info.fps / step
+    return rates
+
+
+def first_fps(info: bgcore.VideoInfo) -> float | None:
     """The frame rate a clip starts at: its own (None) when its frames are within ``MAX_FRAMES``,
-    else the highest of ``FRAME_RATES`` that brings them within (a phone's minute at 60 fps is
+    else the highest of :func:`frame_rates` that brings them within (a phone's minute at 60 fps is
     3,600 frames: at 30 fps, 1,800), else its own, which asks for a trim."""
-    if clip.info.frame_count <= MAX_FRAMES:
+    if info.frame_count <= MAX_FRAMES:
         return None
+    return next((float(rate) for rate in frame_rates(info)
+                 if len(bgcore.selection(info, fps=rate)) <= MAX_FRAMES), None)
+
+
+def longest_trim(clip: Clip) -> float:
+    """Seconds: any trim of the clip this long or shorter keeps at most ``MAX_FRAMES`` of its frames
+    (where its rate varies, the shortest span of ``MAX_FRAMES`` + 1 frames)."""
     times = clip.video.seconds()
-    return next((float(rate) for rate in FRAME_RATES if rate < clip.info.fps and
-                 len(bgcore.selection(clip.info, fps=rate, times=times)) <= MAX_FRAMES), None)
+    if times is None or len(times) <= MAX_FRAMES:
+        return MAX_FRAMES / clip.info.fps
+    return float(np.min(times[MAX_FRAMES:] - times[:-MAX_FRAMES]))
 
 
 def set_prep(clip: Clip, **prep) -> None:
