@@ -3,7 +3,6 @@
 import streamlit as st
 
 import bgcore
-from bgcore.estimate import estimate
 from ui import state
 from ui.widgets import (clip_caption, estimate_text, job_outcome_ui, job_running, mask_options_ui, method_label,
                         method_params_ui, require_clip_ui, switch_page)
@@ -35,7 +34,7 @@ def run_ui(clip: state.Clip, method: str, params: dict) -> None:
     """The button that fits the method in a job and moves on to the results page, which shows its
     progress and then the results (at once when these settings were fitted before)."""
     try:
-        seconds = estimate(clip.info, method=method, **state.prep(clip), times=clip.video.seconds()).seconds
+        seconds = state.cost(clip, method).seconds
         # The method named: on a phone this comes before the list of methods.
         st.caption(f"About {estimate_text(seconds)} with “{method_label(method)}”: learning the "
                    "background, then exporting every frame.")

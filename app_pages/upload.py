@@ -5,7 +5,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from bgcore.estimate import estimate
 from bgcore.pipeline import WORKING_PIXELS
 from ui import state
 from ui.widgets import estimate_text, images_ui, media_width, plain, switch_page
@@ -130,7 +129,7 @@ def clip_ui(clip: state.Clip) -> None:
                  end_time=None if end is None or end >= state.PREVIEW_SECONDS else max(end, start + 0.1))
     try:
         state.selected(clip)
-        cost = estimate(info, **state.prep(clip), times=clip.video.seconds())
+        cost = state.cost(clip)
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return

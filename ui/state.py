@@ -307,6 +307,12 @@ def set_prep(clip: Clip, **prep) -> None:
     _remember(f"prep.{clip.digest}", prep)
 
 
+def cost(clip: Clip, method: str = bgcore.DEFAULT_METHOD) -> estimate.Cost:
+    """:func:`bgcore.estimate.estimate` of ``method`` on the clip as prepared, its trim found by
+    the frames' own times as :func:`selected` and the fit find it."""
+    return estimate.estimate(clip.info, method=method, **prep(clip), times=clip.video.seconds())
+
+
 def selected(clip: Clip) -> range:
     """Indices of the frames the preparation keeps."""
     chosen = prep(clip)
@@ -335,6 +341,7 @@ def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | N
     selected(clip)
     current, chosen = work(), prep(clip)
     keys = [fit_key(clip, method, params) for method, params, _ in runs]
+    seconds = [cost(clip, method).fit_seconds for method, _, _ in runs]  # told to the runs behind in the line
 
     def fit_all(job: jobs.Job) -> None:
         # A stop ends fit_clip's decoder at once (it closes what it opens); the clip's Video is
@@ -343,8 +350,7 @@ def start_fits(clip: Clip, runs: list, *, title: str, origin: str, then: str | N
             if key in current.fits:
                 continue
             job.detail = label
-            seconds = estimate.estimate(clip.info, method=method, **chosen, times=clip.video.seconds()).fit_seconds
-            with _turn(job, seconds):
+            with _turn(job, seconds[number]):
                 fitted = bgcore.fit_clip(clip.video, method=method, params=params, **chosen,
                                          progress=lambda stage, fraction: job.report(
                                              stage, (number + fraction) / len(runs)))
