@@ -769,6 +769,34 @@ def test_one_run_at_a_time_on_the_server_in_the_order_asked_and_the_others_are_t
     assert not state._LINE
 
 
+def test_the_results_page_says_a_run_waits_for_its_turn():
+    app = open_app()
+    click(app, "Use the sample clip")
+    may_end, holding = threading.Event(), threading.Event()
+
+    def hold():  # another session's run
+        with state._turn(jobs.Job("other", lambda job: None), 30):
+            holding.set()
+            may_end.wait(30)
+
+    holder = threading.Thread(target=hold)
+    try:
+        holder.start()
+        assert holding.wait(10)
+        [button] = [b for b in app.button if b.label == "Remove background"]
+        button.click().run()
+        while work(app).job.stage != "queue":
+            time.sleep(0.05)
+        app.switch_page("app_pages/results.py").run()
+        [info] = app.info
+        assert info.value.startswith("The background is removed once the runs before it on this server are done")
+    finally:
+        may_end.set()
+        holder.join(10)
+    settle(app)
+    assert titles(app) == ["Results"] and not app.info and current_fit(app) is not None
+
+
 def test_a_run_stopped_while_it_waits_leaves_the_line():
     running, may_end = threading.Event(), threading.Event()
     first, second, stopped = jobs.Job("first", lambda job: None), jobs.Job("second", lambda job: None), []
