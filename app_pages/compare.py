@@ -88,8 +88,9 @@ def side_by_side_ui(clip: state.Clip, fits: list[state.Fit], truth: state.Truth 
     options = mask_options()
     indices = fits[0].fitted.indices
     # Where the first method found the most, as the Results page opens (the middle frame may be empty)
-    number = st.slider("Frame", 1, len(indices), **state.keep("compare.frame", state.busiest(fits[0], options) + 1))
-    frame = state.frame(clip, indices[min(number, len(indices)) - 1])
+    number = st.slider("Frame", 1, len(indices), **state.keep("compare.frame", state.busiest(fits[0], options) + 1,
+                                                               most=len(indices)))
+    frame = state.frame(clip, indices[number - 1])
     for place, (column, fit) in enumerate(zip(st.columns(len(fits)), fits)):
         views = plots.frame_views(fit.fitted, frame, options)
         with column.container(border=True):

@@ -212,8 +212,12 @@ if len(paths) < len(chosen):
         export_ui(fit, options, chosen, width, over)
 # The videos start near the frame with the most foreground that the Results page shows first (at
 # the whole second before it: Streamlit's start time): from their first frame, a clip that starts
-# empty (road-640x360) looked as if nothing was found.
-shown_at = fit.fitted.shown_at(state.busiest(fit, options)) if any(name in columns for name in paths) else 0.0
+# empty (road-640x360) looked as if nothing was found. Not in their last second, though, where a
+# player looks played to its end (bmc-video003's busiest frame is its last).
+shown_at = 0.0
+if any(name in columns for name in paths):
+    last = fit.fitted.shown_at(len(fit.fitted.indices) - 1)
+    shown_at = min(fit.fitted.shown_at(state.busiest(fit, options)), max(0.0, last - 1))
 if any(name not in columns and name != COMPOSITE for name in paths):
     stills.markdown("##### Background and masks")  # on a phone, under the foreground: not a part of it
 for name in OUTPUTS:  # in its order: the WebM over the MOV in their column, asked for or not

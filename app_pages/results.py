@@ -19,7 +19,7 @@ def frame_ui(fit: state.Fit, options) -> None:
     count = len(fitted.indices)
     first = state.busiest(fit, options) + 1
     number = st.slider("Frame", 1, count, **state.keep(f"frame.{fit.key}", first))
-    frame = state.frame(state.clip(), fitted.indices[min(number, count) - 1])
+    frame = state.frame(state.clip(), fitted.indices[number - 1])
     images_ui(plots.frame_views(fitted, frame, options), key="frame-views")
 
 

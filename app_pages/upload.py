@@ -124,9 +124,10 @@ def clip_ui(clip: state.Clip) -> None:
     st.markdown("##### Prepare")
     chosen = prepare_ui(clip)
     state.set_prep(clip, **chosen)
-    start, end = min(chosen["start"], state.PREVIEW_SECONDS), chosen["end"]
+    # Whole seconds, as Streamlit takes them (it cut 1.2-1.8 s to 1-1 and refused it): the trim's or a little more.
+    start, end = int(min(chosen["start"], state.PREVIEW_SECONDS)), chosen["end"]
     player.video(clip.preview, start_time=start, width=media_width(clip.info.size),
-                 end_time=None if end is None or end >= state.PREVIEW_SECONDS else max(end, start + 0.1))
+                 end_time=None if end is None or end >= state.PREVIEW_SECONDS else max(math.ceil(end), start + 1))
     try:
         state.selected(clip)
         cost = state.cost(clip)

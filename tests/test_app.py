@@ -1,6 +1,7 @@
 """The app's pages through streamlit's AppTest: the sample path, uploads, methods, downloads, errors."""
 
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -14,6 +15,8 @@ import pytest
 import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+from streamlit.runtime.state.session_state_proxy import SessionStateProxy
 from streamlit.testing.v1 import AppTest
 
 import bgcore
@@ -169,6 +172,16 @@ def test_the_sample_reaches_a_downloaded_foreground_in_four_clicks(downloads, tm
     assert bgcore.probe(tmp_path / "editor.mov").frame_count == 150 and len(app.get("video")) == videos
 
 
+def test_the_videos_do_not_open_in_their_last_second(monkeypatch):
+    """Where the most foreground is in the last frame (bmc-video003), a player opened there looked played."""
+    app = open_app()
+    click(app, "Use the sample clip")
+    click(app, "Remove background")
+    monkeypatch.setattr(state, "busiest", lambda fit, options: len(fit.fitted.indices) - 1)
+    visit(app, "app_pages/export.py")
+    assert {video.proto.start_time for video in app.get("video")} == {int(149 / 15 - 1)}  # 8 s of 9.9, not 9
+
+
 def test_an_uploaded_video_shows_its_facts_preparation_and_cost(clip_path):
     app = upload(open_app(), "my holiday.MP4", clip_path.read_bytes())
     metrics = {metric.label: metric.value for metric in app.metric}
@@ -184,6 +197,12 @@ def test_an_uploaded_video_shows_its_facts_preparation_and_cost(clip_path):
     assert any("20 frames to process (4.0 s)" in caption.value for caption in app.caption)
     [video] = app.get("video")  # the preview plays the trimmed part
     assert (video.proto.start_time, video.proto.end_time) == (2, 6)
+    # Streamlit plays whole seconds: a trim within one second plays that second (1-1 was refused).
+    for trim, played in (((1.2, 1.8), (1, 2)), ((1.5, 1.5), (1, 2)), ((0.0, 0.0), (0, 1))):
+        app.slider[0].set_value(trim).run()
+        [video] = app.get("video")
+        assert not app.exception and (video.proto.start_time, video.proto.end_time) == played, trim
+    app.slider[0].set_value((2.0, 6.0)).run()
     click(app, "Next: choose a method")
     assert titles(app) == ["Choose a method"]
     click(app, "Remove background")
@@ -616,6 +635,35 @@ def test_a_bad_upload_after_a_good_one_keeps_the_good_clip(clip_path):
     click(app, "Next: choose a method")
     click(app, "Remove background")
     assert titles(app) == ["Results"]
+
+
+def test_a_page_left_while_a_clip_opens_keeps_a_clip_whose_files_are_there(tmp_path, monkeypatch):
+    """A browser that leaves (a reload, another page) ends its run at the next Streamlit call, which
+    removes the folder of the clip being opened: the session kept that clip as its own, and every
+    page failed on its missing file until another upload."""
+    app = open_app()
+    click(app, "Use the sample clip")
+    sample = work(app).clip
+    calls = []
+
+    def leave(self, key, *default):  # the browser left: Streamlit's next call ends the run
+        calls.append(key)
+        raise StopException()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SessionStateProxy, "pop", leave)
+        app.switch_page("app_pages/upload.py").run()
+        upload(app, "mine.mp4", make_testsrc(tmp_path / "clip.mp4").read_bytes())
+    assert calls and work(app).clip == sample and Path(sample.source).is_file() and Path(sample.preview).is_file()
+    app.run()  # the person back on the page: the upload is read again
+    mine = work(app).clip
+    assert not app.exception and mine.name == "mine.mp4" and Path(mine.source).is_file()
+    # And a session whose clip's files went anyway (a cleaned temporary folder) starts afresh.
+    shutil.rmtree(Path(mine.source).parent)
+    app.run()
+    assert not app.exception and "Next: choose a method" not in [b.label for b in app.button]  # no clip to go on with
+    click(app, "Use the sample clip")
+    assert titles(app) == ["Choose a method"] and Path(work(app).clip.source).is_file()
 
 
 def test_the_sample_asks_before_it_replaces_an_uploaded_clip_and_its_results(tmp_path):

@@ -90,6 +90,9 @@ def test_estimate_follows_the_choices():
     assert (whole.frames, trimmed.frames) == (900, 100)
     # The working size is rounded to whole pixels, so the budget holds to within a percent.
     assert whole.memory <= 1.01 * bgcore.pipeline.SAMPLE_BUDGET and trimmed.seconds < whole.seconds
+    # The frames a lower rate leaves out are decoded all the same: half the frames, more than half the time.
+    half = estimate(info, fps=15)
+    assert half.frames == 450 and whole.export_seconds / 2 < half.export_seconds < whole.export_seconds
     small = estimate(info, scale=0.5)
     # Every 5th frame of 900 keeps the sample at 180 frames, under the 200 cap.
     assert (small.scale, small.sample_frames) == (0.5, 180)

@@ -98,17 +98,22 @@ def work() -> sessions.Work:
 
 
 def clip() -> Clip | None:
-    return work().clip
+    """The session's clip; None once its file is gone, as for a session read from disk without it."""
+    current = work().clip
+    return current if current is not None and Path(current.source).exists() else None
 
 
-def keep(name: str, default) -> dict:
+def keep(name: str, default, *, most=None) -> dict:
     """Keyword arguments for a widget whose value outlives a visit to another page.
 
     Streamlit forgets the state of a widget that a run does not draw; the value is kept under
-    ``name`` and handed back to the widget each time it is drawn.
+    ``name`` and handed back to the widget each time it is drawn, brought down to ``most`` (a
+    frame number kept from a longer clip or trim: a slider refuses a value over its maximum).
     """
     widget = f"widget.{name}"
     st.session_state.setdefault(name, work().prefs.get(name, default))
+    if most is not None and st.session_state[name] > most:
+        st.session_state[name] = most
     st.session_state[widget] = st.session_state[name]
     return {"key": widget, "on_change": _store, "args": (widget, name)}
 
@@ -235,12 +240,15 @@ def _open(name: str, source, digest: str, folder: Path) -> Clip:
     new = Clip(name, str(source), digest, video, str(preview))
     current = work()
     stop_job()  # a fit or export of the previous clip
+    # Every Streamlit call before the switch: any of them ends the run of a browser that left the
+    # page, and _clip_folder then removes the new clip's folder, which a switched session kept as its clip.
+    for setting in MASK_DEFAULTS:
+        st.session_state.pop(setting, None)
     sessions.drop_fits(current)
     with current.lock:  # as every change of the session's work
         current.clip = new
         for setting in MASK_DEFAULTS:
             current.prefs.pop(setting, None)
-            st.session_state.pop(setting, None)
         sessions.save(current)
     return new
 
@@ -607,7 +615,7 @@ def start_export(fit: Fit, *, mask_options: bgcore.MaskOptions, outputs: dict, w
         out = Path(tempfile.mkdtemp(dir=current.folder / "exports"))
         masks = done.get(keys.get("masks"))  # a kept masks.zip: its PNGs beside it spare the masking
         try:
-            with _turn(job, estimate.export_seconds(fit.fitted.info, len(fit.fitted.indices), fit.fitted.method,
+            with _turn(job, estimate.export_seconds(fit.fitted.info, fit.fitted.indices, fit.fitted.method,
                                                     fit.fitted.scale)):
                 bgcore.export(fit.fitted, out, outputs=missing, mask_options=mask_options, width=width,
                               progress=job.report, masks=None if masks is None else masks.parent / "masks")

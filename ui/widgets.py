@@ -187,8 +187,7 @@ def _frame_ui(param, default, key: str, clip: state.Clip):
     if not st.toggle(f"{param.label}: choose it myself", help=param.help, **state.keep(key + ".own", False)):
         return "auto"
     indices = state.selected(clip)
-    number = st.slider(param.label, 1, len(indices), **state.keep(key, 1))
-    number = min(number, len(indices))
+    number = st.slider(param.label, 1, len(indices), **state.keep(key, 1, most=len(indices)))
     st.image(state.frame(clip, indices[number - 1]), caption=f"Frame {number}", width="stretch")
     return number - 1
 
