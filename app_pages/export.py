@@ -224,5 +224,9 @@ for name in OUTPUTS:  # in its order: the WebM over the MOV in their column, ask
     with columns.get(name, new_background if name == COMPOSITE else stills):
         if name in paths:
             output_ui(name, paths[name], shown_at, media_width(fit.fitted.size))
+        elif name in chosen and name in OPTIONS and name != COMPOSITE:  # made again for an option just chosen
+            st.markdown(f"##### {OUTPUTS[name].title}")
+            st.caption("Being made with the option below: the progress is at the top of the page.")
+            options_ui(name)  # still there, to change one's mind
         elif name in asked and name not in chosen:
             request_ui(name, asked[name])

@@ -582,7 +582,11 @@ def test_a_file_too_large_for_the_servers_memory_is_not_handed_over(monkeypatch)
 def test_the_foreground_can_show_white_or_green_behind_the_subject():
     app = sample_fitted_with_median()
     visit(app, "app_pages/export.py")
-    settle(app.selectbox(key="widget.export.foreground.behind").set_value("green").run())
+    app.selectbox(key="widget.export.foreground.behind").set_value("green").run()
+    # While it is made again, its choice stays on the page, to change one's mind (it went for 10 s at 1080p).
+    assert app.selectbox(key="widget.export.foreground.behind").value == "green"
+    assert any(c.value.startswith("Being made with the option below") for c in app.caption)
+    settle(app)
     assert not app.exception
     frame = next(bgcore.read_frames(exported(app, "foreground.mp4")))
     mask = next(bgcore.read_frames(exported(app, "mask.mp4")))[..., 0] < 128
