@@ -841,7 +841,7 @@ def test_the_results_page_says_a_run_waits_for_its_turn():
             time.sleep(0.05)
         app.switch_page("app_pages/results.py").run()
         [info] = app.info
-        assert info.value.startswith("The background is removed once the runs before it on this server are done")
+        assert info.value.startswith("Waiting for the runs before this one on the server")
     finally:
         may_end.set()
         holder.join(10)

@@ -245,10 +245,10 @@ def require_fit_ui() -> state.Fit:
     require_clip_ui()
     fit = state.current_fit()
     if job_running(None) and (fit is None or state.job().then == "results"):  # not the fit before
-        waiting = state.job().stage == "queue"
-        st.info(("The background is removed once the runs before it on this server are done (the top says how "
-                 "long)" if waiting else "The background is being removed (its progress is at the top)")
-                + ": this page fills in when it is done.", icon=":material/hourglass_top:")
+        st.info("Waiting for the runs before this one on the server (the top says how long): this page fills in "
+                "once the background is removed." if state.job().stage == "queue" else
+                "The background is being removed (its progress is at the top): this page fills in when it is done.",
+                icon=":material/hourglass_top:")
         st.stop()
     if fit is None:
         st.info("Choose a method and remove the background first.")
