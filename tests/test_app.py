@@ -786,6 +786,27 @@ def test_the_photo_of_the_empty_scene_stays_when_the_person_comes_back_to_the_me
     assert not any(c.value.startswith("In use:") for c in app.caption) and not app.error
 
 
+def test_a_failed_job_names_its_files_without_the_server_folders(tmp_path):
+    """A job's error is shown to the person: the session's folders on the server say nothing to
+    them and name the session (its id is what keeps it private)."""
+    missing, unwritable = tmp_path / "session" / "clips" / "sample.mp4", tmp_path / "exports" / "mask.mp4"
+
+    def read(job):
+        bgcore.open_video(missing)
+
+    def write(job):
+        raise OSError(f"{unwritable}: the video could not be written (is the disk full?).")
+
+    errors = []
+    for work in (read, write):
+        job = jobs.Job("run", work).start()
+        job.wait(60)
+        errors.append(job.error)
+    assert errors[0] == "sample.mp4: no such file."
+    assert errors[1].startswith("Something went wrong (OSError: mask.mp4: the video could not be written")
+    assert not any(str(tmp_path) in error for error in errors)
+
+
 def test_one_run_at_a_time_on_the_server_in_the_order_asked_and_the_others_are_told_how_long():
     """A fit holds its sample (up to 256 MB), an export its encoders: other sessions wait for their
     turn, first come first served, and are told how many runs go first and for about how long."""

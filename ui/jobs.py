@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
+import re
 import threading
 import time
 
@@ -18,6 +19,9 @@ logger = logging.getLogger(__name__)
 _numbers = itertools.count(1)
 _running: set = set()
 _lock = threading.Lock()
+_FOLDERS = re.compile(r"(?<![\w.-])(?:[A-Za-z]:)?[\\/](?:[^\s\\/:]+[\\/])+")
+"""The folders of an absolute path ("/tmp/bgremove-sessions-0/<session>/clips/…/"), which a message
+shows no one: they say nothing to the person and name the server's session folders."""
 
 
 class Stopped(Exception):
@@ -75,14 +79,20 @@ class Job:
         except Stopped:
             self.stopped = True
         except ValueError as error:  # bgcore's messages for the person (a bad parameter, a bad file)
-            self.error = str(error)
+            self.error = without_folders(str(error))
         except Exception as error:  # noqa: BLE001 - the page shows it instead of a dead thread
             logger.exception("job %s failed", self.title)
-            self.error = f"Something went wrong ({type(error).__name__}: {error}). Try again, or another method."
+            self.error = without_folders(f"Something went wrong ({type(error).__name__}: {error}). "
+                                         "Try again, or another method.")
         finally:
             self.ended = time.time()
             with _lock:
                 _running.discard(self)
+
+
+def without_folders(message: str) -> str:
+    """``message`` with each absolute path cut to its file's name."""
+    return _FOLDERS.sub("", message)
 
 
 def running() -> list[Job]:
