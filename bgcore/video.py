@@ -508,16 +508,20 @@ def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
     if source.is_dir():
         yield from _read_folder(source, indices, size)
         return
-    filters = []
-    if isinstance(indices, range) and indices.step > 1:
-        # Let ffmpeg drop the frames we skip: converting and piping every full-size frame
-        # would cost more than decoding it.
+    filters, ends = [], []
+    if isinstance(indices, range) and (indices.step > 1 or indices.start > 0):
+        # Let ffmpeg drop the frames we skip (and those before a trim's start): converting and piping
+        # every full-size frame would cost more than decoding it (a tenth of a 10-minute 1080p clip,
+        # from its middle: 7.7 s, not 8.9 s). Told how many frames come, ffmpeg ends there: else it
+        # decoded on to the file's end and held the last frame until then (the first 10 s of a
+        # 10-minute 1080p clip took 39 s to sample, not 1.4 s).
         first, last = indices.start, indices[-1] if indices else indices.start
         filters.append(f"select=between(n\\,{first}\\,{last})*not(mod(n-{first}\\,{indices.step}))")
+        ends = ["-frames:v", str(len(indices))]
         wanted = None
     else:
         wanted = None if indices is None else set(indices)
-    reader, meta = _open(source, filters, hdr=hdr)
+    reader, meta = _open(source, filters, output_params=ends, hdr=hdr)
     width, height = meta["size"]
     remaining = None if indices is None else len(indices)
     try:
@@ -530,6 +534,8 @@ def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
             yield frame if size is None else shrink(frame, size)
             if remaining is not None:
                 remaining -= 1
+                if remaining == 0:  # not a frame more asked for, which would not come before the file's end
+                    break
     finally:
         reader.close()
 
