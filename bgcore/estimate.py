@@ -86,10 +86,10 @@ def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.
 def export_seconds(info: VideoInfo, indices: range, method: str, scale: float) -> float:
     """Rough time to export the frames ``indices`` (:func:`bgcore.video.selection`) of a clip fitted
     with ``method`` at working ``scale``; the frames a lower frame rate leaves out between them are
-    decoded too (a one-minute 60 fps phone clip at 30 fps: 1,800 of them)."""
+    decoded too (a one-minute 60 fps phone clip at 30 fps: 1,800 of them), as are those before a trim's start."""
     model = METHODS[method]
     apply = 1 / OUTPUT_PIXELS_PER_S + max(0.0, 1 / model.apply_pixels_per_s - 1 / OUTPUT_PIXELS_PER_S) * scale**2
-    skipped = indices[-1] - indices[0] + 1 - len(indices)
+    skipped = indices[-1] + 1 - len(indices)
     return info.width * info.height * (len(indices) * apply + skipped / DECODE_PIXELS_PER_S) + len(indices) * FRAME_SECONDS
 
 

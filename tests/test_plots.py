@@ -93,6 +93,9 @@ def test_estimate_follows_the_choices():
     # The frames a lower rate leaves out are decoded all the same: half the frames, more than half the time.
     half = estimate(info, fps=15)
     assert half.frames == 450 and whole.export_seconds / 2 < half.export_seconds < whole.export_seconds
+    # So are those before a trim's start: the clip's last second costs more than its first.
+    first, last = estimate(info, end=1), estimate(info, start=29)
+    assert first.frames == last.frames == 30 and last.export_seconds > 2 * first.export_seconds
     small = estimate(info, scale=0.5)
     # Every 5th frame of 900 keeps the sample at 180 frames, under the 200 cap.
     assert (small.scale, small.sample_frames) == (0.5, 180)
