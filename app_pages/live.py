@@ -151,6 +151,11 @@ def status_ui(context, proc: live.LiveProcessor, early: bool = False) -> None:
         if proc.reference is not None:  # back on the page, or reloaded: the stream stopped, the scene stays
             start = ("Click **START** to go on: the empty scene you captured is kept (the camera stops when "
                      "you leave this page or reload it).")
+        # The browser's refusal shows only in the player, in its own words (streamlit-webrtc does not
+        # tell the server): what they mean, said here whatever happened.
+        start += ("  \nIf the player shows *Permission denied*, allow the camera for this site (the camera "
+                  "icon by the address) and reload; if it shows *Requested device not found*, this device "
+                  "has no camera the browser can use.")
         if early:
             st.warning(f"The camera is not on yet. {start}", icon=":material/videocam:")
         else:

@@ -25,8 +25,9 @@ def source_ui() -> None:
     method page at once: it needs no preparation)."""
     upload_column, sample_column = st.columns([3, 2], gap="large")
     upload = upload_column.file_uploader(
-        "Upload a video", type=[*state.VIDEO_TYPES, "zip"],
-        help="MP4, MOV, AVI, MKV or WebM, or a zip of the frames as numbered images.")
+        # Pictures too: the page says why one is not a clip, where the uploader said it only to a mouse.
+        "Upload a video", type=[*state.VIDEO_TYPES, "zip", *state.IMAGE_TYPES],
+        help="MP4, MOV, AVI, MKV, WebM, MTS, WMV, MPG, GIF… or a zip of the frames as numbered images.")
     try:
         if upload is not None and upload.file_id != st.session_state.get("upload_id"):
             st.session_state.upload_error = None

@@ -131,7 +131,7 @@ def upload(app: AppTest, name: str, data: bytes, mime: str = "video/mp4") -> App
 def test_the_first_page_offers_an_upload_the_sample_and_how_it_works():
     app = open_app()
     assert titles(app) == ["Remove the background from a video"]
-    assert set(app.file_uploader[0].allowed_type) >= {".mp4", ".mov", ".avi", ".mkv", ".webm", ".zip"}
+    assert set(app.file_uploader[0].allowed_type) >= {".mp4", ".mov", ".avi", ".mkv", ".webm", ".zip", ".mts", ".gif", ".png"}
     assert [b.label for b in app.button] == ["Use the sample clip"]
     assert captions(app) == ["Original", "Background", "Mask"]
 
@@ -627,6 +627,18 @@ def test_a_second_upload_shows_its_own_frames_not_the_first_ones(tmp_path):
 def test_a_bad_upload_named_with_a_backslash_gets_its_message(tmp_path):
     app = upload(open_app(), "take\\1 \\v.mp4", b"not a video at all")
     assert len(app.error) == 1 and app.error[0].value.startswith("take\\\\1 \\\\v\\.mp4\\: not a video")
+
+
+def test_a_gif_is_a_clip_and_a_picture_is_told_why_it_is_not(tmp_path):
+    """Streamlit's uploader refuses a file of another type in the browser, and says why only to a
+    mouse over it: a picture reaches the page, which says why it is not a clip."""
+    gif, png = make_testsrc(tmp_path / "walk.gif", seconds=2, extra=()), tmp_path / "frame.png"
+    cv2.imwrite(str(png), np.zeros((48, 64, 3), np.uint8))
+    app = upload(open_app(), "frame.png", png.read_bytes(), "image/png")
+    assert len(app.error) == 1 and app.error[0].value.startswith("frame\\.png\\: the clip has only 1 frame")
+    assert "still image" in app.error[0].value and work(app).clip is None
+    upload(app, "walk.gif", gif.read_bytes(), "image/gif")
+    assert not app.error and work(app).clip.name == "walk.gif" and work(app).clip.info.frame_count == 30
 
 
 def test_a_bad_upload_after_a_good_one_keeps_the_good_clip(clip_path):

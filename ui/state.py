@@ -35,7 +35,11 @@ from bgcore.datasets import score_fitted, zip_truth
 from bgcore.synthetic import sample_truth as synthetic_truth, write_sample
 from ui import jobs, sessions
 
-VIDEO_TYPES = ("mp4", "mov", "avi", "mkv", "webm")
+VIDEO_TYPES = ("mp4", "mov", "avi", "mkv", "webm", "m4v", "3gp", "mts", "m2ts", "ts", "mpg", "mpeg", "wmv", "flv",
+               "ogv", "gif")
+"""What an uploader takes as a video: what phones, cameras, camcorders (MTS), Windows (WMV), DVDs
+(MPG) and the web (GIF) make, which ffmpeg decodes. Streamlit's uploader refuses any other file in
+the browser, with a message only a mouse over the file shows (none on a phone)."""
 IMAGE_TYPES = ("png", "jpg", "jpeg")
 KNOWN_TYPES = VIDEO_TYPES + IMAGE_TYPES
 MAX_FRAMES = 3000

@@ -76,6 +76,8 @@ def job_progress_ui() -> None:
     job = state.job()
     if job is None or not job.running:
         st.rerun()  # the whole page, now with the job's result
+    if job.stage != "queue" and st.session_state.pop("page.says_queued", False):
+        st.rerun()  # the whole page, which said the run waits for its turn (require_fit_ui)
     detail = f" ({job.detail})" if job.detail else ""
     stage = STAGES.get(job.stage, job.stage.capitalize()) or "Starting"
     if job.stage == "queue":
@@ -245,8 +247,9 @@ def require_fit_ui() -> state.Fit:
     require_clip_ui()
     fit = state.current_fit()
     if job_running(None) and (fit is None or state.job().then == "results"):  # not the fit before
+        queued = st.session_state["page.says_queued"] = state.job().stage == "queue"
         st.info("Waiting for the runs before this one on the server (the top says how long): this page fills in "
-                "once the background is removed." if state.job().stage == "queue" else
+                "once the background is removed." if queued else
                 "The background is being removed (its progress is at the top): this page fills in when it is done.",
                 icon=":material/hourglass_top:")
         st.stop()
