@@ -86,9 +86,12 @@ def _loop(path, size, fit):
         count = 0
         for frame in read_frames(path):
             count += 1
-            yield _fit_to(frame, size, fit)
+            fitted = _fit_to(frame, size, fit)
+            yield fitted
         if count == 0:
             raise VideoError(f"{path.name}: no frames could be decoded.")
+        if count == 1:  # a still GIF, a one-frame video: not an ffmpeg process a frame
+            yield from _repeat(fitted)
 
 
 def _chain(first, rest):

@@ -70,6 +70,20 @@ def test_a_backdrop_video_is_checked_by_the_decode_that_plays_it(tmp_path, monke
     assert len(started) == 2 and colours[0] == colours[10] != colours[5]
 
 
+def test_a_still_gif_backdrop_is_decoded_once(tmp_path, monkeypatch):
+    gif = tmp_path / "still.gif"
+    subprocess.run([bgcore.video.imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "color=c=red:size=64x48", "-frames:v", "1", str(gif)], check=True)
+    started = []
+    popen = subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda args, **kwargs: started.append(args) or popen(args, **kwargs))
+    with closing(backdrops(gif, (32, 24))) as pictures:
+        first = next(pictures)
+        opened = len(started)  # (twice: a GIF's frames are not YUV, and come as RGB)
+        colours = {tuple(next(pictures)[0, 0]) for _ in range(20)}
+    assert len(started) == opened <= 2 and colours == {tuple(first[0, 0])} and first[0, 0, 0] > 200
+
+
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_replaces_the_background_with_an_image(method, short_clip, tmp_path):
     image = tmp_path / "backdrop.png"
