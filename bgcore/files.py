@@ -51,7 +51,12 @@ def unpack_images(archive: PathLike, folder: PathLike, *, limits: Limits = LIMIT
                                              "unpacked, more than an image within the limits takes. "
                                              "Zip the frames of one clip, each under 4K.")
                         image.write(chunk)
-                check_image(path, limits=limits, name=f"{entry.filename} (in the zip)")
+                shape = check_image(path, limits=limits, name=f"{entry.filename} (in the zip)")
+                first = first if number > 1 else (entry.filename, shape)
+                if shape != first[1]:  # said here, where the names are the person's, not 000004.png
+                    raise VideoError(f"{entry.filename} is {shape[0]}x{shape[1]} but {first[0]} is "
+                                     f"{first[1][0]}x{first[1][1]}: the images of a zip make one clip and must "
+                                     "all have the same size.")
     except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as error:
         # RuntimeError: encrypted; NotImplementedError: a compression zipfile does not read
         raise VideoError(f"not a readable zip ({zip_problem(error)}). Zip the images again, or use a "

@@ -325,6 +325,9 @@ def test_unpack_images_in_natural_order_without_using_the_names_as_paths(tmp_pat
     (b"not a zip at all", "not a readable zip"),
     ({"readme.txt": b"no images"}, "no images"),
     ({f"{i}.png": b"" for i in range(5)}, "too many"),
+    # Named as in the zip, not as unpacked (000002.png)
+    ({"f1.png": _png(1), "f2.png": cv2.imencode(".png", np.zeros((4, 6, 3), np.uint8))[1].tobytes()},
+     r"^f2\.png is 6x4 but f1\.png is 8x8: the images of a zip make one clip and must all have the same size\.$"),
 ])
 def test_unpack_images_refuses_what_is_not_a_zip_of_images(tmp_path, content, message):
     archive = tmp_path / "upload.zip"
