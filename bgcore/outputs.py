@@ -186,11 +186,12 @@ class CompositeVideo(_Video):
 
 class TransparentVideo(_Encoded):
     """The subject on transparency (VP9 with an alpha channel), which Chrome, Firefox and Edge play,
-    for web pages."""
+    for web pages, with the clip's sound if it has any."""
 
     name, file, title, label, mime = "transparent", "foreground.webm", "Transparent", "Transparent video", "video/webm"
     memory_per_pixel = 240  # VP9 with alpha: ffmpeg encodes the alpha plane with a second encoder
     writer = TransparentWriter
+    sound = True
 
     def __init__(self, folder, source):
         super().__init__(folder, source)
@@ -207,7 +208,6 @@ class EditorVideo(TransparentVideo):
     name, file, title, label, mime = "editor", "foreground.mov", "For video editors", "Transparent video for editors", "video/quicktime"
     memory_per_pixel = 140  # ffmpeg's peak 61 MB at 640x360, 317 MB at 1920x1080
     writer = ProResWriter
-    sound = True
 
     def write(self, frame, mask):
         # Black where transparent: ProRes codes each frame alone, and the background hidden there
@@ -269,12 +269,14 @@ def sound_of(path, start: float, duration: float) -> Sound | None:
 
 
 def add_sound(video: Path, sound: Sound) -> None:
-    """Join the sound to an MP4 or MOV written without it: its picture copied as it is, the sound
-    encoded in AAC (which every MP4 player plays, unlike many clips' own), cut to the trimmed part."""
+    """Join the sound to an MP4, MOV or WebM written without it: its picture copied as it is (a
+    WebM's alpha with it), the sound encoded in AAC (which every MP4 player plays, unlike many
+    clips' own; Opus in a WebM, which takes no AAC), cut to the trimmed part."""
     joined = video.with_name(f".sound-{video.name}")
+    audio = "libopus" if video.suffix == ".webm" else "aac"
     command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(video),
                "-ss", f"{sound.start:.6f}", "-t", f"{sound.duration:.6f}", "-i", str(sound.path),
-               "-map", "0:v", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-movflags", "+faststart",
+               "-map", "0:v", "-map", "1:a:0", "-c:v", "copy", "-c:a", audio, "-movflags", "+faststart",
                str(joined)]
     result = subprocess.run(command, capture_output=True, text=True, errors="replace")
     if result.returncode != 0 or not joined.is_file():
