@@ -11,6 +11,7 @@ from ui.widgets import (images_ui, job_outcome_ui, mask_options_ui, media_width,
                         require_fit_ui, switch_page)
 
 COMPONENTS = 4
+NOTHING = 0.001  # a share of the looked-at pixels under which the page says nothing was found (an empty or still scene)
 
 
 def frame_ui(fit: state.Fit, options) -> None:
@@ -30,6 +31,10 @@ def histogram_ui(fit: state.Fit, options) -> None:
                "frames spread over the "
                f"clip. Pixels right of the threshold ({histogram['threshold']:.1f}) are foreground before the "
                f"clean-up: {histogram['foreground_share']:.1%} of them.")
+    if histogram["foreground_share"] < NOTHING:
+        st.info("Hardly anything differs from the background: if something moves in this clip, it looks much "
+                "like what is behind it. Turn off the automatic threshold and lower it to find it.",
+                icon=":material/visibility_off:")
     bars = alt.Chart(pd.DataFrame({k: histogram[k] for k in ("left", "right", "count")})).mark_bar().encode(
         x=alt.X("left", title="Difference from the background (grey levels)"), x2="right",
         # Ticks at each power of ten: symlog's own are 0 and the top alone.

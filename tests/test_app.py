@@ -653,6 +653,17 @@ def test_a_bad_upload_after_a_good_one_keeps_the_good_clip(clip_path):
     assert titles(app) == ["Results"]
 
 
+def test_results_say_when_hardly_anything_was_found(tmp_path):
+    app = upload(open_app(), "still.mp4", make_testsrc(tmp_path / "still.mp4", source="color").read_bytes())
+    click(app, "Next: choose a method")
+    click(app, "Remove background")
+    assert titles(app) == ["Results"] and [i.value for i in app.info if i.value.startswith("Hardly anything differs")]
+    app = upload(open_app(), "moving.mp4", make_testsrc(tmp_path / "moving.mp4").read_bytes())
+    click(app, "Next: choose a method")
+    click(app, "Remove background")
+    assert titles(app) == ["Results"] and not [i for i in app.info if i.value.startswith("Hardly anything")]
+
+
 def test_a_page_left_while_a_clip_opens_keeps_a_clip_whose_files_are_there(tmp_path, monkeypatch):
     """A browser that leaves (a reload, another page) ends its run at the next Streamlit call, which
     removes the folder of the clip being opened: the session kept that clip as its own, and every
