@@ -624,6 +624,18 @@ def test_a_second_upload_shows_its_own_frames_not_the_first_ones(tmp_path):
     assert state.frame(work(app).clip, 0).shape == (240, 320, 3)
 
 
+def test_the_same_file_under_another_name_keeps_its_results_and_takes_the_name(tmp_path):
+    data = make_testsrc(tmp_path / "clip.mp4").read_bytes()
+    app = upload(open_app(), "PHONE.MOV", data)
+    click(app, "Next: choose a method")
+    click(app, "Remove background")
+    fit = current_fit(app)
+    app.switch_page("app_pages/upload.py").run()
+    upload(app, "road trip.mp4", data)
+    assert work(app).clip.name == "road trip.mp4" and current_fit(app) == fit
+    assert app.subheader[0].value == "road trip\\.mp4"
+
+
 def test_a_bad_upload_named_with_a_backslash_gets_its_message(tmp_path):
     app = upload(open_app(), "take\\1 \\v.mp4", b"not a video at all")
     assert len(app.error) == 1 and app.error[0].value.startswith("take\\\\1 \\\\v\\.mp4\\: not a video")

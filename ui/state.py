@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -149,8 +149,8 @@ def load_upload(name: str, data: bytes) -> Clip:
         raise bgcore.VideoError(f"{name} is empty (0 bytes). Upload the file again, or another one.")
     digest = hashlib.sha256(data).hexdigest()
     current = clip()
-    if current is not None and current.digest == digest:
-        return current
+    if current is not None and current.digest == digest:  # the same file: its results kept, under the name now given
+        return current if current.name == name else _renamed(current, name)
     with _clip_folder(digest) as folder:
         suffix = Path(name).suffix.lower().lstrip(".")
         # ffmpeg reads the content, not the name: the suffix only has to be one it knows.
@@ -163,6 +163,14 @@ def load_upload(name: str, data: bytes) -> Clip:
             return _open(name, source, digest, folder)
         except bgcore.VideoError as error:  # named as the person named the file, not as our copy
             raise bgcore.VideoError(f"{name}: {str(error).removeprefix(f'{source.name}: ')}") from None
+
+
+def _renamed(current: Clip, name: str) -> Clip:
+    session = work()
+    with session.lock:
+        session.clip = replace(current, name=name)
+        sessions.save(session)
+    return session.clip
 
 
 MASK_DEFAULTS = {"mask.auto": True, "mask.threshold": 30.0, "mask.cleanup": "Medium"}
