@@ -182,8 +182,11 @@ def caption(fitted, width: int) -> str:
     seconds = frames / rate
     part = (f" (from {start:.1f} s to {start + seconds:.1f} s of the clip)"
             if indices.start > 0 or indices.stop < info.frame_count else "")
+    varying = ("" if frames == len(indices) else
+               f" The clip's {len(indices):,} frames come at a varying rate: the videos show a frame again where "
+               f"it slowed, as editors do, and the masks' zip holds one PNG for each of the {len(indices):,}.")
     return (f"{method_label(fitted.method)} · {frames:,} frames at {round(rate, 2):g} fps, "
-            "{}×{}, {:.1f} s{}.".format(*output_size(fitted.size, width), seconds, part))
+            "{}×{}, {:.1f} s{}.{}".format(*output_size(fitted.size, width), seconds, part, varying))
 
 
 fit = require_fit_ui()

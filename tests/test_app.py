@@ -24,7 +24,7 @@ from bgcore.estimate import estimate
 from bgcore.models import BackgroundModel, Param
 from conftest import shared
 from ui.widgets import method_label
-from media import CASES, make_case, make_testsrc, png_header
+from media import CASES, H264, make_case, make_testsrc, png_header
 from ui import jobs, sessions, state
 from ui.widgets import PAGES, PAGES_SECONDS, plain, queue_text
 
@@ -634,6 +634,18 @@ def test_the_same_file_under_another_name_keeps_its_results_and_takes_the_name(t
     upload(app, "road trip.mp4", data)
     assert work(app).clip.name == "road trip.mp4" and current_fit(app) == fit
     assert app.subheader[0].value == "road trip\\.mp4"
+
+
+def test_export_says_how_a_clip_of_varying_rate_is_shown(tmp_path):
+    """Frames 10 to 20 missing, the others at their times: the videos repeat frames to keep time,
+    the masks do not, and the page says why their counts differ."""
+    gap = ("-vf", "select=not(between(n\\,10\\,20))", "-fps_mode", "passthrough", *H264)
+    app = upload(open_app(), "phone.mp4", make_testsrc(tmp_path / "vfr.mp4", seconds=3, extra=gap).read_bytes())
+    click(app, "Next: choose a method")
+    click(app, "Remove background")
+    visit(app, "app_pages/export.py")
+    [caption] = [c.value for c in app.caption if "varying rate" in c.value]
+    assert "45 frames at 15 fps" in caption and "one PNG for each of the 34" in caption
 
 
 def test_a_bad_upload_named_with_a_backslash_gets_its_message(tmp_path):
