@@ -52,8 +52,9 @@ def unpack_images(archive: PathLike, folder: PathLike, *, limits: Limits = LIMIT
                                              "Zip the frames of one clip, each under 4K.")
                         image.write(chunk)
                 shape = check_image(path, limits=limits, name=f"{entry.filename} (in the zip)")
-                first = first if number > 1 else (entry.filename, shape)
-                if shape != first[1]:  # said here, where the names are the person's, not 000004.png
+                if number == 1:
+                    first = (entry.filename, shape)
+                elif shape != first[1]:  # said here, where the names are the person's, not 000004.png
                     raise VideoError(f"{entry.filename} is {shape[0]}x{shape[1]} but {first[0]} is "
                                      f"{first[1][0]}x{first[1][1]}: the images of a zip make one clip and must "
                                      "all have the same size.")
