@@ -10,7 +10,7 @@ from .masks import working_size
 from .models import DEFAULT_METHOD, METHODS
 from .outputs import OUTPUTS
 from .pipeline import as_decoded, plan_sample
-from .video import VideoInfo, selection
+from .video import SEEK_PIXELS, VideoInfo, selection
 
 # How the figures below and each method's rates were found: every method's run of five clips
 # (road-640x360, bmc-video003, escalator, sbi-Foliage's images, the synthetic 1280x720 20 s clip,
@@ -78,7 +78,7 @@ def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.
     scale, picked = plan_sample(info, indices, channels=channels, scale=scale)
     width, height = working_size(info.size, scale)
     memory = len(picked) * height * width * channels * (1 if as_decoded(model, channels=channels) else 4)
-    fit = START_SECONDS + (picked[-1] + 1) * info.width * info.height / DECODE_PIXELS_PER_S + model.fit_seconds \
+    fit = START_SECONDS + _decoded(info, picked) * info.width * info.height / DECODE_PIXELS_PER_S + model.fit_seconds \
         + len(picked) * height * width * (1 / SAMPLE_PIXELS_PER_S + 1 / model.fit_pixels_per_s)
     return Cost(len(indices), len(picked), scale, memory, fit, export_seconds(info, indices, method, scale))
 
@@ -86,11 +86,19 @@ def estimate(info: VideoInfo, *, method: str = DEFAULT_METHOD, start: float = 0.
 def export_seconds(info: VideoInfo, indices: range, method: str, scale: float) -> float:
     """Rough time to export the frames ``indices`` (:func:`bgcore.video.selection`) of a clip fitted
     with ``method`` at working ``scale``; the frames a lower frame rate leaves out between them are
-    decoded too (a one-minute 60 fps phone clip at 30 fps: 1,800 of them), as are those before a trim's start."""
+    decoded too (a one-minute 60 fps phone clip at 30 fps: 1,800 of them), as are some before a trim's
+    start (:func:`_decoded`)."""
     model = METHODS[method]
     apply = 1 / OUTPUT_PIXELS_PER_S + max(0.0, 1 / model.apply_pixels_per_s - 1 / OUTPUT_PIXELS_PER_S) * scale**2
-    skipped = indices[-1] + 1 - len(indices)
+    skipped = _decoded(info, indices) - len(indices)
     return info.width * info.height * (len(indices) * apply + skipped / DECODE_PIXELS_PER_S) + len(indices) * FRAME_SECONDS
+
+
+def _decoded(info: VideoInfo, indices) -> float:
+    """Frames a read of ``indices`` decodes: those up to the last, from the file's start or, for a
+    trim far in (``SEEK_PIXELS``), from a seek to a keyframe (taken as that many pixels before:
+    an MP4, MOV, MKV or WebM file; an AVI one is decoded from its start, but seldom that long)."""
+    return indices[-1] + 1 - max(0.0, indices[0] - SEEK_PIXELS / (info.width * info.height))
 
 
 def export_memory(clip_size: Size, size: Size, outputs) -> int:

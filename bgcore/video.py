@@ -57,9 +57,11 @@ average, 2.5 and 4 with it. A tone curve (``tonemap``) keeps the highlights but 
 rest, and took 3 times as long. See :func:`_to_sdr`."""
 HDR_TRANSFERS = ("arib-std-b67", "smpte2084")
 """ffmpeg's names of the HDR transfer functions, HLG and PQ, as its description of a stream gives them."""
-SEEK_FRAMES = 150
-"""A selection of a file's frames that starts this many frames in, or more, is read from a seek
-(:meth:`Video.frames`): decoding the 3,600 frames before 2:00 of a 1080p clip took 7 s."""
+SEEK_PIXELS = 3e8
+"""A selection of a file's frames that starts past this many pixels of frames (150 frames of 1080p,
+about half a second's decoding) is read from a seek (:meth:`Video.frames`): decoding the 3,600
+frames before 2:00 of a 1080p clip took 6 s, the seek 0.8 s. Sooner, the seek's own costs (its
+check, a second decoder) outweigh what it saves."""
 PREVIEW_WIDTH = 480
 """Width of a browser preview (:func:`write_preview`), at most."""
 PREVIEW_X264 = {"crf": 26, "preset": "ultrafast"}
@@ -180,24 +182,25 @@ class Video:
 
     def frames(self, indices: Sequence[int] | None = None, *,
                size: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
-        """:func:`read_frames` of this video; a selection that starts ``SEEK_FRAMES`` or more into
-        a file (a trim) is read from a seek to the keyframe before its first frame, not decoded
+        """:func:`read_frames` of this video; a selection that starts far into a file (a trim,
+        ``SEEK_PIXELS``) is read from a seek to the keyframe before its first frame, not decoded
         from the file's start."""
-        far = (isinstance(indices, range) and indices and indices.start >= SEEK_FRAMES and self._times is not None
-               and self._times[1] is not None)
+        far = (isinstance(indices, range) and indices and indices.start * self.info.width * self.info.height > SEEK_PIXELS
+               and self._times is not None and self._times[1] is not None and self._seekable())
         reader = (self._from_seek(indices, size) if far else
                   read_frames(self.source, indices, size=size, hdr=self.info.hdr))
         self._readers.add(reader)
         return reader
 
     def _from_seek(self, indices: range, size) -> Iterator[np.ndarray]:
-        """:meth:`frames` from a seek, as :meth:`frame` seeks: to the time of the frame ``REORDER``
-        before the first, taking frames from halfway between the first and the one before it. A
-        seek may land past it in a file with few or no keyframes in its index (MPEG-TS): unless
-        the first frame is the one :meth:`frame` gives, the frames are decoded from the start."""
+        """:meth:`frames` from a seek by the ffmpeg program, in a file the :class:`_Seeker` reads (its
+        index finds keyframes: AVI's and MPEG-TS's seeks took longer than decoding from the start):
+        to the time of the frame ``REORDER`` before the first, taking frames from halfway between the
+        first and the one before it. Unless the first frame is the one :meth:`frame` gives, the
+        frames are decoded from the start."""
         times, base = self._times
         first = indices.start
-        seek = (times[first - self.REORDER] * base, (times[first - 1] + times[first]) / 2 * base)
+        seek = (times[max(0, first - self.REORDER)] * base, (times[first - 1] + times[first]) / 2 * base)
         reader = read_frames(self.source, indices, size=size, hdr=self.info.hdr, seek=seek)
         try:
             frame = next(reader, None)
@@ -230,9 +233,7 @@ class Video:
         if self._times is None or index == 0:  # an image folder, or no timestamps to trust
             return next(read_frames(self.source, [index]))
         times, base = self._times
-        if self._seeker is None:  # HDR frames are brought to SDR by a filter only the ffmpeg program has
-            self._seeker = not self.info.hdr and _Seeker.open(self.source, (self.info.width, self.info.height))
-        if self._seeker:
+        if self._seekable():
             frame = self._seeker.frame(index, times[index])
             if frame is not None:
                 return frame
@@ -249,6 +250,12 @@ class Video:
             if frame is not None:
                 return frame
         return next(read_frames(self.source, [index]))
+
+    def _seekable(self) -> bool:
+        """Whether the file is one :class:`_Seeker` reads (its index finds keyframes by time)."""
+        if self._seeker is None:  # HDR frames are brought to SDR by a filter only the ffmpeg program has
+            self._seeker = not self.info.hdr and _Seeker.open(self.source, (self.info.width, self.info.height))
+        return bool(self._seeker)
 
     def _sought(self, start, after, before) -> np.ndarray | None:
         """The first frame shown between the times ``after`` and ``before`` (None: to the end), by
@@ -540,21 +547,24 @@ def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
     if source.is_dir():
         yield from _read_folder(source, indices, size)
         return
-    filters, ends, seeking = [], [], []
-    if seek is not None:
+    filters, ends, seeking, dummy = [], [], [], False
+    if seek is not None:  # the frames from seek[1] on, numbered from 1 (the keyframe sought is 0)
         seeking = ["-seek_timestamp", "1", "-ss", f"{math.floor(seek[0] * 10**6) / 10**6:.6f}", "-noaccurate_seek",
-                 "-copyts"]
-        filters.append(f"select=gte(t\\,{float(seek[1]):.9f})")
-        indices = range(0, len(indices) * indices.step, indices.step)  # counted from there
+                   "-copyts"]
+        filters.append(f"select=eq(n\\,0)+gte(t\\,{float(seek[1]):.9f})")
+        indices = range(1, 1 + len(indices) * indices.step, indices.step)
     if isinstance(indices, range) and (indices.step > 1 or indices.start > 0):
         # Let ffmpeg drop the frames we skip (and those before a trim's start): converting and piping
         # every full-size frame would cost more than decoding it (a tenth of a 10-minute 1080p clip,
         # from its middle: 7.7 s, not 8.9 s). Told how many frames come, ffmpeg ends there: else it
         # decoded on to the file's end and held the last frame until then (the first 10 s of a
-        # 10-minute 1080p clip took 39 s to sample, not 1.4 s).
+        # 10-minute 1080p clip took 39 s to sample, not 1.4 s). The first frame goes through all
+        # the same, dropped here (``dummy``): ffmpeg writes the header that imageio-ffmpeg waits
+        # for, 10 s at most, once a frame comes out, and frames from 2:00 of a 1080p clip took 7 s.
         first, last = indices.start, indices[-1] if indices else indices.start
-        filters.append(f"select=between(n\\,{first}\\,{last})*not(mod(n-{first}\\,{indices.step}))")
-        ends = ["-frames:v", str(len(indices))]
+        filters.append(f"select=eq(n\\,0)+between(n\\,{first}\\,{last})*not(mod(n-{first}\\,{indices.step}))")
+        dummy = first > 0
+        ends = ["-frames:v", str(len(indices) + dummy)]
         wanted = None
     else:
         wanted = None if indices is None else set(indices)
@@ -565,7 +575,7 @@ def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
         for i, raw in enumerate(reader):
             if remaining == 0:
                 break
-            if wanted is not None and i not in wanted:
+            if wanted is not None and i not in wanted or dummy and i == 0:
                 continue
             frame = _to_rgb(raw, width, height, meta["matrix"])
             yield frame if size is None else shrink(frame, size)

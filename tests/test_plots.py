@@ -96,6 +96,10 @@ def test_estimate_follows_the_choices():
     # So are those before a trim's start: the clip's last second costs more than its first.
     first, last = estimate(info, end=1), estimate(info, start=29)
     assert first.frames == last.frames == 30 and last.export_seconds > 2 * first.export_seconds
+    # ...unless the trim is far in, read from a seek: the last 30 s of a 10-minute 1080p clip.
+    hd = bgcore.VideoInfo(1920, 1080, 30.0, 18000)
+    first, last = estimate(hd, end=30), estimate(hd, start=570)
+    assert last.seconds < 1.2 * first.seconds
     small = estimate(info, scale=0.5)
     # Every 5th frame of 900 keeps the sample at 180 frames, under the 200 cap.
     assert (small.scale, small.sample_frames) == (0.5, 180)

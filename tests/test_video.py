@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import cv2
+import bgcore.video
 from bgcore.synthetic import write_clip
 from bgcore.video import VideoError, VideoWriter, image_files, open_video, probe, read_frames, selection
 from conftest import shared
@@ -179,9 +180,36 @@ def test_read_frames_ends_at_the_last_chosen_frame(tmp_path, monkeypatch):
     picked = list(read_frames(path, range(2, 9, 3)))
     assert len(picked) == 3 and len(list(read_frames(path, range(4, 7)))) == 3
     assert len(list(read_frames(path, [0, 5]))) == 2
-    # ffmpeg is told where to end, and the frames are the ones chosen: frame 5's square at x = 10.
-    assert ["-frames:v", "3"] == told[0][-2:] == told[1][-2:]
+    # ffmpeg is told where to end (the first frame too comes out, and is dropped: see read_frames),
+    # and the frames are the ones chosen: frame 5's square at x = 10.
+    assert ["-frames:v", "4"] == told[0][-2:] == told[1][-2:]
     assert picked[1][12:18, 12:18, 0].mean() > 200 and picked[1][12:18, 24:, 0].mean() < 130
+
+
+@pytest.mark.parametrize("check", ["passes", "fails"])
+def test_frames_far_into_a_file_come_from_a_seek_and_are_those_of_a_decode_from_the_start(tmp_path, monkeypatch,
+                                                                                          check):
+    """A trim far into a long clip was decoded from the file's start: 6 s before 2:00 of a 1080p
+    clip, against 0.8 s from a seek. Frames after B-frames, with and without a step; when the first
+    frame from the seek is not the one expected, the frames are decoded from the start."""
+    path = tmp_path / "long.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=30:duration=8", "-c:v", "libx264", "-bf", "3",
+           "-g", "30", "-pix_fmt", "yuv420p", path)
+    monkeypatch.setattr(bgcore.video, "SEEK_PIXELS", 100 * 160 * 120)  # from frame 100 on
+    video = open_video(path)
+    if check == "fails":
+        monkeypatch.setattr(type(video), "frame", lambda self, index: np.zeros((120, 160, 3), np.uint8))
+    real, seeks = imageio_ffmpeg.read_frames, []
+    monkeypatch.setattr(imageio_ffmpeg, "read_frames",
+                        lambda *a, **k: seeks.append("-ss" in k["input_params"]) or real(*a, **k))
+    for indices in (range(150, 200, 7), range(101, 131), range(40, 60)):
+        ours = list(video.frames(indices, size=(80, 60)))
+        far = indices.start >= 100
+        assert seeks == [far] + [False] * (far and check == "fails")  # a seek, then a decode from the start
+        seeks.clear()
+        whole = list(read_frames(path, list(indices), size=(80, 60)))
+        seeks.clear()
+        assert len(ours) == len(indices) and all(np.array_equal(a, b) for a, b in zip(ours, whole))
 
 
 @pytest.mark.parametrize("content, message", [
