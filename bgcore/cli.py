@@ -150,7 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     # SIGTERM as an exception: the finally blocks run, ending our ffmpeg children and removing
     # the temporary files (by default the process would die at once and leave both behind).
-    previous = signal.signal(signal.SIGTERM, _stop)
+    stopped = []
+
+    def stop(signum, frame):
+        stopped.append(128 + signum)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         options, params = _check(args)  # every parameter, before any work
         _remove_orphaned_scratch()
@@ -160,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                          measure=args.measure, start=args.start, end=args.end, fps=args.fps,
                          scale=args.scale, outputs=_outputs(args), width=args.width, progress=_Progress())
     except (VideoError, ValueError, OSError) as error:
+        if stopped:  # an error of the stop itself: an encoder ended under a thread still writing to it
+            return _stopped(stopped[0])
         if isinstance(error, PhotoError):
             error = f"--reference-image {args.reference_image}: {error}"
         elif getattr(error, "errno", None) == errno.ENOSPC:
@@ -173,16 +181,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nerror: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\nstopped: nothing was written to --out.", file=sys.stderr)
-        return 130
+        return _stopped(130)
+    except SystemExit as ended:
+        if not stopped:
+            raise
+        return _stopped(ended.code)
     finally:
         signal.signal(signal.SIGTERM, previous)
     print(f"\n{report['frame_count']} frames written to {args.out}", file=sys.stderr)
     return 0
 
 
-def _stop(signum, frame):
-    raise SystemExit(128 + signum)
+def _stopped(code: int) -> int:
+    print("\nstopped: nothing was written to --out.", file=sys.stderr)
+    return code
 
 
 def _remove_orphaned_scratch() -> None:

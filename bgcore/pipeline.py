@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import resource
 import shutil
@@ -15,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -312,7 +313,9 @@ def _export(fitted: FittedClip, out_dir: Path, chosen: dict, mask_options: MaskO
         # Written into a fresh hidden folder in out_dir (a parent may not be writable), moved in
         # once complete: a run stopped halfway leaves no cut-short video among the outputs of an
         # earlier one. Every output checks its options when made, before the first frame.
-        out_dir.mkdir(parents=True, exist_ok=True)
+        if not out_dir.exists():  # made here: a run stopped halfway leaves none (rmdir takes only an empty one)
+            out_dir.mkdir(parents=True)
+            stack.callback(_remove_if_empty, out_dir)
         staging = Path(tempfile.mkdtemp(prefix=".bgcore-partial-", dir=out_dir))
         stack.callback(shutil.rmtree, staging, ignore_errors=True)
         writers = ExitStack()
@@ -408,6 +411,11 @@ def _report(fitted: FittedClip, mask_options: MaskOptions, chosen, source: Sourc
     }
 
 
+def _remove_if_empty(folder: Path) -> None:
+    with suppress(OSError):  # not empty: the outputs are in
+        folder.rmdir()
+
+
 def _move_in(staging: Path, out_dir: Path) -> None:
     """Replace the outputs in ``out_dir`` (every name of ``WRITTEN``) with those finished in
     ``staging``; other files stay, in ``masks/`` too: only PNGs named as ours (000001.png...)
@@ -418,6 +426,7 @@ def _move_in(staging: Path, out_dir: Path) -> None:
             for png in old.iterdir():
                 if re.fullmatch(r"\d{6}\.png", png.name) and not png.is_dir():
                     png.unlink()
+            _remove_if_empty(old)  # else an empty masks/ stayed from a run that made masks
         elif old.exists() or old.is_symlink():
             old.unlink()
     for path in staging.iterdir():
@@ -439,6 +448,8 @@ def check_out_dir(out_dir: PathLike, *inputs: PathLike | None) -> None:
     made = next(folder for folder in out.parents if folder.exists())  # what the outputs' folder would be made in
     if not made.is_dir():
         raise ValueError(f"--out {out_dir}: {made} is a file, where a folder would be made; choose another folder.")
+    if not os.access(out if out.exists() else made, os.W_OK | os.X_OK):  # known before the work, not after it
+        raise ValueError(f"--out {out_dir}: cannot write there (permission denied). Choose another folder.")
     for path in filter(None, inputs):
         path = Path(path).resolve()
         if out in (path, path.parent) or any(out / name in (path, *path.parents) for name in WRITTEN):

@@ -470,8 +470,9 @@ def _check(name: str, limits: Limits, *, size=None, seconds=None, frames=None) -
         raise VideoError(f"{name}: frames of {size[0]}x{size[1]} are over the limit of "
                          f"{limits.max_pixels / 1e6:.1f} megapixels (4K). Downscale the clip first.")
     if seconds is not None and seconds > limits.max_seconds:
-        raise VideoError(f"{name}: the clip runs over the limit of {limits.max_seconds / 60:.0f} minutes. "
-                         "Trim the clip first.")
+        limit = f"{limits.max_seconds / 60:g} minutes" if limits.max_seconds >= 60 else f"{limits.max_seconds:g} seconds"
+        raise VideoError(f"{name}: the clip runs over the limit of {limit}, the whole file whatever part is "
+                         "chosen. Cut it shorter first.")
     if frames is not None and frames > limits.max_frames:
         raise VideoError(f"{name}: more than {limits.max_frames} frames is over the limit. Trim the clip "
                          "or lower its frame rate first.")

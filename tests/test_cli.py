@@ -98,6 +98,18 @@ def test_errors_found_late_name_what_to_change(clip_path, tmp_path):
         "A picture (JPEG, PNG) works too.")
 
 
+def test_an_output_folder_that_cannot_be_written_is_refused_before_the_work(clip_path, tmp_path, monkeypatch):
+    """A read-only folder was found once the whole fit was done (minutes, on a long clip). As
+    root, which these tests may run as, any folder can be written: os.access says otherwise here."""
+    import os
+    import bgcore as package
+
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    monkeypatch.setattr(package.pipeline, "fit_clip", lambda *a, **k: pytest.fail("fitted before the check"))
+    with pytest.raises(ValueError, match=r"--out .*/out: cannot write there \(permission denied\)\. Choose another"):
+        package.run(clip_path, tmp_path / "out")
+
+
 def test_help_documents_every_option():
     text = bgcore("--help", check=True).stdout
     for option in ("--out", "--method", "--rank", "--threshold", "--scale", "--fps", "--start",

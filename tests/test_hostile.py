@@ -53,8 +53,10 @@ def test_a_long_low_fps_clip_is_limited_by_its_duration(tmp_path):
     source = make_testsrc(tmp_path / "timelapse.mp4", size="64x48", rate=1, seconds=600,
                      extra=("-c:v", "libx264", "-pix_fmt", "yuv420p"))
     assert (probe(source).fps, probe(source).frame_count) == (1.0, 600)  # the run: CASES
-    with pytest.raises(VideoError, match="runs over the limit of 5 minutes"):
+    with pytest.raises(VideoError, match="runs over the limit of 5 minutes, the whole file whatever part"):
         probe(source, limits=Limits(max_seconds=300))
+    with pytest.raises(VideoError, match="runs over the limit of 30 seconds,"):  # not "of 0 minutes"
+        probe(source, limits=Limits(max_seconds=30))
 
 
 def test_a_phone_photo_is_read_smaller_and_a_frame_is_not(tmp_path):
@@ -192,6 +194,9 @@ def test_a_rerun_replaces_every_output_of_the_earlier_run_and_keeps_other_files(
     assert not (out / "composite.mp4").exists() and (out / "notes.txt").read_text() == "mine"
     assert (out / "masks" / "drawn-by-hand.png").read_bytes() == b"mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "out"]
+    (out / "masks" / "drawn-by-hand.png").unlink()  # our PNGs alone in masks/: no masks, no empty folder
+    assert bgcore(clip, "--out", out, "--method", "median", "--end", "1", "--outputs", "mask").returncode == 0
+    assert not (out / "masks").exists()
     assert not [p for p in out.iterdir() if "partial" in p.name]  # no staging folder left
 
 
@@ -208,12 +213,16 @@ def ffmpeg_processes(text: str) -> list:
     return found
 
 
-@pytest.mark.parametrize("stage, zipped", [("sample", False), ("apply", False), ("sample", True)])
-def test_sigterm_leaves_the_earlier_outputs_whole_and_no_ffmpeg_or_temporary_files(stage, zipped, tmp_path):
+@pytest.mark.parametrize("stage, zipped, fresh", [("sample", False, False), ("apply", False, False),
+                                                  ("sample", True, False), ("apply", False, True)])
+def test_sigterm_leaves_the_earlier_outputs_whole_and_no_ffmpeg_or_temporary_files(stage, zipped, fresh, tmp_path):
+    """``fresh``: into a new folder, which goes with the run, with the transparent video, whose
+    encoder ended under the thread writing to it: the run said the disk might be full (1 time in 4)."""
     clip = make_testsrc(tmp_path / "clip.mp4", size="640x480", seconds=20)
     out = tmp_path / "out"
-    assert bgcore(clip, "--out", out, "--method", "median", "--end", "1").returncode == 0
-    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    if not fresh:
+        assert bgcore(clip, "--out", out, "--method", "median", "--end", "1").returncode == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} if not fresh else None
     source = clip
     if zipped:
         source = tmp_path / "frames.zip"
@@ -225,8 +234,9 @@ def test_sigterm_leaves_the_earlier_outputs_whole_and_no_ffmpeg_or_temporary_fil
                 bundle.write(png, png.name)
     scratch = tmp_path / "tmp"
     scratch.mkdir()
+    outputs = ["--outputs", "mask,transparent"] if fresh else []
     child = subprocess.Popen([sys.executable, "-m", "bgcore", str(source), "--out", str(out), "--method", "median",
-                              "--scale", "1"], stderr=subprocess.PIPE, text=True,
+                              "--scale", "1", *outputs], stderr=subprocess.PIPE, text=True,
                              env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)})
     seen = ""
     while f"{stage}:" not in seen:
@@ -235,11 +245,15 @@ def test_sigterm_leaves_the_earlier_outputs_whole_and_no_ffmpeg_or_temporary_fil
         seen += character
     child.terminate()
     assert child.wait(timeout=30) == 128 + 15
+    assert child.stderr.read().strip().splitlines()[-1] == "stopped: nothing was written to --out."
     deadline = time.monotonic() + 5
     while ffmpeg_processes(str(tmp_path)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not ffmpeg_processes(str(tmp_path))
     assert list(scratch.iterdir()) == []
+    if fresh:
+        assert not out.exists()
+        return
     assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
     assert not [path for path in [*tmp_path.iterdir(), *out.iterdir()] if "partial" in path.name]
 
@@ -252,12 +266,12 @@ def test_a_full_disk_is_named(tmp_path):
     if subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode != 0:
         pytest.skip("unshare -rm (a mount namespace for a small tmpfs) is not allowed here")
     script = (f"mount -t tmpfs -o size=200k tmpfs {disk} && {sys.executable} -m bgcore {clip} "
-              f"--out {disk}/out --method median; echo rc=$?; ls -A {disk}/out")
+              f"--out {disk}/out --method median; echo rc=$?; ls -A {disk}")
     result = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and "the disk is full" in last and "Traceback" not in result.stderr
-    assert result.stdout.split() == ["rc=2"]  # and nothing cut short in --out
+    assert result.stdout.split() == ["rc=2"]  # and nothing cut short: not even the --out folder it made
 
 
 def test_the_next_run_removes_what_a_killed_run_left_in_tmpdir(tmp_path, monkeypatch):
