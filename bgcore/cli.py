@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import inspect
 import os
 import re
 import shutil
@@ -72,6 +73,12 @@ def _method_params() -> dict:
     return found
 
 
+def _default(name: str, methods: list) -> str:
+    """The default of the methods' parameter ``name``, as their constructors have it."""
+    found = {inspect.signature(METHODS[method]).parameters[name].default for method in methods}
+    return "the method's" if len(found) > 1 else "none" if found == {None} else str(found.pop())
+
+
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -83,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
         prog="python -m bgcore" if Path(sys.argv[0]).name == "__main__.py" else "bgcore",
         description="Remove the static background of a video. Writes foreground.mp4, mask.mp4, "
                     "background.png, masks/000001.png... (--outputs) and report.json into --out.")
-    p.add_argument("input", help="a video file (mp4, mov, avi, mkv, webm), a folder of images or a "
+    p.add_argument("input", help="a video file (mp4, mov, avi, mkv, webm, mts, gif...), a folder of images or a "
                                  "zip of images")
     p.add_argument("--out", required=True, help="folder for the outputs (created if missing)")
     p.add_argument("--method", choices=list(METHODS), default=DEFAULT_METHOD,
@@ -91,8 +98,7 @@ def parser() -> argparse.ArgumentParser:
     for name, (param, methods) in _method_params().items():
         values = "an image file" if param.kind == "image" else param.values()
         p.add_argument(_flag(name), type=_value, default=None, metavar=name.upper(),
-                       help=f"{', '.join(methods)}: {param.help} ({values}; "
-                            "default: the method's)")
+                       help=f"{', '.join(methods)}: {param.help} ({values}; default: {_default(name, methods)})")
     p.add_argument("--outputs", type=_names, default=",".join(DEFAULT_OUTPUTS), metavar="NAME,...",
                    help="what to write, among: " + " ".join(f"{name} ({cls.file}): {cls.about()}"
                                                            for name, cls in OUTPUTS.items())
