@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import inspect
+import json
 import os
 import re
 import shutil
@@ -127,7 +128,7 @@ def parser() -> argparse.ArgumentParser:
                    help=f"radius in pixels (0 to {MAX_RADIUS}) of the closing that joins parts "
                         "(default: %(default)s)")
     p.add_argument("--min-area", type=_number(0, LIMITS.max_pixels, whole=True), default=MaskOptions.min_area,
-                   help="drop foreground blobs under this many pixels (default: %(default)s)")
+                   help=f"drop foreground blobs under this many pixels (0 to {LIMITS.max_pixels:,}; default: %(default)s)")
     p.add_argument("--no-fill", action="store_true", help="do not fill holes in the mask")
     p.add_argument("--no-trim", action="store_true",
                    help="keep the outline pixels an object only partly covers")
@@ -142,9 +143,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"keep about this many frames a second, 0.01 to {MAX_FPS:g} (every n-th frame; "
                         "default: all)")
     p.add_argument("--start", type=_number(0, LIMITS.max_seconds), default=0.0,
-                   help="start at this second (default: 0)")
+                   help=f"start at this second (0 to {LIMITS.max_seconds:g}; default: 0)")
     p.add_argument("--end", type=_number(0, LIMITS.max_seconds), default=None,
-                   help="stop at this second (default: the end)")
+                   help=f"stop at this second (0 to {LIMITS.max_seconds:g}; default: the end)")
     p.epilog = (f"Limits: clips up to {LIMITS.max_seconds / 60:g} minutes, {LIMITS.max_frames:,} frames, "
                 f"{LIMITS.max_pixels / 1e6:.1f} megapixels a frame (images too; a photo given by --replace or "
                 f"--reference-image: {LIMITS.max_photo_pixels / 1e6:g}) and "
@@ -171,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
             report = run(source, args.out, method=args.method, params=params, mask_options=options,
                          measure=args.measure, start=args.start, end=args.end, fps=args.fps,
                          scale=args.scale, outputs=_outputs(args), width=args.width, progress=_Progress())
+            if source != args.input:  # unpacked here, gone after: the report names the zip
+                written = Path(args.out) / "report.json"
+                written.write_text(json.dumps({**report, "input": {**report["input"], "path": args.input}},
+                                              indent=2, default=str))
     except (VideoError, ValueError, OSError) as error:
         if stopped:  # an error of the stop itself: an encoder ended under a thread still writing to it
             return _stopped(stopped[0])

@@ -1,5 +1,6 @@
 """Bad, odd and hostile input: each case works correctly or ends with a message that says what to do."""
 
+import json
 import os
 import subprocess
 import sys
@@ -117,6 +118,8 @@ def test_zip_of_images_in_nested_folders(tmp_path):
     subprocess.run([sys.executable, "-m", "bgcore", str(archive), "--out", str(out), "--method",
                     "median"], check=True, capture_output=True, timeout=300)
     assert probe(out / "mask.mp4").frame_count == 13
+    report = json.loads((out / "report.json").read_text())  # named as given, not as unpacked (a folder gone)
+    assert report["input"]["path"] == str(archive) and report["frame_count"] == 13
 
 
 def test_zip_bomb_is_refused(tmp_path):
