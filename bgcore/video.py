@@ -261,12 +261,9 @@ class Video:
         """The first frame shown between the times ``after`` and ``before`` (None: to the end), by
         an ffmpeg seek to the keyframe before ``start`` (seconds, as the frames carry them); None
         if the seek landed past it."""
-        # -seek_timestamp: the time as the frames carry it (-copyts), not from the file's start.
-        seek = ["-seek_timestamp", "1", "-ss", f"{math.floor(start * 10**6) / 10**6:.6f}",
-                "-noaccurate_seek", "-copyts"]
         # trim ends the decode at ``before``: with nothing in between, no frame comes.
         kept = [f"select=gte(t\\,{float(after):.9f})", *([] if before is None else [f"trim=end={float(before):.9f}"])]
-        reader, meta = _open(self.source, kept, seek, ["-frames:v", "1"], hdr=self.info.hdr)
+        reader, meta = _open(self.source, kept, _seek_to(start), ["-frames:v", "1"], hdr=self.info.hdr)
         try:
             return _to_rgb(next(reader), *meta["size"], meta["matrix"])
         except StopIteration:
@@ -550,8 +547,7 @@ def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
         return
     filters, ends, seeking, dummy = [], [], [], False
     if seek is not None:  # the frames from seek[1] on, numbered from 1 (the keyframe sought is 0)
-        seeking = ["-seek_timestamp", "1", "-ss", f"{math.floor(seek[0] * 10**6) / 10**6:.6f}", "-noaccurate_seek",
-                   "-copyts"]
+        seeking = _seek_to(seek[0])
         filters.append(f"select=eq(n\\,0)+gte(t\\,{float(seek[1]):.9f})")
         indices = range(1, 1 + len(indices) * indices.step, indices.step)
     if isinstance(indices, range) and (indices.step > 1 or indices.start > 0):
@@ -586,6 +582,12 @@ def read_frames(source: PathLike, indices: Sequence[int] | None = None, *,
                     break
     finally:
         reader.close()
+
+
+def _seek_to(seconds) -> list[str]:
+    """ffmpeg's input options for a decode from the keyframe before ``seconds``, the time as the
+    frames carry it (``-seek_timestamp``, ``-copyts``), not from the file's start."""
+    return ["-seek_timestamp", "1", "-ss", f"{math.floor(seconds * 10**6) / 10**6:.6f}", "-noaccurate_seek", "-copyts"]
 
 
 def _read_folder(folder: Path, indices, size) -> Iterator[np.ndarray]:
